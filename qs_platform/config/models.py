@@ -1,0 +1,311 @@
+"""The shape of `assets_config/`: sources, processed tables, QuickSight datasets and dashboards.
+
+Everything is validated when the project loads; `loader.py` turns pydantic errors into messages that name
+the YAML file and the key.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+IDENTIFIER = r"^[a-z][a-z0-9_]*$"
+DASHBOARD_ID = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
+
+# Declared type -> DuckDB type. Keys are what users may write in YAML.
+COLUMN_TYPES = {
+    "string": "VARCHAR",
+    "varchar": "VARCHAR",
+    "integer": "BIGINT",
+    "bigint": "BIGINT",
+    "double": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+}
+DECIMAL_TYPE = re.compile(r"^decimal\((\d+),\s*(\d+)\)$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def normalise_column_name(name: str) -> str:
+    """`Service Division Owner` / `serviceDivisionOwner` -> `service_division_owner`."""
+    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name.strip())
+    name = re.sub(r"[^0-9a-zA-Z]+", "_", name).strip("_").lower()
+    return f"c_{name}" if name[:1].isdigit() else name or "unnamed"
+
+
+class Column(Strict):
+    name: str = Field(description="The column's name as it appears in the file header.")
+    type: str = "string"
+    formats: list[str] = Field(default_factory=list, description="strptime formats for date/timestamp columns, tried in order.")
+    required: bool = False
+    description: str = ""
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in COLUMN_TYPES and not DECIMAL_TYPE.match(value):
+            raise ValueError(f"expected one of {sorted(COLUMN_TYPES)} or decimal(p,s), got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _formats_only_for_dates(self) -> "Column":
+        if self.formats and self.type not in ("date", "timestamp"):
+            raise ValueError(f"formats is only allowed on date/timestamp columns, not {self.type!r}")
+        return self
+
+    @property
+    def column_name(self) -> str:
+        return normalise_column_name(self.name)
+
+    @property
+    def duckdb_type(self) -> str:
+        return COLUMN_TYPES.get(self.type) or self.type.upper()
+
+
+class CsvOptions(Strict):
+    delimiter: str = ","
+    quote: str = '"'
+    escape: str = '"'
+    header: bool = True
+    encoding: Literal["utf-8"] = "utf-8"
+
+
+class RuleBase(Strict):
+    name: str = Field(pattern=IDENTIFIER)
+    description: str = ""
+
+
+class NotNullRule(RuleBase):
+    kind: Literal["not_null"]
+    column: str
+
+
+class AcceptedValuesRule(RuleBase):
+    kind: Literal["accepted_values"]
+    column: str
+    values: list[str | int | float] = Field(min_length=1)
+
+
+class RangeRule(RuleBase):
+    kind: Literal["range"]
+    column: str
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _has_a_bound(self) -> "RangeRule":
+        if self.min is None and self.max is None:
+            raise ValueError("a range rule needs min, max or both")
+        return self
+
+
+class RegexRule(RuleBase):
+    kind: Literal["regex"]
+    column: str
+    pattern: str
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        re.compile(value)
+        return value
+
+
+class ExpressionRule(RuleBase):
+    kind: Literal["expression"]
+    sql: str = Field(description="A DuckDB boolean expression over typed columns that good rows satisfy.")
+
+
+Rule = Annotated[
+    Union[NotNullRule, AcceptedValuesRule, RangeRule, RegexRule, ExpressionRule], Field(discriminator="kind")
+]
+
+
+class Source(Strict):
+    name: str = Field(pattern=IDENTIFIER)
+    description: str = ""
+    landing_prefix: str = ""
+    file_pattern: str = "*.csv"
+    format: Literal["csv"] = "csv"
+    csv: CsvOptions = CsvOptions()
+    columns: list[Column] = Field(min_length=1)
+    rules: list[Rule] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _defaults_and_references(self) -> "Source":
+        if not self.landing_prefix:
+            object.__setattr__(self, "landing_prefix", f"landing/{self.name}/")
+        if not self.landing_prefix.endswith("/"):
+            object.__setattr__(self, "landing_prefix", self.landing_prefix + "/")
+        names = [c.column_name for c in self.columns]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ValueError(f"columns normalise to duplicate names: {duplicated}")
+        for rule in self.rules:
+            column = getattr(rule, "column", None)
+            if column is not None and normalise_column_name(column) not in names:
+                raise ValueError(f"rule {rule.name!r} names column {column!r}, which is not declared; declared: {names}")
+        rule_names = [r.name for r in self.rules]
+        if len(set(rule_names)) != len(rule_names):
+            raise ValueError(f"rule names must be unique, got {rule_names}")
+        return self
+
+    @property
+    def table_name(self) -> str:
+        return f"raw.{self.name}"
+
+
+class Table(Strict):
+    name: str = Field(pattern=IDENTIFIER)
+    description: str = ""
+    sql: str
+
+    @property
+    def table_name(self) -> str:
+        return f"processed.{self.name}"
+
+
+class Dataset(Strict):
+    id: str = Field(pattern=IDENTIFIER)
+    name: str = ""
+    table: str = Field(pattern=r"^(raw|processed)\.[a-z][a-z0-9_]*$", description="Catalog name, e.g. processed.division_kpis")
+    import_mode: Literal["SPICE", "DIRECT_QUERY"] = "SPICE"
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.id
+
+
+# ---- dashboards -------------------------------------------------------------------------------------------
+
+Aggregation = Literal["sum", "avg", "min", "max", "count", "distinct_count", "median", "none"]
+
+
+class Measure(Strict):
+    column: str
+    aggregation: Aggregation = "sum"
+    label: str = ""
+    format: Literal["number", "currency", "percent"] = "number"
+    decimals: int = Field(default=0, ge=0, le=6)
+
+
+class Dimension(Strict):
+    column: str
+    label: str = ""
+    granularity: Literal["YEAR", "QUARTER", "MONTH", "WEEK", "DAY"] | None = None
+
+
+class Visual(Strict):
+    id: str = Field(pattern=DASHBOARD_ID)
+    type: Literal["kpi", "bar", "line", "pie", "table"]
+    title: str
+    dataset: str
+    values: list[Measure] = Field(min_length=1)
+    category: Dimension | None = None
+    group_by: list[Dimension] = Field(default_factory=list)
+    sort_descending: bool = True
+    width: int = Field(default=12, ge=1, le=36)
+    height: int = Field(default=8, ge=1, le=40)
+
+    @model_validator(mode="after")
+    def _wells_fit_type(self) -> "Visual":
+        if self.type in ("bar", "line", "pie") and self.category is None:
+            raise ValueError(f"a {self.type} visual needs a category")
+        if self.type == "line" and self.category and self.category.granularity is None:
+            pass  # a line over a non-date category is allowed
+        if self.type == "kpi" and (self.category or self.group_by or len(self.values) != 1):
+            raise ValueError("a kpi visual has exactly one value and no category/group_by")
+        if self.type == "table" and not self.group_by:
+            raise ValueError("a table visual needs group_by")
+        return self
+
+
+class Parameter(Strict):
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9]*$")
+    type: Literal["string", "integer", "decimal"]
+    default: str | int | float
+    control: Literal["slider", "dropdown", "text"] = "slider"
+    title: str = ""
+    min: float | None = None
+    max: float | None = None
+    step: float | None = None
+    values: list[str] = Field(default_factory=list, description="Choices of a dropdown")
+
+    @model_validator(mode="after")
+    def _slider_bounds(self) -> "Parameter":
+        if self.control == "slider" and (self.min is None or self.max is None or self.step is None):
+            raise ValueError("a slider needs min, max and step")
+        if self.control == "slider" and self.type == "string":
+            raise ValueError("a slider needs an integer or decimal parameter")
+        return self
+
+
+class CalculatedField(Strict):
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    dataset: str
+    expression: str
+
+
+class Sheet(Strict):
+    id: str = Field(pattern=DASHBOARD_ID)
+    title: str
+    visuals: list[Visual] = Field(min_length=1)
+
+
+class Dashboard(Strict):
+    id: str = Field(pattern=DASHBOARD_ID)
+    name: str
+    datasets: list[str] = Field(min_length=1)
+    parameters: list[Parameter] = Field(default_factory=list)
+    calculated_fields: list[CalculatedField] = Field(default_factory=list)
+    sheets: list[Sheet] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references(self) -> "Dashboard":
+        declared = set(self.datasets)
+        for field in self.calculated_fields:
+            if field.dataset not in declared:
+                raise ValueError(f"calculated field {field.name!r} uses dataset {field.dataset!r}, not in datasets {sorted(declared)}")
+        params = {p.name for p in self.parameters}
+        for field in self.calculated_fields:
+            for used in re.findall(r"\$\{(\w+)\}", field.expression):
+                if used not in params:
+                    raise ValueError(f"calculated field {field.name!r} uses ${{{used}}}, which is not a declared parameter")
+        ids = [v.id for s in self.sheets for v in s.visuals] + [s.id for s in self.sheets]
+        if len(ids) != len(set(ids)):
+            raise ValueError("sheet and visual ids must be unique within a dashboard")
+        for sheet in self.sheets:
+            for visual in sheet.visuals:
+                if visual.dataset not in declared:
+                    raise ValueError(f"visual {visual.id!r} uses dataset {visual.dataset!r}, not in datasets {sorted(declared)}")
+        return self
+
+
+class ProjectConfig(Strict):
+    sources: list[Source] = Field(default_factory=list)
+    tables: list[Table] = Field(default_factory=list)
+    datasets: list[Dataset] = Field(default_factory=list)
+    dashboards: list[Dashboard] = Field(default_factory=list)
+
+    def source(self, name: str) -> Source:
+        return next(s for s in self.sources if s.name == name)
+
+    def table(self, name: str) -> Table:
+        return next(t for t in self.tables if t.name == name)
+
+    def dataset(self, dataset_id: str) -> Dataset:
+        return next(d for d in self.datasets if d.id == dataset_id)
+
+    def dashboard(self, dashboard_id: str) -> Dashboard:
+        return next(d for d in self.dashboards if d.id == dashboard_id)
+
+    @property
+    def catalog_tables(self) -> list[str]:
+        return [s.table_name for s in self.sources] + [t.table_name for t in self.tables]

@@ -1,0 +1,59 @@
+"""Where things live: every local path comes from an environment variable with a default in the checkout."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+
+
+def project_root() -> Path:
+    """The checkout: the working directory if it holds `assets_config/`, else the folder above the package."""
+    cwd = Path.cwd()
+    return cwd if (cwd / "assets_config").is_dir() else PACKAGE_ROOT
+
+
+@dataclass(frozen=True)
+class Settings:
+    config_dir: Path
+    lake_url: str
+    catalog_path: Path
+    quicksight_store: Path
+    aws_account_id: str
+    aws_region: str
+    viewer_host: str
+    viewer_port: int
+
+    @property
+    def lake_is_local(self) -> bool:
+        return "://" not in self.lake_url or self.lake_url.startswith("file://")
+
+    @property
+    def local_lake_root(self) -> Path:
+        return Path(self.lake_url.removeprefix("file://")).resolve()
+
+    @property
+    def viewer_url(self) -> str:
+        return f"http://{self.viewer_host}:{self.viewer_port}"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        root = project_root()
+        config_dir = Path(env.get("QS_CONFIG_DIR") or root / "assets_config")
+        lake_url = env.get("QS_LAKE_URL") or str(root / ".lake")
+        lake_dir = Path(lake_url.removeprefix("file://")) if "://" not in lake_url or lake_url.startswith("file://") else root / ".qs_platform"
+        catalog = Path(env.get("QS_CATALOG_PATH") or lake_dir / "catalog.duckdb")
+        store = Path(env.get("QS_QUICKSIGHT_STORE") or lake_dir / "_quicksight" / "quicksight.sqlite")
+        return cls(
+            config_dir=config_dir.resolve(),
+            lake_url=lake_url,
+            catalog_path=catalog.resolve(),
+            quicksight_store=store.resolve(),
+            aws_account_id=env.get("QS_AWS_ACCOUNT_ID", "111122223333"),
+            aws_region=env.get("QS_AWS_REGION", "us-east-1"),
+            viewer_host=env.get("QS_VIEWER_HOST", "127.0.0.1"),
+            viewer_port=int(env.get("QS_VIEWER_PORT", "8050")),
+        )

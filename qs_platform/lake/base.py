@@ -1,0 +1,66 @@
+"""The storage seam: everything above it talks to a `Lake`, never to a filesystem or S3 directly.
+
+Layout inside a lake: `landing/<source>/…`, `raw/<source>/…`, `processed/<table>/…`, `quarantine/<source>/…`.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class LakeObject:
+    key: str  # relative to the lake root, '/'-separated
+    size: int
+    modified: float  # epoch seconds
+    etag: str  # cheap change fingerprint (not a content hash)
+
+
+class Lake(abc.ABC):
+    url: str
+
+    @abc.abstractmethod
+    def list(self, prefix: str) -> Iterator[LakeObject]:
+        """Every object under `prefix`, in key order."""
+
+    @abc.abstractmethod
+    def exists(self, key: str) -> bool: ...
+
+    @abc.abstractmethod
+    def content_hash(self, key: str) -> str:
+        """md5 hex digest of the object's bytes, streamed."""
+
+    @abc.abstractmethod
+    @contextmanager
+    def local_copy(self, key: str) -> Iterator[Path]:
+        """A local file with the object's bytes, for readers that need a path (DuckDB)."""
+
+    @abc.abstractmethod
+    @contextmanager
+    def staged_write(self, key: str) -> Iterator[Path]:
+        """A temporary local path to write; on a clean exit it is published at `key` atomically.
+
+        Readers never see a half-written object, and a crash leaves nothing at `key`.
+        """
+
+    @abc.abstractmethod
+    def read_bytes(self, key: str) -> bytes: ...
+
+    @abc.abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove `key` if it exists."""
+
+    @abc.abstractmethod
+    def parquet_scan(self, prefix: str) -> str | None:
+        """DuckDB SQL (a table function call) reading every Parquet file under `prefix`; None when there is none."""
+
+    @abc.abstractmethod
+    def uri(self, key: str) -> str: ...
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        with self.staged_write(key) as path:
+            path.write_bytes(data)
