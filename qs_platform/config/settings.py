@@ -25,6 +25,7 @@ class Settings:
     aws_region: str
     viewer_host: str
     viewer_port: int
+    dagster_home: Path
 
     @property
     def lake_is_local(self) -> bool:
@@ -33,6 +34,15 @@ class Settings:
     @property
     def local_lake_root(self) -> Path:
         return Path(self.lake_url.removeprefix("file://")).resolve()
+
+    def prepare_dagster_home(self) -> Path:
+        """Create DAGSTER_HOME with a dagster.yaml and point this process at it."""
+        self.dagster_home.mkdir(parents=True, exist_ok=True)
+        config = self.dagster_home / "dagster.yaml"
+        if not config.exists():
+            config.write_text("telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n")
+        os.environ["DAGSTER_HOME"] = str(self.dagster_home)
+        return self.dagster_home
 
     @property
     def viewer_url(self) -> str:
@@ -47,6 +57,8 @@ class Settings:
         lake_dir = Path(lake_url.removeprefix("file://")) if "://" not in lake_url or lake_url.startswith("file://") else root / ".qs_platform"
         catalog = Path(env.get("QS_CATALOG_PATH") or lake_dir / "catalog.duckdb")
         store = Path(env.get("QS_QUICKSIGHT_STORE") or lake_dir / "_quicksight" / "quicksight.sqlite")
+        # Runs, cursors and partitions belong to one lake: a lake of its own gets a Dagster home of its own.
+        default_home = root / ".dagster_home" if "QS_LAKE_URL" not in env else lake_dir / "_dagster_home"
         return cls(
             config_dir=config_dir.resolve(),
             lake_url=lake_url,
@@ -56,4 +68,5 @@ class Settings:
             aws_region=env.get("QS_AWS_REGION", "us-east-1"),
             viewer_host=env.get("QS_VIEWER_HOST", "127.0.0.1"),
             viewer_port=int(env.get("QS_VIEWER_PORT", "8050")),
+            dagster_home=Path(env.get("DAGSTER_HOME") or default_home).resolve(),
         )

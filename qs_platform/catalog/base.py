@@ -1,0 +1,31 @@
+"""The catalog seam: where a table's name is registered for query engines and QuickSight.
+
+Local: one DuckDB file with a view per table. AWS (later): Glue tables queried by Athena.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CatalogTable:
+    name: str  # e.g. processed.division_kpis
+    columns: list[tuple[str, str]]  # (column, DuckDB type)
+    row_count: int
+
+
+class Catalog(abc.ABC):
+    @abc.abstractmethod
+    def register(self, table_name: str) -> CatalogTable:
+        """Create or update the catalog entry of a table from its data in the lake."""
+
+    @abc.abstractmethod
+    def describe(self, table_name: str) -> CatalogTable:
+        """The registered table's columns and row count; LookupError if it is not registered."""
+
+    @property
+    @abc.abstractmethod
+    def location(self) -> str:
+        """Where users find the catalog (a file path, or a Glue database)."""

@@ -1,0 +1,33 @@
+"""Where the data of a catalog name (`raw.x`, `processed.y`, `quarantine.x`) lives in the lake, as DuckDB SQL."""
+
+from __future__ import annotations
+
+from qs_platform.config.models import ProjectConfig, Source
+from qs_platform.ingest.load import LINEAGE_COLUMNS, quote
+from qs_platform.lake import Lake
+
+
+class TableNotMaterialized(LookupError):
+    pass
+
+
+def table_prefix(table_name: str) -> str:
+    layer, name = table_name.split(".", 1)
+    return f"quarantine/{name}/rows/" if layer == "quarantine" else f"{layer}/{name}/"
+
+
+def empty_raw_select(source: Source) -> str:
+    """A typed, empty relation with the raw table's columns, for a source that has no files yet."""
+    columns = [(c.column_name, c.duckdb_type) for c in source.columns] + list(LINEAGE_COLUMNS.items())
+    return "select " + ", ".join(f"cast(null as {t}) as {quote(n)}" for n, t in columns) + " where false"
+
+
+def table_select(lake: Lake, config: ProjectConfig, table_name: str) -> str:
+    """SELECT reading the table's current data; raises TableNotMaterialized if there is none to read."""
+    scan = lake.parquet_scan(table_prefix(table_name))
+    if scan:
+        return f"select * from {scan}"
+    layer, name = table_name.split(".", 1)
+    if layer == "raw" and name in {s.name for s in config.sources}:
+        return empty_raw_select(config.source(name))
+    raise TableNotMaterialized(f"{table_name} has no data in {lake.uri(table_prefix(table_name))} yet")

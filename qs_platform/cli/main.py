@@ -1,0 +1,188 @@
+"""The `qs-platform` command."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import warnings
+
+import typer
+
+from qs_platform.config.loader import ConfigError, load_config
+from qs_platform.config.settings import Settings, project_root
+
+warnings.filterwarnings("ignore", module="dagster")  # beta/preview notices are for us, not for users
+app = typer.Typer(help="qs-platform: from a file landing in a lake to a current QuickSight dashboard.", no_args_is_help=True)
+dashboards_app = typer.Typer(help="Dashboards stored in QuickSight (the local backend by default).", no_args_is_help=True)
+app.add_typer(dashboards_app, name="dashboards")
+
+SEED_MARKER = "_seeded"
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+def _config(settings: Settings):
+    try:
+        return load_config(settings.config_dir)
+    except ConfigError as error:
+        typer.secho(str(error), fg="red", err=True)
+        raise typer.Exit(2) from error
+
+
+def _quicksight_client(settings: Settings):
+    from qs_platform.resources import resources_for
+
+    return resources_for(settings)["quicksight"].client()
+
+
+@app.command()
+def validate() -> None:
+    """Check every file under the config folder; exit 2 with file/key/expectation for each problem."""
+    settings = _settings()
+    config = _config(settings)
+    from qs_platform.project import build_definitions
+
+    build_definitions(settings, config)
+    typer.echo(
+        f"{settings.config_dir}: OK — {len(config.sources)} sources, {len(config.tables)} tables, "
+        f"{len(config.datasets)} datasets, {len(config.dashboards)} dashboards"
+    )
+
+
+@app.command()
+def sync() -> None:
+    """Run everything pending once, without a daemon; exit 1 if any run failed."""
+    import dagster as dg
+
+    from qs_platform.cli.sync import Syncer
+    from qs_platform.project import build_definitions
+
+    settings = _settings()
+    config = _config(settings)
+    settings.prepare_dagster_home()
+    defs = build_definitions(settings, config)
+    typer.echo(f"lake {settings.lake_url} · catalog {settings.catalog_path} · DAGSTER_HOME {settings.dagster_home}")
+    with dg.DagsterInstance.get() as instance:
+        report = Syncer(defs, instance, echo=typer.echo).sync()
+    typer.echo(f"{len(report.materialized)} materializations, {len(report.failed_runs)} failed runs, {len(report.quarantined)} files quarantined")
+    for line in report.quarantined:
+        typer.secho(f"quarantined: {line}", fg="yellow")
+    for line in report.failed_runs:
+        typer.secho(f"FAILED: {line}", fg="red", err=True)
+    if not report.materialized and not report.failed_runs:
+        typer.echo("nothing to do: everything is up to date")
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def seed_sources() -> Path:
+    """Example data shipped with the checkout, mirrored into the landing zone by `seed`."""
+    return project_root() / "examples" / "landing"
+
+
+@app.command()
+def seed(force: bool = typer.Option(False, help="Copy the example files again even if the lake was seeded before.")) -> None:
+    """Copy the example data into the landing zone (only on the first run of a lake)."""
+    settings = _settings()
+    if not settings.lake_is_local:
+        typer.secho("seed only writes to a local lake; use `qs-platform upload` for S3", fg="red", err=True)
+        raise typer.Exit(2)
+    lake = settings.local_lake_root
+    marker = lake / SEED_MARKER
+    if marker.exists() and not force:
+        typer.echo(f"{lake} was seeded before ({marker}); nothing copied")
+        return
+    copied = 0
+    for path in sorted(seed_sources().rglob("*")):
+        if path.is_file():
+            target = lake / "landing" / path.relative_to(seed_sources())
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+            copied += 1
+            typer.echo(f"seeded {target}")
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text("example data copied into landing/\n")
+    typer.echo(f"{copied} example files copied into {lake / 'landing'}")
+
+
+@app.command()
+def dev(port: int = typer.Option(3000, help="Dagster UI port")) -> None:
+    """Seed example data on first run, start the dashboard viewer and the Dagster UI (with its daemon)."""
+    settings = _settings()
+    _config(settings)
+    settings.prepare_dagster_home()
+    seed(force=False)
+    server = _viewer_server(settings)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    typer.secho(f"Dagster UI:        http://127.0.0.1:{port}", fg="green", bold=True)
+    typer.secho(f"Dashboard viewer:  {settings.viewer_url}", fg="green", bold=True)
+    typer.echo(f"Drop CSV files into {settings.local_lake_root / 'landing'} and watch them flow. Ctrl-C stops.")
+    command = [sys.executable, "-m", "dagster", "dev", "-w", str(project_root() / "workspace.yaml"), "-p", str(port)]
+    process = subprocess.Popen(command, cwd=project_root())
+    try:
+        process.wait()
+    except KeyboardInterrupt:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+    finally:
+        server.shutdown()
+
+
+def _viewer_server(settings: Settings):
+    from qs_platform.quicksight.viewer.server import make_viewer_server
+
+    return make_viewer_server(
+        quicksight_client=_quicksight_client(settings),
+        account_id=settings.aws_account_id,
+        catalog_path=settings.catalog_path,
+        host=settings.viewer_host,
+        port=settings.viewer_port,
+    )
+
+
+@dashboards_app.command("list")
+def dashboards_list() -> None:
+    """List stored dashboards with their published version."""
+    settings = _settings()
+    client = _quicksight_client(settings)
+    summaries = client.list_dashboards(AwsAccountId=settings.aws_account_id).get("DashboardSummaryList", [])
+    if not summaries:
+        typer.echo("no dashboards yet: run `qs-platform sync`")
+    for summary in summaries:
+        typer.echo(f"{summary['DashboardId']}\t{summary.get('Name', '')}\tversion {summary.get('PublishedVersionNumber', '?')}")
+
+
+@dashboards_app.command("export")
+def dashboards_export(dashboard_id: str) -> None:
+    """Print the stored Definition of a dashboard as JSON."""
+    settings = _settings()
+    client = _quicksight_client(settings)
+    try:
+        described = client.describe_dashboard_definition(AwsAccountId=settings.aws_account_id, DashboardId=dashboard_id)
+    except client.exceptions.ResourceNotFoundException as error:
+        typer.secho(f"dashboard {dashboard_id!r} not found: {error.response['Error']['Message']}", fg="red", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(json.dumps(described["Definition"], indent=2, default=str))
+
+
+@dashboards_app.command("serve")
+def dashboards_serve() -> None:
+    """Serve the local dashboard viewer (offline) until Ctrl-C."""
+    settings = _settings()
+    server = _viewer_server(settings)
+    typer.secho(f"Dashboard viewer: {settings.viewer_url}", fg="green", bold=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        server.shutdown()
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,43 @@
+"""Turn `assets_config/` into Dagster definitions: every asset, sensor and check comes from a factory."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from qs_platform.catalog.assets import build_catalog_asset
+from qs_platform.config.loader import load_config
+from qs_platform.config.models import ProjectConfig
+from qs_platform.config.settings import Settings
+from qs_platform.ingest.assets import build_raw_asset, file_partitions, landing_spec
+from qs_platform.ingest.sensor import build_landing_sensor
+from qs_platform.quicksight.assets import build_dashboard_asset, build_data_source_asset, build_dataset_asset
+from qs_platform.resources import resources_for
+from qs_platform.transform.assets import build_processed_asset
+from qs_platform.transform.automation import automation_sensor, on_upstream_change
+
+
+def build_assets_and_sensors(config: ProjectConfig) -> tuple[list, list]:
+    """Unbound assets and sensors (tests bind their own resources)."""
+    assets: list = []
+    sensors: list = [automation_sensor()]
+    raw_keys = []
+    for source in config.sources:
+        partitions = file_partitions(source)
+        raw = build_raw_asset(source, partitions)
+        assets += [landing_spec(source, partitions), raw]
+        sensors.append(build_landing_sensor(source, raw.key, partitions))
+        raw_keys.append(raw.key)
+    condition = on_upstream_change(raw_keys)
+    assets += [build_processed_asset(table, config, condition) for table in config.tables]
+    assets += [build_catalog_asset(name, config, condition) for name in config.catalog_tables]
+    if config.datasets:
+        assets.append(build_data_source_asset(condition))
+        assets += [build_dataset_asset(dataset, config, condition) for dataset in config.datasets]
+    assets += [build_dashboard_asset(dashboard, condition) for dashboard in config.dashboards]
+    return assets, sensors
+
+
+def build_definitions(settings: Settings, config: ProjectConfig | None = None) -> dg.Definitions:
+    config = config or load_config(settings.config_dir)
+    assets, sensors = build_assets_and_sensors(config)
+    return dg.Definitions(assets=assets, sensors=sensors, resources=resources_for(settings))

@@ -1,0 +1,95 @@
+"""Read-only queries against the local DuckDB catalog.
+
+Other processes (pipeline runs) write to the catalog, so a connection is opened read-only for one query
+and closed right after: the viewer never holds DuckDB's file lock for longer than a query. While a writer
+holds the lock, opening is retried briefly, then `CatalogUnavailable` says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import math
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import duckdb
+
+LOCK_RETRIES = 5
+LOCK_RETRY_DELAY = 0.1  # seconds, doubled after each attempt (0.1 + 0.2 + 0.4 + 0.8)
+
+
+class CatalogUnavailable(RuntimeError):
+    """The catalog file is missing, locked by a writer, or cannot be opened."""
+
+
+class QueryFailed(RuntimeError):
+    """DuckDB rejected or failed a query."""
+
+
+def _is_lock_error(error: Exception) -> bool:
+    text = str(error).lower()
+    return "lock" in text or "different configuration" in text or "already open" in text
+
+
+@contextmanager
+def read_only_connection(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    path = Path(path)
+    if not path.is_file():
+        raise CatalogUnavailable(f"catalog {path} does not exist yet: run the pipeline to build it")
+    delay = LOCK_RETRY_DELAY
+    for attempt in range(LOCK_RETRIES):
+        try:
+            connection = duckdb.connect(str(path), read_only=True)
+            break
+        except duckdb.Error as error:
+            if not _is_lock_error(error):
+                raise CatalogUnavailable(f"cannot open catalog {path}: {error}") from None
+            if attempt == LOCK_RETRIES - 1:
+                raise CatalogUnavailable(
+                    f"catalog {path} is locked by another process (probably a pipeline run writing to it); try again in a moment"
+                ) from None
+            time.sleep(delay)
+            delay *= 2
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def run_query(path: str | Path, sql: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[list[Any]]]:
+    """(column names, rows) of one query; values are JSON-ready."""
+    with read_only_connection(path) as connection:
+        try:
+            result = connection.execute(sql, params or {})
+            columns = [d[0] for d in result.description]
+            rows = [[json_value(v) for v in row] for row in result.fetchall()]
+        except duckdb.Error as error:
+            raise QueryFailed(str(error).strip()) from None
+    return columns, rows
+
+
+def json_value(value: Any) -> Any:
+    """A DuckDB / boto3 value as something `json.dumps` writes and `JSON.parse` reads."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, decimal.Decimal):
+        return float(value) if value.is_finite() else None
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).hex()
+    if isinstance(value, dict):
+        return {str(k): json_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [json_value(v) for v in value]
+    return str(value)

@@ -1,0 +1,290 @@
+"""Reading a stored dashboard `Definition` (botocore `DashboardVersionDefinition` shapes).
+
+Lookups (sheets, visuals, controls), parameter declarations and their values, and the summary the page
+needs to lay a dashboard out. No SQL here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+SUPPORTED_VISUALS = ("KPIVisual", "BarChartVisual", "LineChartVisual", "PieChartVisual", "TableVisual")
+
+_DECLARATION_TYPES = {
+    "StringParameterDeclaration": "STRING",
+    "IntegerParameterDeclaration": "INTEGER",
+    "DecimalParameterDeclaration": "DECIMAL",
+    "DateTimeParameterDeclaration": "DATETIME",
+}
+
+
+class NotFound(LookupError):
+    """A sheet, visual or control the Definition does not have."""
+
+
+class ParameterError(ValueError):
+    """A parameter value that does not fit its declaration."""
+
+
+# ---- lookups ----------------------------------------------------------------------------------------------
+
+
+def dataset_id_from_arn(arn: str) -> str:
+    """`arn:aws:quicksight:us-east-1:111122223333:dataset/sales` -> `sales`."""
+    return arn.rsplit("/", 1)[-1]
+
+
+def dataset_arns(definition: dict) -> dict[str, str]:
+    """DataSetIdentifier -> DataSetArn."""
+    return {d["Identifier"]: d["DataSetArn"] for d in definition.get("DataSetIdentifierDeclarations", [])}
+
+
+def visual_kind(wrapper: dict) -> tuple[str, dict]:
+    """`{"KPIVisual": {...}}` -> ("KPIVisual", {...})."""
+    for kind, visual in wrapper.items():
+        if isinstance(visual, dict):
+            return kind, visual
+    raise NotFound("empty visual")
+
+
+def visual_id(wrapper: dict) -> str:
+    return visual_kind(wrapper)[1].get("VisualId", "")
+
+
+def find_visual(definition: dict, wanted_visual: str, sheet_id: str | None = None) -> tuple[dict, dict]:
+    """(sheet, visual wrapper) of a visual id, optionally only within one sheet."""
+    for sheet in definition.get("Sheets", []):
+        if sheet_id and sheet.get("SheetId") != sheet_id:
+            continue
+        for wrapper in sheet.get("Visuals", []):
+            if visual_id(wrapper) == wanted_visual:
+                return sheet, wrapper
+    where = f" on sheet {sheet_id!r}" if sheet_id else ""
+    raise NotFound(f"no visual {wanted_visual!r}{where}")
+
+
+def find_control(definition: dict, control_id: str) -> tuple[str, dict]:
+    """(control kind, control) of a sheet parameter control id."""
+    for sheet in definition.get("Sheets", []):
+        for wrapper in sheet.get("ParameterControls", []):
+            for kind, control in wrapper.items():
+                if isinstance(control, dict) and control.get("ParameterControlId") == control_id:
+                    return kind, control
+    raise NotFound(f"no parameter control {control_id!r}")
+
+
+# ---- parameters -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParameterDeclaration:
+    name: str
+    type: str  # STRING | INTEGER | DECIMAL | DATETIME
+    multi_valued: bool
+    default: Any  # a value, a list (multi-valued) or None
+    unset: Any  # the value when a control is cleared
+
+
+def parameter_declarations(definition: dict) -> dict[str, ParameterDeclaration]:
+    declarations: dict[str, ParameterDeclaration] = {}
+    for wrapper in definition.get("ParameterDeclarations", []):
+        for key, declaration in wrapper.items():
+            if key in _DECLARATION_TYPES and isinstance(declaration, dict):
+                parsed = _declaration(_DECLARATION_TYPES[key], declaration)
+                declarations[parsed.name] = parsed
+    return declarations
+
+
+def _declaration(kind: str, declaration: dict) -> ParameterDeclaration:
+    multi = declaration.get("ParameterValueType") == "MULTI_VALUED"
+    statics = [coerce_value(kind, v) for v in (declaration.get("DefaultValues") or {}).get("StaticValues", [])]
+    default = statics if multi else (statics[0] if statics else None)
+    when_unset = declaration.get("ValueWhenUnset") or {}
+    if when_unset.get("ValueWhenUnsetOption") == "NULL":
+        unset = [] if multi else None
+    elif "CustomValue" in when_unset:
+        custom = coerce_value(kind, when_unset["CustomValue"])
+        unset = [custom] if multi else custom
+    else:  # RECOMMENDED_VALUE: the default
+        unset = default
+    return ParameterDeclaration(declaration["Name"], kind, multi, default, unset)
+
+
+def coerce_value(kind: str, value: Any) -> Any:
+    """One parameter value as the Python type DuckDB should bind; raises `ParameterError`."""
+    if value is None:
+        return None
+    try:
+        if kind == "INTEGER":
+            number = float(value)
+            if not number.is_integer():
+                raise ValueError
+            return int(number)
+        if kind == "DECIMAL":
+            return float(value)
+        if kind == "DATETIME":
+            return _datetime(value)
+        return str(value)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{value!r} is not a valid {kind.lower()} value") from None
+
+
+def _datetime(value: Any) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day)
+    text = str(value).strip().replace("Z", "+00:00")
+    parsed = dt.datetime.fromisoformat(text)
+    return parsed if parsed.tzinfo is None else parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def resolve_parameters(declarations: dict[str, ParameterDeclaration], requested: dict | None) -> dict[str, Any]:
+    """Every declared parameter's value: the request's (coerced) if given, else the default."""
+    requested = requested or {}
+    values: dict[str, Any] = {}
+    for name, declaration in declarations.items():
+        if name not in requested:
+            values[name] = declaration.default
+            continue
+        raw = requested[name]
+        try:
+            values[name] = _requested_value(declaration, raw)
+        except ParameterError as error:
+            raise ParameterError(f"parameter {name}: {error}") from None
+    return values
+
+
+def _requested_value(declaration: ParameterDeclaration, raw: Any) -> Any:
+    items = raw if isinstance(raw, list) else [raw]
+    items = [item for item in items if item is not None and item != ""]
+    if not items:
+        return declaration.unset
+    coerced = [coerce_value(declaration.type, item) for item in items]
+    return coerced if declaration.multi_valued else coerced[0]
+
+
+# ---- what the page needs ----------------------------------------------------------------------------------
+
+
+def plain_text(format_text: dict | None) -> str:
+    if not format_text:
+        return ""
+    if format_text.get("PlainText"):
+        return format_text["PlainText"]
+    return re.sub(r"<[^>]+>", "", format_text.get("RichText", "")).strip()
+
+
+def visual_title(visual: dict) -> str:
+    title = visual.get("Title") or {}
+    if title.get("Visibility") == "HIDDEN":
+        return ""
+    return plain_text(title.get("FormatText"))
+
+
+def grid_layout(sheet: dict) -> dict[str, dict]:
+    """ElementId -> {column, column_span, row, row_span} from the sheet's first GridLayout."""
+    for layout in sheet.get("Layouts", []):
+        grid = (layout.get("Configuration") or {}).get("GridLayout")
+        if grid:
+            return {
+                e["ElementId"]: {
+                    "column": e.get("ColumnIndex"),
+                    "column_span": e.get("ColumnSpan", 12),
+                    "row": e.get("RowIndex"),
+                    "row_span": e.get("RowSpan", 8),
+                }
+                for e in grid.get("Elements", [])
+            }
+    return {}
+
+
+def _visual_options(kind: str, visual: dict) -> dict:
+    config = visual.get("ChartConfiguration") or {}
+    if kind == "BarChartVisual":
+        return {"orientation": config.get("Orientation", "HORIZONTAL"), "arrangement": config.get("BarsArrangement", "CLUSTERED")}
+    if kind == "PieChartVisual":
+        thickness = ((config.get("DonutOptions") or {}).get("ArcOptions") or {}).get("ArcThickness", "WHOLE")
+        return {"donut": thickness in ("SMALL", "MEDIUM", "LARGE"), "arc_thickness": thickness}
+    if kind == "TableVisual":
+        return {"unaggregated": "TableUnaggregatedFieldWells" in (config.get("FieldWells") or {})}
+    return {}
+
+
+def visual_summary(wrapper: dict, layout: dict[str, dict]) -> dict:
+    kind, visual = visual_kind(wrapper)
+    vid = visual.get("VisualId", "")
+    return {
+        "visual_id": vid,
+        "type": kind,
+        "supported": kind in SUPPORTED_VISUALS,
+        "title": visual_title(visual),
+        "layout": layout.get(vid),
+        "options": _visual_options(kind, visual),
+    }
+
+
+def control_summary(wrapper: dict) -> dict | None:
+    for kind, control in wrapper.items():
+        if not isinstance(control, dict):
+            continue
+        selectable = control.get("SelectableValues") or {}
+        return {
+            "control_id": control.get("ParameterControlId"),
+            "kind": kind,  # Slider | Dropdown | List | TextField | TextArea | DateTimePicker
+            "title": control.get("Title", control.get("SourceParameterName", "")),
+            "parameter": control.get("SourceParameterName"),
+            "min": control.get("MinimumValue"),
+            "max": control.get("MaximumValue"),
+            "step": control.get("StepSize"),
+            "values": list(selectable.get("Values", [])),
+            "linked": "LinkToDataSetColumn" in selectable,
+            "multi": control.get("Type") == "MULTI_SELECT",
+        }
+    return None
+
+
+def text_box_summary(box: dict, layout: dict[str, dict]) -> dict:
+    content = re.sub(r"<br\s*/?>", "\n", box.get("Content", ""))
+    return {
+        "text_box_id": box.get("SheetTextBoxId"),
+        "text": re.sub(r"<[^>]+>", "", content).strip(),
+        "layout": layout.get(box.get("SheetTextBoxId", "")),
+    }
+
+
+def sheet_summary(sheet: dict) -> dict:
+    layout = grid_layout(sheet)
+    controls = [c for c in (control_summary(w) for w in sheet.get("ParameterControls", [])) if c]
+    return {
+        "sheet_id": sheet.get("SheetId"),
+        "name": sheet.get("Name") or sheet.get("Title") or sheet.get("SheetId"),
+        "title": sheet.get("Title", ""),
+        "controls": controls,
+        "visuals": [visual_summary(w, layout) for w in sheet.get("Visuals", [])],
+        "text_boxes": [text_box_summary(b, layout) for b in sheet.get("TextBoxes", [])],
+    }
+
+
+def parameter_summary(declaration: ParameterDeclaration) -> dict:
+    return {
+        "name": declaration.name,
+        "type": declaration.type,
+        "multi_valued": declaration.multi_valued,
+        "default": declaration.default,
+    }
+
+
+def dashboard_summary(response: dict) -> dict:
+    """The page's view of a `describe_dashboard_definition` response."""
+    definition = response.get("Definition") or {}
+    return {
+        "dashboard_id": response.get("DashboardId"),
+        "name": response.get("Name") or response.get("DashboardId"),
+        "parameters": [parameter_summary(d) for d in parameter_declarations(definition).values()],
+        "sheets": [sheet_summary(s) for s in definition.get("Sheets", [])],
+        "definition": definition,
+    }

@@ -1,0 +1,49 @@
+"""Asset factory of the processed layer: one asset per table declared in SQL."""
+
+
+import dagster as dg
+
+from qs_platform.config.models import ProjectConfig, Table
+from qs_platform.resources import LakeResource
+from qs_platform.transform.run import run_transform
+from qs_platform.transform.sql import sql_dependencies
+
+
+def asset_key_for_table(table_name: str) -> dg.AssetKey:
+    return dg.AssetKey(table_name.split("."))
+
+
+def table_schema(columns: list[tuple[str, str]]) -> dg.TableSchema:
+    return dg.TableSchema(columns=[dg.TableColumn(name, type_) for name, type_ in columns])
+
+
+def preview_markdown(columns: list[tuple[str, str]], rows: list[tuple]) -> str:
+    header = "| " + " | ".join(name for name, _ in columns) + " |"
+    rule = "|" + "---|" * len(columns)
+    body = ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in rows]
+    return "\n".join([header, rule, *body])
+
+
+def build_processed_asset(table: Table, config: ProjectConfig, condition: dg.AutomationCondition) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=asset_key_for_table(table.table_name),
+        deps=[asset_key_for_table(dep) for dep in sql_dependencies(table.sql)],
+        group_name="processed",
+        kinds={"duckdb", "parquet"},
+        description=table.description or None,
+        automation_condition=condition,
+        metadata={"sql": dg.MetadataValue.md(f"```sql\n{table.sql}\n```")},
+    )
+    def _processed(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+        result = run_transform(lake.get(), config, table)
+        context.log.info(f"{table.table_name}: {result.row_count} rows -> {result.key}")
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": result.row_count,
+                "dagster/column_schema": table_schema(result.columns),
+                "preview": dg.MetadataValue.md(preview_markdown(result.columns, result.preview)),
+                "key": result.key,
+            }
+        )
+
+    return _processed

@@ -1,0 +1,52 @@
+"""Run a processed table's SQL with DuckDB over the lake and publish the result as Parquet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from qs_platform.catalog.tables import table_select
+from qs_platform.config.models import ProjectConfig, Table
+from qs_platform.lake import Lake
+from qs_platform.lake.local import sql_string
+from qs_platform.transform.sql import sql_dependencies
+
+
+@dataclass
+class TransformResult:
+    table: str
+    key: str
+    row_count: int
+    columns: list[tuple[str, str]]
+    preview: list[tuple]
+
+
+def output_key(table: Table) -> str:
+    return f"processed/{table.name}/data.parquet"
+
+
+def connect_with_tables(lake: Lake, config: ProjectConfig, table_names: list[str]) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB where each named table is a view over its lake files (no shared catalog lock)."""
+    con = duckdb.connect()
+    con.execute("create schema if not exists raw; create schema if not exists processed")
+    for name in table_names:
+        layer, table = name.split(".", 1)
+        con.execute(f'create view "{layer}"."{table}" as {table_select(lake, config, name)}')
+    return con
+
+
+def run_transform(lake: Lake, config: ProjectConfig, table: Table, preview_rows: int = 5) -> TransformResult:
+    con = connect_with_tables(lake, config, sql_dependencies(table.sql))
+    try:
+        con.execute(f"create temp view result as {table.sql}")
+        columns = [(row[0], row[1]) for row in con.execute("describe result").fetchall()]
+        key = output_key(table)
+        with lake.staged_write(key) as target:
+            con.execute(f"copy (select * from result) to {sql_string(str(target))} (format parquet, compression zstd)")
+            written = f"read_parquet({sql_string(str(target))})"
+            row_count = con.execute(f"select count(*) from {written}").fetchone()[0]
+            preview = con.execute(f"select * from {written} limit {preview_rows}").fetchall()
+        return TransformResult(table.table_name, key, row_count, columns, preview)
+    finally:
+        con.close()
