@@ -38,16 +38,16 @@ class LocalLake(Lake):
         base = self._path(prefix.rstrip("/")) if prefix.strip("/") else self.root
         if not base.is_dir():
             return
+        paths = []
         for dirpath, dirnames, filenames in os.walk(base):
-            dirnames[:] = sorted(d for d in dirnames if d != STAGING_DIR)
-            for name in sorted(filenames):
-                path = Path(dirpath) / name
-                try:
-                    stat = path.stat()
-                except FileNotFoundError:  # deleted while listing
-                    continue
-                key = path.relative_to(self.root).as_posix()
-                yield LakeObject(key, stat.st_size, stat.st_mtime, f"{stat.st_size}-{stat.st_mtime_ns}-{stat.st_ino}")
+            dirnames[:] = [d for d in dirnames if d != STAGING_DIR]
+            paths += [Path(dirpath) / name for name in filenames]
+        for key, path in sorted((p.relative_to(self.root).as_posix(), p) for p in paths):
+            try:
+                stat = path.stat()
+            except FileNotFoundError:  # deleted while listing
+                continue
+            yield LakeObject(key, stat.st_size, stat.st_mtime, f"{stat.st_size}-{stat.st_mtime_ns}-{stat.st_ino}")
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()

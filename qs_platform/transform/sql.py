@@ -13,15 +13,9 @@ class SqlError(ValueError):
 
 
 def sql_dependencies(sql: str) -> list[str]:
-    """Catalog tables (`raw.x`, `processed.y`) a query reads, in order of first appearance."""
+    """Catalog tables (`raw.x`, `processed.y`) a query reads, sorted."""
     try:
         tree = sqlglot.parse_one(sql, dialect="duckdb")
     except sqlglot.errors.ParseError as error:
         raise SqlError(f"SQL does not parse: {error.errors[0]['description'] if error.errors else error}") from error
-    found: list[str] = []
-    for table in tree.find_all(exp.Table):
-        if table.db in LAYERS and table.name:
-            name = f"{table.db}.{table.name}"
-            if name not in found:
-                found.append(name)
-    return found
+    return sorted({f"{t.db}.{t.name}" for t in tree.find_all(exp.Table) if t.db in LAYERS and t.name})
