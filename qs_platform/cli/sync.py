@@ -138,9 +138,7 @@ class Syncer:
                     self.report.quarantined.append(f"{metadata.get('landing_key')}: {metadata.get('quarantine_reason')}")
         if not result.success:
             failures = [
-                f"{e.step_key}: {e.event_specific_data.error.message.strip().splitlines()[0] if e.event_specific_data.error else 'failed'}"
-                for e in result.all_events
-                if e.event_type_value == "STEP_FAILURE"
+                f"{e.step_key}: {_root_cause(e.event_specific_data.error)}" for e in result.all_events if e.event_type_value == "STEP_FAILURE"
             ]
             line = f"run {result.run_id} ({label}) failed: " + ("; ".join(failures) or "see the Dagster UI")
             if tags.get(LANDING_KEY_TAG):
@@ -155,6 +153,15 @@ class Syncer:
                 return self.report
         self.report.failed_runs.append(f"still requesting work after {MAX_ROUNDS} rounds; stopped")
         return self.report
+
+
+def _root_cause(error) -> str:
+    """The innermost error message: Dagster wraps the exception users need to read in its own."""
+    if error is None:
+        return "failed"
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip().splitlines()[0] if error.message.strip() else error.cls_name or "failed"
 
 
 def _summary(metadata: dict) -> str:

@@ -1,8 +1,9 @@
 """Asset factory of the processed layer: one asset per table declared in SQL."""
 
-
 import dagster as dg
+import duckdb
 
+from qs_platform.catalog.tables import TableNotMaterialized
 from qs_platform.config.models import ProjectConfig, Table
 from qs_platform.resources import LakeResource
 from qs_platform.transform.run import run_transform
@@ -35,7 +36,10 @@ def build_processed_asset(table: Table, config: ProjectConfig, condition: dg.Aut
         metadata={"sql": dg.MetadataValue.md(f"```sql\n{table.sql}\n```")},
     )
     def _processed(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-        result = run_transform(lake.get(), config, table)
+        try:
+            result = run_transform(lake.get(), config, table)
+        except (duckdb.Error, TableNotMaterialized) as error:
+            raise dg.Failure(description=f"{table.table_name}: {error}") from error
         context.log.info(f"{table.table_name}: {result.row_count} rows -> {result.key}")
         return dg.MaterializeResult(
             metadata={

@@ -1,0 +1,135 @@
+"""The whole path on the local default: the real CSV lands, `sync` runs, numbers are checked independently."""
+
+import csv
+import datetime as dt
+import json
+import re
+import shutil
+from collections import defaultdict
+
+import duckdb
+import numpy as np
+import pytest
+
+from qs_platform.cli.sync import Syncer
+from qs_platform.project import build_definitions
+from qs_platform.quicksight.dashboards import validate_request
+from qs_platform.quicksight.local_backend import LocalQuickSightBackend, local_quicksight_client
+from qs_platform_tests.conftest import HEADER, SERVICE_REQUESTS_CSV, land
+
+
+def expected_division_kpis(paths) -> dict[str, tuple]:
+    """Computed from the CSV text alone (csv, re, numpy), newest delivery of an id winning."""
+    by_id = {}
+    for path in paths:
+        with open(path, newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                by_id[row["id"]] = row
+    groups = defaultdict(list)
+    for row in by_id.values():
+        start = dt.datetime.strptime(row["start_date"], "%m/%d/%Y").date()
+        end = dt.datetime.strptime(row["end_date"], "%m/%d/%Y").date()
+        division = re.sub(r"\band\b", "&", row["service_division_owner"].strip())
+        groups[division].append((int(np.busday_count(start, end)), int(row["estimated_cost"])))
+    result = {}
+    for division, items in groups.items():
+        avg_days = sum(d for d, _ in items) / len(items)
+        total = sum(c for _, c in items)
+        result[division] = (len(items), avg_days, total, total / avg_days)
+    return result
+
+
+def catalog_rows(settings, sql):
+    with duckdb.connect(str(settings.catalog_path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+@pytest.fixture
+def platform(settings, config, instance, lake):
+    defs = build_definitions(settings, config)
+    return lambda: Syncer(defs, instance).sync()
+
+
+def test_seed_csv_flows_to_the_dashboard(settings, lake, platform, tmp_path):
+    land(lake, "landing/service_requests/division_data_24-12-23.csv", SERVICE_REQUESTS_CSV.read_bytes())
+    land(lake, "landing/service_requests/broken.csv", HEADER + '1,1/2/2000,1/3/2000,"Toronto Water,PASS,3,1,\n')
+
+    report = platform()
+
+    assert report.ok, report.failed_runs
+    assert [q.split(":")[0] for q in report.quarantined] == ["landing/service_requests/broken.csv"]
+    assert "unterminated quote" in report.quarantined[0]
+    done = {m.asset for m in report.materialized}
+    assert done >= {
+        "raw/service_requests", "processed/service_requests", "processed/division_kpis",
+        "catalog/raw/service_requests", "catalog/processed/service_requests", "catalog/processed/division_kpis",
+        "quicksight/data_source/lake", "quicksight/dataset/service_requests", "quicksight/dataset/division_kpis",
+        "quicksight/dashboard/service-division",
+    }
+
+    # processed.division_kpis equals an independent computation over the CSV
+    expected = expected_division_kpis([SERVICE_REQUESTS_CSV])
+    assert len(expected) == 5
+    got = {r[0]: r[1:] for r in catalog_rows(settings, "select * from processed.division_kpis")}
+    assert set(got) == set(expected)
+    for division, (requests, avg_days, total, per_day) in expected.items():
+        assert got[division][0] == requests
+        assert got[division][1] == pytest.approx(avg_days, rel=1e-12)
+        assert got[division][2] == total
+        assert got[division][3] == pytest.approx(per_day, rel=1e-12)
+    assert "Municipal Licensing & Standards" in got and not any("St&ards" in d for d in got)
+
+    # every layer is a view in the catalog, for anyone with duckdb
+    assert catalog_rows(settings, "select count(*) from raw.service_requests") == [(19324,)]
+    assert catalog_rows(settings, "select count(*), count(distinct id) from processed.service_requests") == [(19324, 19324)]
+
+    # the dashboard is stored through boto3 and its Definition passes botocore's validation for CreateDashboard
+    client = local_quicksight_client(settings.quicksight_store, account_id=settings.aws_account_id)
+    described = client.describe_dashboard_definition(AwsAccountId=settings.aws_account_id, DashboardId="service-division")
+    definition = described["Definition"]
+    validate_request("CreateDashboard", {"AwsAccountId": settings.aws_account_id, "DashboardId": "service-division", "Name": "x", "Definition": definition})
+    visuals = [next(iter(v)) for v in definition["Sheets"][0]["Visuals"]]
+    assert visuals.count("KPIVisual") >= 4 and {"BarChartVisual", "LineChartVisual", "PieChartVisual", "TableVisual"} <= set(visuals)
+    assert definition["Sheets"][0]["ParameterControls"][0]["Slider"]["SourceParameterName"] == "CostGrowthPct"
+    published = client.describe_dashboard(AwsAccountId=settings.aws_account_id, DashboardId="service-division")["Dashboard"]
+    assert published["Version"]["Status"] == "CREATION_SUCCESSFUL" and published["Version"]["VersionNumber"] == 1
+
+
+def test_rerun_is_idempotent_and_new_files_update_everything(settings, lake, platform):
+    land(lake, "landing/service_requests/division_data_24-12-23.csv", SERVICE_REQUESTS_CSV.read_bytes())
+    assert platform().ok
+    backend = LocalQuickSightBackend(settings.quicksight_store, account_id=settings.aws_account_id)
+    backend.reset_call_log()
+
+    again = platform()
+    assert again.materialized == [] and again.ok
+    assert [c for c in backend.call_log() if c["mutating"]] == [], "nothing changed, so nothing is written to QuickSight"
+
+    # the same file delivered again under the same key with identical content: nothing runs
+    land(lake, "landing/service_requests/division_data_24-12-23.csv", SERVICE_REQUESTS_CSV.read_bytes())
+    assert platform().materialized == []
+
+    # a new delivery: two new requests and a correction of an existing one
+    extra = HEADER + "900001,1/3/2000,1/10/2000,Toronto Water,PASS,3,1000,\n900002,1/3/2000,1/4/2000,Toronto Water,FAIL,4,500,\n"
+    land(lake, "landing/service_requests/day2.csv", extra)
+    report = platform()
+    assert report.ok
+    assert catalog_rows(settings, "select requests from processed.division_kpis where division = 'Toronto Water'") == [(3567 + 2,)]
+    mutating = {c["operation"] for c in backend.call_log() if c["mutating"]}
+    assert "UpdateDashboard" not in mutating and "CreateDashboard" not in mutating, "the dashboard spec did not change"
+
+
+def test_a_failing_transform_fails_sync_but_not_the_other_files(settings, lake, instance, config, tmp_path):
+    folder = tmp_path / "config"
+    shutil.copytree(settings.config_dir, folder)
+    (folder / "tables" / "explodes.yaml").write_text(
+        "tables:\n  - name: explodes\n    sql: select error('boom, this table cannot be computed') as x from processed.division_kpis\n"
+    )
+    from qs_platform.config.loader import load_config
+
+    defs = build_definitions(settings, load_config(folder))
+    land(lake, "landing/service_requests/a.csv", HEADER + "1,1/3/2000,1/10/2000,Toronto Water,PASS,3,1000,\n")
+    report = Syncer(defs, instance).sync()
+    assert not report.ok
+    assert any("boom, this table cannot be computed" in line for line in report.failed_runs)
+    assert catalog_rows(settings, "select count(*) from processed.division_kpis") == [(1,)]
