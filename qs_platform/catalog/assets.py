@@ -1,6 +1,5 @@
 """Asset factory of the catalog layer: one entry per raw and processed table."""
 
-
 import dagster as dg
 
 from qs_platform.config.models import ProjectConfig

@@ -1,6 +1,5 @@
 """Asset factories of the landing and raw layers: one landing spec and one raw asset per source."""
 
-
 import dagster as dg
 
 from qs_platform.config.models import Source

@@ -1,6 +1,5 @@
 """Asset factories of the QuickSight layer: the data source, one asset per dataset and per dashboard."""
 
-
 import dagster as dg
 
 from qs_platform.catalog.assets import catalog_asset_key

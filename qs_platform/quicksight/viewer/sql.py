@@ -231,7 +231,7 @@ def field_wells(kind: str, visual: dict) -> Wells:
             measures=list(aggregated.get("Values", [])),
             sort=list(sort.get("CategorySort", [])),
             limit=None if colors else (sort.get(limit_key) or {}).get("ItemsLimit"),
-            default_order="dimensions" if kind == "LineChartVisual" else "measure_desc",
+            default_order="dimensions" if kind == "LineChartVisual" or colors else "measure_desc",
         )
     if kind == "TableVisual":
         if "TableUnaggregatedFieldWells" in wells:

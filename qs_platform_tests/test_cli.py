@@ -1,0 +1,84 @@
+"""The qs-platform command, as a user runs it: environment variables choose the lake."""
+
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from qs_platform.cli.main import app
+from qs_platform.quicksight.dashboards import validate_request
+from qs_platform_tests.conftest import CONFIG_DIR, HEADER, SERVICE_REQUESTS_CSV
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    values = {"QS_CONFIG_DIR": str(CONFIG_DIR), "QS_LAKE_URL": str(tmp_path / "lake")}
+    for name in ("DAGSTER_HOME", "QS_CATALOG_PATH", "QS_QUICKSIGHT_STORE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return tmp_path
+
+
+def test_validate_ok_and_broken(env, tmp_path, monkeypatch):
+    result = runner.invoke(app, ["validate"])
+    assert result.exit_code == 0 and "1 sources, 2 tables, 2 datasets, 1 dashboards" in result.output
+    broken = tmp_path / "broken"
+    shutil.copytree(CONFIG_DIR, broken)
+    (broken / "sources" / "service_requests.yaml").write_text(
+        (CONFIG_DIR / "sources" / "service_requests.yaml").read_text().replace("type: bigint", "type: bigint_")
+    )
+    monkeypatch.setenv("QS_CONFIG_DIR", str(broken))
+    result = runner.invoke(app, ["validate"])
+    assert result.exit_code == 2
+    assert "service_requests.yaml: sources.0.columns.0.type" in result.output
+
+
+def test_sync_in_an_empty_lake_then_export(env, tmp_path):
+    landing = tmp_path / "lake" / "landing" / "service_requests"
+    landing.mkdir(parents=True)
+    shutil.copy(SERVICE_REQUESTS_CSV, landing)
+    (landing / "bad.csv").write_text("id;start\n1;2\n")
+    result = runner.invoke(app, ["sync"])
+    assert result.exit_code == 0, result.output
+    assert "materialized quicksight/dashboard/service-division: created" in result.output
+    assert "quarantined: landing/service_requests/bad.csv: line 1: header does not match" in result.output
+    assert (tmp_path / "lake" / "_dagster_home").is_dir(), "a lake of its own gets a Dagster home of its own"
+
+    again = runner.invoke(app, ["sync"])
+    assert again.exit_code == 0 and "nothing to do" in again.output
+
+    listed = runner.invoke(app, ["dashboards", "list"])
+    assert listed.output.startswith("service-division\tService requests by division\tversion 1")
+    exported = runner.invoke(app, ["dashboards", "export", "service-division"])
+    definition = json.loads(exported.output)
+    validate_request("CreateDashboard", {"AwsAccountId": "111122223333", "DashboardId": "service-division", "Name": "x", "Definition": definition})
+
+    missing = runner.invoke(app, ["dashboards", "export", "nope"])
+    assert missing.exit_code == 1 and "not found" in missing.output
+
+
+def test_sync_exits_non_zero_when_a_run_fails(env, tmp_path, monkeypatch):
+    config = tmp_path / "config"
+    shutil.copytree(CONFIG_DIR, config)
+    (config / "tables" / "explodes.yaml").write_text(
+        "tables:\n  - name: explodes\n    sql: select error('boom') as x from processed.division_kpis\n"
+    )
+    monkeypatch.setenv("QS_CONFIG_DIR", str(config))
+    landing = tmp_path / "lake" / "landing" / "service_requests"
+    landing.mkdir(parents=True)
+    (landing / "a.csv").write_text(HEADER + "1,1/3/2000,1/10/2000,Toronto Water,PASS,3,1000,\n")
+    result = runner.invoke(app, ["sync"])
+    assert result.exit_code == 1
+    assert "FAILED" in result.output and "boom" in result.output
+
+
+def test_seed_copies_examples_once(env, tmp_path):
+    first = runner.invoke(app, ["seed"])
+    assert first.exit_code == 0 and "1 example files copied" in first.output
+    assert (tmp_path / "lake" / "landing" / "service_requests" / "division_data_24-12-23.csv").stat().st_size == SERVICE_REQUESTS_CSV.stat().st_size
+    second = runner.invoke(app, ["seed"])
+    assert "seeded before" in second.output
