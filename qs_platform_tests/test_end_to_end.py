@@ -5,7 +5,10 @@ import datetime as dt
 import json
 import re
 import shutil
+import subprocess
+import sys
 from collections import defaultdict
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -82,6 +85,11 @@ def test_seed_csv_flows_to_the_dashboard(settings, lake, platform, tmp_path):
     # every layer is a view in the catalog, for anyone with duckdb
     assert catalog_rows(settings, "select count(*) from raw.service_requests") == [(19324,)]
     assert catalog_rows(settings, "select count(*), count(distinct id) from processed.service_requests") == [(19324, 19324)]
+    cli = Path(sys.executable).parent / "duckdb"
+    if cli.exists():  # the duckdb CLI installed with the project reads the catalog file too
+        out = subprocess.run([str(cli), str(settings.catalog_path), "-csv", "-c", "select count(*) from processed.division_kpis"],
+                             capture_output=True, text=True, check=True).stdout
+        assert out.split() == ["count_star()", "5"]
 
     # the dashboard is stored through boto3 and its Definition passes botocore's validation for CreateDashboard
     client = local_quicksight_client(settings.quicksight_store, account_id=settings.aws_account_id)

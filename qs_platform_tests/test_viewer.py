@@ -595,7 +595,7 @@ class RunningViewer:
 
 def start_viewer(catalog: Path, client: FakeQuickSight):
     server = make_viewer_server(quicksight_client=client, account_id=ACCOUNT, catalog_path=catalog, port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     host, port = server.server_address[:2]
     return server, RunningViewer(f"http://{host}:{port}", client, catalog)
@@ -795,7 +795,7 @@ def test_unknown_dashboards_visuals_and_endpoints_are_404_json(viewer):
 def test_broken_expression_gives_a_readable_error_and_other_visuals_still_work(viewer):
     status, payload = viewer.visual("kpi-broken", dashboard=BROKEN_DASHBOARD_ID)
     assert status == 422
-    assert payload["error"] == "calculated field 'share_of_division': unsupported function sumOver() at position 26"
+    assert payload["error"] == "calculated field 'share_of_division': unsupported function sumOver() at position 24"
     assert viewer.rows("kpi-requests", dashboard=BROKEN_DASHBOARD_ID) == [[8]]
 
 

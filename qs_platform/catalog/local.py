@@ -21,6 +21,9 @@ def _is_lock_conflict(error: BaseException) -> bool:
     return isinstance(error, duckdb.IOException) and "lock" in str(error).lower()
 
 
+# Written so that older DuckDB releases (e.g. the `duckdb` CLI users have installed) can open the catalog too.
+STORAGE_COMPATIBILITY = {"storage_compatibility_version": "v1.0.0"}
+
 retry_on_lock = retry(
     retry=retry_if_exception(_is_lock_conflict),
     wait=wait_exponential(multiplier=0.1, max=2),
@@ -44,7 +47,7 @@ class LocalCatalog(Catalog):
         layer, name = table_name.split(".", 1)
         select = table_select(self.lake, self.config, table_name)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with duckdb.connect(str(self.path)) as con:
+        with duckdb.connect(str(self.path), config=STORAGE_COMPATIBILITY) as con:
             con.execute(f'create schema if not exists "{layer}"')
             current = con.execute(
                 "select sql from duckdb_views() where schema_name = ? and view_name = ?", [layer, name]

@@ -153,7 +153,7 @@ FUNCTIONS: dict[str, Function] = {
     "distinct_countif": Function(2, 2, _agg_if("count", distinct=True), aggregate=True),
     "medianif": Function(2, 2, _agg_if("median"), aggregate=True),
     # conditionals and nulls
-    "ifelse": Function(3, None, _ifelse),
+    "ifelse": Function(1, None, _ifelse),  # _ifelse checks the count itself
     "coalesce": Function(2, None, _simple("coalesce")),
     "isnull": Function(1, 1, lambda a: f"({a[0].text} IS NULL)"),
     "isnotnull": Function(1, 1, lambda a: f"({a[0].text} IS NOT NULL)"),
@@ -324,7 +324,7 @@ class _Parser:
         if token.kind == "op" and token.text == "(":
             inner = self.or_expr()
             self.expect(")")
-            return Sql(f"({inner.text})", inner.aggregate, inner.literal)
+            return inner  # compound SQL is already parenthesised
         if token.kind == "op" and token.text == "[":
             return self.list_literal()
         raise ExpressionError(f"unexpected {self._describe(token)} at position {token.pos}")

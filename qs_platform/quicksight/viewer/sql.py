@@ -94,7 +94,8 @@ class QueryContext:
             raise CalculatedFieldError(f"calculated field {name!r}: {error}") from None
         finally:
             self._resolving.pop()
-        return Sql(f"({inner.text})", inner.aggregate)
+        text = inner.text if inner.text.startswith("(") and inner.text.endswith(")") else f"({inner.text})"
+        return Sql(text, inner.aggregate)
 
     def parameter(self, name: str) -> Sql:
         if name not in self.parameter_values:

@@ -53,7 +53,7 @@
   function formatTick(value, fmt) {
     const percent = fmt && fmt.kind === "percent";
     const v = percent ? value * 100 : value;
-    const text = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 }).format(v);
+    const text = new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 2 }).format(v);
     const symbol = fmt && fmt.kind === "currency" ? (CURRENCY_SYMBOLS[(fmt.symbol || "USD").toUpperCase()] || "") : "";
     return (v < 0 ? "-" + symbol + text.slice(1) : symbol + text) + (percent ? "%" : "");
   }
@@ -282,7 +282,9 @@
     const labels = data.categories.map(function (c) { return c.label; });
     const left = Math.min(W * 0.38, Math.max.apply(null, labels.map(textWidth)) + 14);
     const showValues = data.series.length === 1;
-    const right = showValues ? 56 : 16, top = 4, bottom = 22;
+    const valueLabel = function (v) { return formatNumber(v, fmt); };
+    const widest = showValues ? Math.max.apply(null, data.categories.map(function (c) { return textWidth(valueLabel(data.series[0].values[c.key])); })) : 0;
+    const right = showValues ? Math.min(W * 0.25, widest + 12) : 16, top = 4, bottom = 22;
     const scale = niceScale(lo, hi, Math.max(2, Math.floor((W - left - right) / 80)));
     const x = function (v) { return left + ((v - scale.min) / (scale.max - scale.min)) * (W - left - right); };
     const band = (H - top - bottom) / data.categories.length;
@@ -303,7 +305,7 @@
         tooltip(rect, c.label + " · " + seg.series.label + ": " + formatNumber(seg.value, seg.series.field && seg.series.field.format));
         if (showValues && band >= 11) {
           const v = seg.value;
-          svgText(svg, v < 0 ? x1 - 4 : x2 + 4, y + barHeight / 2 + 4, formatTick(v || 0, fmt), { class: "value-label", "text-anchor": v < 0 ? "end" : "start" });
+          svgText(svg, v < 0 ? x1 - 4 : x2 + 4, y + barHeight / 2 + 4, valueLabel(v), { class: "value-label", "text-anchor": v < 0 ? "end" : "start" });
         }
       });
     });
@@ -357,7 +359,8 @@
     const top = 10, bottom = 24, right = 14;
     const scale = niceScale(guess.min, guess.max, Math.max(2, Math.floor((H - top - bottom) / 40)));
     const n = data.categories.length;
-    const x = function (i) { return n === 1 ? (left + W - right) / 2 : left + (i / (n - 1)) * (W - left - right); };
+    const inset = 16;
+    const x = function (i) { return n === 1 ? (left + W - right) / 2 : left + inset + (i / (n - 1)) * (W - left - right - 2 * inset); };
     const y = function (v) { return H - bottom - ((v - scale.min) / (scale.max - scale.min)) * (H - top - bottom); };
     scale.ticks.forEach(function (t) {
       svgEl("line", { class: "grid", x1: left, x2: W - right, y1: y(t), y2: y(t) }, svg);
@@ -367,7 +370,7 @@
     const maxLabel = Math.max.apply(null, data.categories.map(function (c) { return textWidth(c.label); })) + 12;
     const every = Math.max(1, Math.ceil(n / Math.max(1, Math.floor((W - left - right) / maxLabel))));
     data.categories.forEach(function (c, i) {
-      if (i % every === 0) svgText(svg, x(i), H - bottom + 15, c.label, { "text-anchor": n === 1 ? "middle" : i === 0 ? "start" : i === n - 1 ? "end" : "middle" });
+      if (i % every === 0) svgText(svg, x(i), H - bottom + 15, c.label, { "text-anchor": "middle" });
     });
     data.series.forEach(function (s, si) {
       const color = PALETTE[si % PALETTE.length];
@@ -431,7 +434,9 @@
       }
       angle += sweep;
     });
-    if (inner) svgText(svg, cx, cy + 5, formatNumber(total, fmt), { "text-anchor": "middle", class: "value-label" });
+    if (inner) {
+      svgText(svg, cx, cy + 6, formatNumber(total, fmt), { "text-anchor": "middle", class: "value-label center-label" });
+    }
     const lx = legendRight ? W - legendWidth + 8 : 8;
     let ly = legendRight ? Math.max(12, cy - (slices.length * 18) / 2) : cy + r + 18;
     slices.forEach(function (s, i) {
@@ -447,7 +452,6 @@
   function table(container, result, options) {
     const fields = fieldsOf(result).fields;
     container.innerHTML = "";
-    if (!result.rows.length) return empty(container);
     const wrap = document.createElement("div");
     wrap.className = "table-wrap";
     const tableEl = document.createElement("table");
@@ -474,6 +478,12 @@
       });
     });
     wrap.appendChild(tableEl);
+    if (!result.rows.length) {
+      const none = document.createElement("div");
+      none.className = "table-note empty-rows";
+      none.textContent = "No rows match the current filters and parameters.";
+      wrap.appendChild(none);
+    }
     if (options && options.limit && result.rows.length >= options.limit) {
       const note = document.createElement("div");
       note.className = "table-note";
