@@ -850,6 +850,258 @@ def test_the_viewer_does_not_keep_the_catalog_open(viewer):
     assert viewer.rows("kpi-requests") == [[9]]
 
 
+# ---- more field wells, filters and parameters -------------------------------------------------------------
+
+EXTRA_DASHBOARD_ID = "service-extra"
+
+
+def extra_definition() -> dict:
+    def table(visual_id: str, group_by: list, values: list, sort: list | None = None) -> dict:
+        config: dict = {"FieldWells": {"TableAggregatedFieldWells": {"GroupBy": group_by, "Values": values}}}
+        if sort:
+            config["SortConfiguration"] = {"RowSort": sort}
+        return {"TableVisual": {"VisualId": visual_id, "Title": title(visual_id), "ChartConfiguration": config}}
+
+    def scoped(group_id: str, visual_id: str, filter_: dict) -> dict:
+        return {
+            "FilterGroupId": group_id, "Filters": [filter_], "ScopeConfiguration": selected("extra", visual_id),
+            "Status": "ENABLED", "CrossDataset": "SINGLE_DATASET",
+        }
+
+    body = definition()
+    body["Sheets"] = [
+        {
+            "SheetId": "extra",
+            "Name": "Extra",
+            "Visuals": [
+                {
+                    "BarChartVisual": {
+                        "VisualId": "bar-top2",
+                        "ChartConfiguration": {
+                            "FieldWells": {"BarChartAggregatedFieldWells": {
+                                "Category": [category("x-div", "division")], "Values": [measure("x-cost", "estimated_cost", "SUM")],
+                            }},
+                            "SortConfiguration": {
+                                "CategorySort": [{"FieldSort": {"FieldId": "x-cost", "Direction": "DESC"}}],
+                                "CategoryItemsLimit": {"ItemsLimit": 2, "OtherCategories": "EXCLUDE"},
+                            },
+                        },
+                    }
+                },
+                table("table-having", [category("h-div", "division")], [measure("h-count", "id", "COUNT")],
+                      [{"FieldSort": {"FieldId": "h-div", "Direction": "ASC"}}]),
+                table("table-colsort", [category("c-res", "service_result")], [measure("c-cost", "estimated_cost", "SUM")],
+                      [{"ColumnSort": {"SortBy": col("estimated_cost"), "Direction": "ASC",
+                                       "AggregationFunction": {"NumericalAggregationFunction": {"SimpleNumericalAggregation": "SUM"}}}}]),
+                kpi("kpi-distinct", "Divisions", {"CategoricalMeasureField": {"FieldId": "d-div", "Column": col("division"), "AggregationFunction": "DISTINCT_COUNT"}}),
+                kpi("kpi-since", "Requests since", measure("s-count", "id", "COUNT")),
+                kpi("kpi-median", "Median days", measure("m-days", "business_days", "MEDIAN")),
+                kpi("kpi-p50", "P50 days", {"NumericalMeasureField": {
+                    "FieldId": "p-days", "Column": col("business_days"),
+                    "AggregationFunction": {"PercentileAggregation": {"PercentileValue": 50}},
+                }}),
+                kpi("kpi-nested", "Total with growth", measure("n-total", "total_with_growth")),
+                kpi("kpi-loop", "Loop", measure("l-loop", "loop_a")),
+                {"PivotTableVisual": {"VisualId": "pivot", "ChartConfiguration": {"FieldWells": {"PivotTableAggregatedFieldWells": {
+                    "Rows": [category("pv-div", "division")], "Values": [measure("pv-cost", "estimated_cost", "SUM")],
+                }}}}},
+            ],
+        }
+    ]
+    body["CalculatedFields"] += [
+        {"DataSetIdentifier": "requests", "Name": "cost_with_growth", "Expression": "{estimated_cost} * (1 + ${CostGrowthPct} / 100)"},
+        {"DataSetIdentifier": "requests", "Name": "total_with_growth", "Expression": "sum({cost_with_growth})"},
+        {"DataSetIdentifier": "requests", "Name": "loop_a", "Expression": "sum({loop_b})"},
+        {"DataSetIdentifier": "requests", "Name": "loop_b", "Expression": "{loop_a} + 1"},
+    ]
+    body["ParameterDeclarations"] += [
+        {"DecimalParameterDeclaration": {"ParameterValueType": "SINGLE_VALUED", "Name": "MinCost", "DefaultValues": {"StaticValues": [1000.0]}}},
+        {"StringParameterDeclaration": {"ParameterValueType": "MULTI_VALUED", "Name": "Divisions", "DefaultValues": {"StaticValues": ["Parks", "Roads"]}}},
+        {"DateTimeParameterDeclaration": {
+            "Name": "Since", "TimeGranularity": "DAY",
+            "DefaultValues": {"StaticValues": [dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc)]},
+        }},
+    ]
+    body["FilterGroups"] = [
+        scoped("g-having", "table-having", {"NumericRangeFilter": {
+            "FilterId": "x-having", "Column": col("estimated_cost"), "IncludeMinimum": True,
+            "RangeMinimum": {"Parameter": "MinCost"}, "NullOption": "NON_NULLS_ONLY",
+            "AggregationFunction": {"NumericalAggregationFunction": {"SimpleNumericalAggregation": "SUM"}},
+        }}),
+        scoped("g-divisions", "kpi-distinct", {"CategoryFilter": {
+            "FilterId": "x-divisions", "Column": col("division"),
+            "Configuration": {"CustomFilterConfiguration": {"MatchOperator": "EQUALS", "ParameterName": "Divisions", "NullOption": "NON_NULLS_ONLY"}},
+        }}),
+        scoped("g-since", "kpi-since", {"TimeRangeFilter": {
+            "FilterId": "x-since", "Column": col("start_date"), "IncludeMinimum": True,
+            "RangeMinimumValue": {"Parameter": "Since"}, "NullOption": "NON_NULLS_ONLY",
+        }}),
+    ]
+    return body
+
+
+@pytest.fixture
+def extra_viewer(tmp_path):
+    client = FakeQuickSight({EXTRA_DASHBOARD_ID: ("Extra", extra_definition())}, datasets())
+    server, running = start_viewer(build_catalog(tmp_path / "catalog.duckdb"), client)
+    try:
+        yield running
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_extra_definition_validates_against_botocore():
+    model = boto3.client("quicksight", region_name=REGION).meta.service_model
+    request = {"AwsAccountId": ACCOUNT, "DashboardId": EXTRA_DASHBOARD_ID, "Name": "Extra", "Definition": extra_definition()}
+    report = ParamValidator().validate(request, model.operation_model("CreateDashboard").input_shape)
+    assert not report.has_errors(), report.generate_report()
+
+
+def test_items_limit_and_column_sort(extra_viewer):
+    rows = lambda vid, params=None: extra_viewer.rows(vid, params, dashboard=EXTRA_DASHBOARD_ID)  # noqa: E731
+    assert rows("bar-top2") == [["Water", 1700.0], ["Roads", 1450.25]]
+    assert rows("table-colsort") == [["FAIL", 1500.75], ["PASS", 2000.0]]
+
+
+def test_aggregated_range_filter_uses_having_and_a_decimal_parameter(extra_viewer):
+    status, payload = extra_viewer.visual("table-having", dashboard=EXTRA_DASHBOARD_ID)
+    assert payload["rows"] == [["Roads", 3], ["Water", 3]]
+    assert 'HAVING sum("estimated_cost") >= $p0' in payload["sql"]
+    assert extra_viewer.rows("table-having", {"MinCost": 1500}, dashboard=EXTRA_DASHBOARD_ID) == [["Water", 3]]
+
+
+def test_multi_valued_and_datetime_parameters(extra_viewer):
+    rows = lambda vid, params=None: extra_viewer.rows(vid, params, dashboard=EXTRA_DASHBOARD_ID)  # noqa: E731
+    assert rows("kpi-distinct") == [[2]]  # Parks, Roads
+    assert rows("kpi-distinct", {"Divisions": ["Water"]}) == [[1]]
+    assert rows("kpi-distinct", {"Divisions": []}) == [[2]]  # cleared: ValueWhenUnset defaults to RECOMMENDED_VALUE
+    assert rows("kpi-since") == [[3]]  # on or after 2024-03-01
+    assert rows("kpi-since", {"Since": "2024-02-01"}) == [[5]]
+    status, payload = extra_viewer.visual("kpi-since", {"Since": "not a date"}, dashboard=EXTRA_DASHBOARD_ID)
+    assert status == 400 and "datetime" in payload["error"]
+
+
+def test_median_percentile_and_nested_calculated_fields(extra_viewer):
+    rows = lambda vid, params=None: extra_viewer.rows(vid, params, dashboard=EXTRA_DASHBOARD_ID)  # noqa: E731
+    assert rows("kpi-median") == [[3.5]]
+    assert rows("kpi-p50") == [[3.5]]
+    assert rows("kpi-nested") == [[TOTAL_COST]]
+    assert rows("kpi-nested", {"CostGrowthPct": 10})[0][0] == pytest.approx(TOTAL_COST * 1.1)
+
+
+def test_unsupported_things_are_readable_422s(extra_viewer):
+    status, payload = extra_viewer.visual("kpi-loop", dashboard=EXTRA_DASHBOARD_ID)
+    assert status == 422 and payload["error"] == "calculated field 'loop_a' refers to itself"
+    status, payload = extra_viewer.visual("pivot", dashboard=EXTRA_DASHBOARD_ID)
+    assert status == 422 and payload["error"].startswith("PivotTableVisual is not supported by the local viewer")
+
+
+# ---- integration: the real local backend, the project's own dashboards --------------------------------------
+
+
+def test_viewer_through_the_local_quicksight_backend(tmp_path):
+    from qs_platform.quicksight.local_backend import local_quicksight_client
+
+    client = local_quicksight_client(tmp_path / "quicksight.sqlite", region=REGION, account_id=ACCOUNT)
+    client.create_data_source(
+        AwsAccountId=ACCOUNT, DataSourceId="local-catalog", Name="catalog", Type="ATHENA",
+        DataSourceParameters={"AthenaParameters": {"WorkGroup": "primary"}},
+    )
+    for data_set in datasets().values():
+        request = {k: data_set[k] for k in ("DataSetId", "Name", "PhysicalTableMap", "ImportMode", "LogicalTableMap") if k in data_set}
+        client.create_data_set(AwsAccountId=ACCOUNT, **request)
+    client.create_dashboard(AwsAccountId=ACCOUNT, DashboardId=DASHBOARD_ID, Name="Service requests overview", Definition=definition())
+    server, running = start_viewer(build_catalog(tmp_path / "catalog.duckdb"), client)
+    try:
+        assert running.get("/api/dashboards")[1]["dashboards"][0]["dashboard_id"] == DASHBOARD_ID
+        _, summary = running.get(f"/api/dashboards/{DASHBOARD_ID}")
+        for sheet in summary["sheets"]:
+            for visual in sheet["visuals"]:
+                status, payload = running.visual(visual["visual_id"], sheet_id=sheet["sheet_id"])
+                assert status == 200, payload
+        assert running.rows("kpi-projected", {"CostGrowthPct": 20})[0][0] == pytest.approx(TOTAL_COST * 1.2)
+        assert running.rows("table-rows", sheet_id="details")[0][:2] == [3, "Roads"]  # TimeRangeFilter with datetimes from botocore
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def build_project_catalog(path: Path, config) -> None:
+    """raw.service_requests with a few rows, and every processed table as a view of its configured SQL."""
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("CREATE SCHEMA raw; CREATE SCHEMA processed;")
+        con.execute(
+            "CREATE TABLE raw.service_requests (id BIGINT, start_date DATE, end_date DATE, service_division_owner VARCHAR,"
+            " service_result VARCHAR, ward_id INTEGER, estimated_cost DECIMAL(18,2), notes VARCHAR,"
+            " _ingested_at TIMESTAMP, _source_key VARCHAR)"
+        )
+        con.executemany(
+            "INSERT INTO raw.service_requests VALUES (?, ?, ?, ?, ?, ?, ?, NULL, TIMESTAMP '2024-04-01 00:00:00', 'landing/a.csv')",
+            [(i, start, end, div, res, ward, cost) for i, start, end, div, res, ward, cost in [
+                (1, "2024-01-02", "2024-01-09", "Parks and Recreation", "PASS", 1, "120.00"),
+                (2, "2024-01-15", "2024-01-17", "Parks and Recreation", "FAIL", 2, "80.50"),
+                (3, "2024-02-05", "2024-02-19", "Roads", "PASS", 2, "1500.00"),
+                (4, "2024-03-11", "2024-03-12", "Water", "PASS", 3, "300.00"),
+            ]],
+        )
+        for table in config.tables:
+            con.execute(f"CREATE VIEW processed.{table.name} AS {table.sql}")
+    finally:
+        con.close()
+
+
+def test_every_visual_of_the_project_dashboards_renders(tmp_path):
+    from qs_platform.config.loader import load_config
+    from qs_platform.quicksight.dashboards import compile_definition
+    from qs_platform.quicksight.datasets import quicksight_type
+
+    config = load_config(Path(__file__).resolve().parents[1] / "assets_config")
+    catalog = tmp_path / "catalog.duckdb"
+    build_project_catalog(catalog, config)
+    con = duckdb.connect(str(catalog), read_only=True)
+    try:
+        data_sets, columns = {}, {}
+        for data_set in config.datasets:
+            schema, name = data_set.table.split(".")
+            described = con.execute(f"DESCRIBE {schema}.{name}").fetchall()
+            columns[data_set.id] = {c[0]: quicksight_type(c[1]) for c in described}
+            data_sets[data_set.id] = {
+                "Arn": dataset_arn(data_set.id),
+                "DataSetId": data_set.id,
+                "Name": data_set.display_name,
+                "ImportMode": data_set.import_mode,
+                "PhysicalTableMap": {
+                    "table": {
+                        "RelationalTable": {
+                            "DataSourceArn": DATASOURCE_ARN, "Catalog": "AwsDataCatalog", "Schema": schema, "Name": name,
+                            "InputColumns": [{"Name": c, "Type": t} for c, t in columns[data_set.id].items()],
+                        }
+                    }
+                },
+            }
+    finally:
+        con.close()
+    dashboards = {
+        d.id: (d.name, compile_definition(d, {ds: dataset_arn(ds) for ds in d.datasets}, {ds: columns[ds] for ds in d.datasets}))
+        for d in config.dashboards
+    }
+    assert dashboards, "assets_config has no dashboards"
+    server, running = start_viewer(catalog, FakeQuickSight(dashboards, data_sets))
+    try:
+        for dashboard_id, (_, body) in dashboards.items():
+            for sheet in body["Sheets"]:
+                for wrapper in sheet["Visuals"]:
+                    visual_id = next(iter(wrapper.values()))["VisualId"]
+                    status, payload = running.visual(visual_id, dashboard=dashboard_id, sheet_id=sheet["SheetId"])
+                    assert status == 200, (dashboard_id, visual_id, payload)
+                    assert payload["rows"], (dashboard_id, visual_id)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 # ---- expression translation -------------------------------------------------------------------------------
 
 

@@ -72,7 +72,7 @@ def viewer(tmp_path):
 
 
 @pytest.fixture
-def browser():
+def chromium_browser():
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
@@ -94,8 +94,8 @@ def visual_states(page) -> dict[str, str]:
     return page.eval_on_selector_all(".visual", "els => Object.fromEntries(els.map(e => [e.dataset.visualId, e.dataset.state]))")
 
 
-def test_dashboard_renders_and_the_slider_changes_the_kpi(viewer, browser, tmp_path):
-    page = browser.new_page(viewport={"width": 1440, "height": 1400})
+def test_dashboard_renders_and_the_slider_changes_the_kpi(viewer, chromium_browser, tmp_path):
+    page = chromium_browser.new_page(viewport={"width": 1440, "height": 1400})
     watch = PageWatch(page)
     page.goto(f"{viewer.url}/dashboards/{DASHBOARD_ID}")
     wait_until_ready(page)
@@ -175,8 +175,8 @@ def test_dashboard_renders_and_the_slider_changes_the_kpi(viewer, browser, tmp_p
     assert watch.external_requests == []
 
 
-def test_a_broken_visual_shows_a_readable_error_in_its_card(viewer, browser):
-    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+def test_a_broken_visual_shows_a_readable_error_in_its_card(viewer, chromium_browser):
+    page = chromium_browser.new_page(viewport={"width": 1280, "height": 1000})
     watch = PageWatch(page)
     page.goto(f"{viewer.url}/dashboards/{BROKEN_DASHBOARD_ID}")
     wait_until_ready(page)
@@ -190,8 +190,8 @@ def test_a_broken_visual_shows_a_readable_error_in_its_card(viewer, browser):
     assert all("422" in text for text in watch.console_errors), watch.console_errors
 
 
-def test_unknown_dashboard_page(viewer, browser):
-    page = browser.new_page()
+def test_unknown_dashboard_page(viewer, chromium_browser):
+    page = chromium_browser.new_page()
     response = page.goto(f"{viewer.url}/dashboards/missing")
     assert response.status == 404
     assert "not found" in page.inner_text("main")

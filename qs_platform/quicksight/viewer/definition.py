@@ -133,8 +133,8 @@ def coerce_value(kind: str, value: Any) -> Any:
 
 
 def _datetime(value: Any) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    if isinstance(value, dt.datetime):  # botocore gives tz-aware UTC datetimes; DuckDB compares naive ones
+        return value if value.tzinfo is None else value.astimezone(dt.timezone.utc).replace(tzinfo=None)
     if isinstance(value, dt.date):
         return dt.datetime(value.year, value.month, value.day)
     text = str(value).strip().replace("Z", "+00:00")

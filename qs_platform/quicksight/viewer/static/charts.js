@@ -430,7 +430,7 @@
       tooltip(node, s.label + ": " + formatNumber(s.value, fmt) + " (" + formatNumber((s.value / total) * 100) + "%)");
       if (sweep > 0.35 && !inner) {
         const mid = angle + sweep / 2;
-        svgText(svg, cx + r * 0.62 * Math.sin(mid), cy - r * 0.62 * Math.cos(mid) + 4, Math.round((s.value / total) * 100) + "%", { "text-anchor": "middle", class: "value-label", fill: "#fff" });
+        svgText(svg, cx + r * 0.62 * Math.sin(mid), cy - r * 0.62 * Math.cos(mid) + 4, Math.round((s.value / total) * 100) + "%", { "text-anchor": "middle", class: "slice-label" });
       }
       angle += sweep;
     });
@@ -458,7 +458,7 @@
     tableEl.className = "data-table";
     const head = tableEl.createTHead().insertRow();
     const numeric = fields.map(function (f, i) {
-      return f.role === "measure" || result.rows.every(function (r) { return r[i] === null || typeof r[i] === "number"; });
+      return f.role === "measure" || (result.rows.length > 0 && result.rows.every(function (r) { return r[i] === null || typeof r[i] === "number"; }));
     });
     fields.forEach(function (f, i) {
       const th = document.createElement("th");
