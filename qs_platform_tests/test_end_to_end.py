@@ -141,3 +141,19 @@ def test_a_failing_transform_fails_sync_but_not_the_other_files(settings, lake, 
     assert not report.ok
     assert any("boom, this table cannot be computed" in line for line in report.failed_runs)
     assert catalog_rows(settings, "select count(*) from processed.division_kpis") == [(1,)]
+
+
+def test_editing_a_dashboard_spec_redeploys_only_the_dashboard(settings, lake, instance, config, tmp_path):
+    land(lake, "landing/service_requests/a.csv", HEADER + "1,1/3/2000,1/10/2000,Toronto Water,PASS,3,1000,\n")
+    assert Syncer(build_definitions(settings, config), instance).sync().ok
+    folder = tmp_path / "config"
+    shutil.copytree(settings.config_dir, folder)
+    spec = folder / "quicksight" / "service_division.yaml"
+    spec.write_text(spec.read_text().replace("name: Service requests by division", "name: Renamed dashboard"))
+    from qs_platform.config.loader import load_config
+
+    report = Syncer(build_definitions(settings, load_config(folder)), instance).sync()
+    assert [(m.asset, m.metadata["action"]) for m in report.materialized] == [("quicksight/dashboard/service-division", "updated")]
+    client = local_quicksight_client(settings.quicksight_store, account_id=settings.aws_account_id)
+    described = client.describe_dashboard(AwsAccountId=settings.aws_account_id, DashboardId="service-division")["Dashboard"]
+    assert described["Name"] == "Renamed dashboard" and described["Version"]["VersionNumber"] == 2

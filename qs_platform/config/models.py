@@ -6,6 +6,7 @@ the YAML file and the key.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Annotated, Literal, Union
 
@@ -30,6 +31,11 @@ DECIMAL_TYPE = re.compile(r"^decimal\((\d+),\s*(\d+)\)$")
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @property
+    def version(self) -> str:
+        """A short hash of the declaration: the Dagster code version of the asset built from it."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:12]
 
 
 def normalise_column_name(name: str) -> str:

@@ -40,6 +40,7 @@ def build_dataset_asset(dataset: Dataset, config: ProjectConfig, condition: dg.A
         pool=QUICKSIGHT_POOL,
         automation_condition=condition,
         description=f"QuickSight dataset {dataset.display_name!r} over {dataset.table} ({dataset.import_mode}).",
+        code_version=dataset.version,
     )
     def _dataset(context: dg.AssetExecutionContext, lake: LakeResource, catalog: CatalogResource, quicksight: QuickSightResource) -> dg.MaterializeResult:
         table = catalog.get(lake.get(), config).describe(dataset.table)
@@ -74,6 +75,7 @@ def build_dashboard_asset(dashboard: Dashboard, condition: dg.AutomationConditio
         pool=QUICKSIGHT_POOL,
         automation_condition=condition,
         description=f"QuickSight dashboard {dashboard.name!r}.",
+        code_version=dashboard.version,
     )
     def _dashboard(quicksight: QuickSightResource) -> dg.MaterializeResult:
         client, account, region = quicksight.client(), quicksight.account_id, quicksight.region

@@ -70,7 +70,7 @@ def _measure(visual: Visual, measure: Measure, column_types: dict[str, str]) -> 
 
 
 def _dimension(visual: Visual, dimension: Dimension, column_types: dict[str, str]) -> dict:
-    field = {"FieldId": f"{visual.id}.{dimension.column}", "Column": _column(visual.dataset, dimension.column)}
+    field = {"FieldId": dimension_field_id(visual, dimension), "Column": _column(visual.dataset, dimension.column)}
     kind = column_types.get(dimension.column, "STRING")
     if kind == "DATETIME":
         return {"DateDimensionField": {**field, "DateGranularity": dimension.granularity or "DAY"}}
@@ -81,6 +81,38 @@ def _dimension(visual: Visual, dimension: Dimension, column_types: dict[str, str
     return {"CategoricalDimensionField": field}
 
 
+def dimension_field_id(visual: Visual, dimension: Dimension) -> str:
+    return f"{visual.id}.{dimension.column}"
+
+
+def _labels(visual: Visual) -> list[tuple[str, str, str]]:
+    """(field id, column, label) of every field the spec gave a label."""
+    labelled = [(measure_field_id(visual, m), m.column, m.label) for m in visual.values if m.label]
+    dimensions = visual.group_by + ([visual.category] if visual.category else [])
+    return labelled + [(dimension_field_id(visual, d), d.column, d.label) for d in dimensions if d.label]
+
+
+def _axis_labels(visual: Visual, fields: list[tuple[str, str, str]]) -> dict:
+    return {
+        "AxisLabelOptions": [
+            {"CustomLabel": label, "ApplyTo": {"FieldId": field_id, "Column": _column(visual.dataset, column)}}
+            for field_id, column, label in fields
+        ]
+    }
+
+
+def _chart_labels(visual: Visual, category_key: str = "CategoryLabelOptions", value_key: str = "ValueLabelOptions") -> dict:
+    """Category/value axis labels of bar, line and pie charts, when the spec names them."""
+    labels = _labels(visual)
+    category_id = dimension_field_id(visual, visual.category)
+    category = [f for f in labels if f[0] == category_id]
+    values = [f for f in labels if f[0] != category_id]
+    return {
+        **({category_key: _axis_labels(visual, category)} if category else {}),
+        **({value_key: _axis_labels(visual, values)} if values else {}),
+    }
+
+
 def _visual(visual: Visual, column_types: dict[str, str]) -> dict:
     values = [_measure(visual, m, column_types) for m in visual.values]
     base = {"VisualId": visual.id, "Title": _title(visual.title)}
@@ -88,7 +120,10 @@ def _visual(visual: Visual, column_types: dict[str, str]) -> dict:
         return {"KPIVisual": {**base, "ChartConfiguration": {"FieldWells": {"Values": values}}}}
     if visual.type == "table":
         group_by = [_dimension(visual, d, column_types) for d in visual.group_by]
-        return {"TableVisual": {**base, "ChartConfiguration": {"FieldWells": {"TableAggregatedFieldWells": {"GroupBy": group_by, "Values": values}}}}}
+        configuration = {"FieldWells": {"TableAggregatedFieldWells": {"GroupBy": group_by, "Values": values}}}
+        if _labels(visual):
+            configuration["FieldOptions"] = {"SelectedFieldOptions": [{"FieldId": f, "CustomLabel": label} for f, _, label in _labels(visual)]}
+        return {"TableVisual": {**base, "ChartConfiguration": configuration}}
     category = [_dimension(visual, visual.category, column_types)]
     direction = "DESC" if visual.sort_descending else "ASC"
     by_value = {"FieldSort": {"FieldId": measure_field_id(visual, visual.values[0]), "Direction": direction}}
@@ -100,6 +135,7 @@ def _visual(visual: Visual, column_types: dict[str, str]) -> dict:
                     "FieldWells": {"BarChartAggregatedFieldWells": {"Category": category, "Values": values}},
                     "SortConfiguration": {"CategorySort": [by_value]},
                     "Orientation": "HORIZONTAL",
+                    **_chart_labels(visual),
                 },
             }
         }
@@ -110,16 +146,18 @@ def _visual(visual: Visual, column_types: dict[str, str]) -> dict:
                 "ChartConfiguration": {
                     "FieldWells": {"PieChartAggregatedFieldWells": {"Category": category, "Values": values}},
                     "SortConfiguration": {"CategorySort": [by_value]},
+                    **_chart_labels(visual),
                 },
             }
         }
-    by_category = {"FieldSort": {"FieldId": f"{visual.id}.{visual.category.column}", "Direction": "ASC"}}
+    by_category = {"FieldSort": {"FieldId": dimension_field_id(visual, visual.category), "Direction": "ASC"}}
     return {
         "LineChartVisual": {
             **base,
             "ChartConfiguration": {
                 "FieldWells": {"LineChartAggregatedFieldWells": {"Category": category, "Values": values}},
                 "SortConfiguration": {"CategorySort": [by_category]},
+                **_chart_labels(visual, "XAxisLabelOptions", "PrimaryYAxisLabelOptions"),
             },
         }
     }

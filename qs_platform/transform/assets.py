@@ -33,6 +33,7 @@ def build_processed_asset(table: Table, config: ProjectConfig, condition: dg.Aut
         kinds={"duckdb", "parquet"},
         description=table.description or None,
         automation_condition=condition,
+        code_version=table.version,
         metadata={"sql": dg.MetadataValue.md(f"```sql\n{table.sql}\n```")},
     )
     def _processed(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:

@@ -20,7 +20,8 @@ def on_upstream_change(file_partitioned: list[dg.AssetKey]) -> dg.AutomationCond
     return (
         # `missing` (not eager's `newly_missing`): an asset added to the config, or missing when automation
         # first starts, is built too; a failed one waits for new input instead of retrying every tick.
-        ((AC.missing() & ~AC.execution_failed()) | AC.any_deps_updated()).since_last_handled()
+        # `code_version_changed`: editing a table's SQL or a dashboard spec in assets_config/ rebuilds it.
+        ((AC.missing() & ~AC.execution_failed()) | AC.any_deps_updated() | AC.code_version_changed()).since_last_handled()
         & ~any_deps_missing
         & ~AC.any_deps_in_progress()
         & ~AC.in_progress()
