@@ -96,3 +96,17 @@ def test_failed_version_is_reported_with_its_errors(tmp_path, dashboard):
     request = dashboard_request(dashboard, ACCOUNT, compile_definition(dashboard, arns(dashboard), COLUMNS))
     with pytest.raises(DashboardError, match="DATA_SET_NOT_FOUND"):
         ensure_dashboard(client, ACCOUNT, REGION, request)
+
+
+def test_dataset_with_new_columns_is_updated_once(tmp_path, config):
+    client = local_quicksight_client(tmp_path / "qs.sqlite", account_id=ACCOUNT, region=REGION)
+    dataset = config.dataset("division_kpis")
+    source_arn = arn(ACCOUNT, REGION, "datasource", DATA_SOURCE_ID)
+    before = dataset_request(dataset, CatalogTable(dataset.table, [("division", "VARCHAR")], 5), source_arn)
+    after = dataset_request(dataset, CatalogTable(dataset.table, [("division", "VARCHAR"), ("requests", "BIGINT")], 5), source_arn)
+    assert ensure_dataset(client, ACCOUNT, REGION, before).action == "created"
+    assert ensure_dataset(client, ACCOUNT, REGION, after).action == "updated"
+    assert ensure_dataset(client, ACCOUNT, REGION, after).action == "unchanged"
+    stored = client.describe_data_set(AwsAccountId=ACCOUNT, DataSetId="division_kpis")["DataSet"]
+    columns = stored["PhysicalTableMap"]["table"]["RelationalTable"]["InputColumns"]
+    assert columns == [{"Name": "division", "Type": "STRING"}, {"Name": "requests", "Type": "INTEGER"}]

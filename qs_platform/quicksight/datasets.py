@@ -39,6 +39,20 @@ def quicksight_type(duckdb_type: str) -> str:
     return next((qs for prefix, qs in INPUT_COLUMN_TYPES if upper.startswith(prefix)), "STRING")
 
 
+def _ensure(client, resource_arn: str, request: dict, *, kind: str, id_param: str, update_request: dict) -> Outcome:
+    """Create when missing, leave alone when the recorded spec hash matches, else update and re-tag."""
+    account_id = resource_arn.split(":")[4]
+    describe, create, update = (getattr(client, f"{verb}_{kind}") for verb in ("describe", "create", "update"))
+    if not exists(describe, AwsAccountId=account_id, **{id_param: request[id_param]}):
+        create(AwsAccountId=account_id, Tags=managed_tags(request), **request)
+        return Outcome(resource_arn, "created")
+    if is_current(client, resource_arn, request):
+        return Outcome(resource_arn, "unchanged")
+    update(AwsAccountId=account_id, **update_request)
+    client.tag_resource(ResourceArn=resource_arn, Tags=managed_tags(request))
+    return Outcome(resource_arn, "updated")
+
+
 def ensure_data_source(client, account_id: str, region: str, *, workgroup: str = "primary") -> Outcome:
     """An ATHENA data source over the catalog (QuickSight reads Parquet only through Athena)."""
     request = {
@@ -47,15 +61,9 @@ def ensure_data_source(client, account_id: str, region: str, *, workgroup: str =
         "Type": "ATHENA",
         "DataSourceParameters": {"AthenaParameters": {"WorkGroup": workgroup}},
     }
+    update_request = {k: v for k, v in request.items() if k != "Type"}  # UpdateDataSource takes no Type
     resource_arn = arn(account_id, region, "datasource", DATA_SOURCE_ID)
-    if not exists(client.describe_data_source, AwsAccountId=account_id, DataSourceId=DATA_SOURCE_ID):
-        client.create_data_source(AwsAccountId=account_id, Tags=managed_tags(request), **request)
-        return Outcome(resource_arn, "created")
-    if is_current(client, resource_arn, request):
-        return Outcome(resource_arn, "unchanged")
-    client.update_data_source(AwsAccountId=account_id, **{k: v for k, v in request.items() if k != "Type"})
-    client.tag_resource(ResourceArn=resource_arn, Tags=managed_tags(request))
-    return Outcome(resource_arn, "updated")
+    return _ensure(client, resource_arn, request, kind="data_source", id_param="DataSourceId", update_request=update_request)
 
 
 def dataset_request(dataset: Dataset, table: CatalogTable, data_source_arn: str) -> dict:
@@ -80,16 +88,8 @@ def dataset_request(dataset: Dataset, table: CatalogTable, data_source_arn: str)
 
 
 def ensure_dataset(client, account_id: str, region: str, request: dict) -> Outcome:
-    dataset_id = request["DataSetId"]
-    resource_arn = arn(account_id, region, "dataset", dataset_id)
-    if not exists(client.describe_data_set, AwsAccountId=account_id, DataSetId=dataset_id):
-        client.create_data_set(AwsAccountId=account_id, Tags=managed_tags(request), **request)
-        return Outcome(resource_arn, "created")
-    if is_current(client, resource_arn, request):
-        return Outcome(resource_arn, "unchanged")
-    client.update_data_set(AwsAccountId=account_id, **request)
-    client.tag_resource(ResourceArn=resource_arn, Tags=managed_tags(request))
-    return Outcome(resource_arn, "updated")
+    resource_arn = arn(account_id, region, "dataset", request["DataSetId"])
+    return _ensure(client, resource_arn, request, kind="data_set", id_param="DataSetId", update_request=request)
 
 
 def refresh_spice(client, account_id: str, dataset_id: str, ingestion_id: str, *, timeout: float = 600) -> dict:
