@@ -54,11 +54,13 @@ def test_rows_breaking_rules_are_quarantined_with_rule_names(lake, source):
         "cost_not_negative": 1, "ends_after_start": 1, "known_result": 1, "service_division_owner_required": 1,
         "start_date_required": 1, "type_start_date": 1, "type_ward_id": 1,
     }
-    quarantined = read(lake, quarantined_rows_key(source, "mixed.csv")).order("_line_number").fetchall()
-    assert [row[0] for row in quarantined] == ["2", "3", "4"], "the original text of each rejected row is kept"
-    lines = [row[10] for row in quarantined]
-    assert lines == [3, 4, 5]
-    assert "ward_id: expected integer, got 'x'" in quarantined[1][-1]
+    relation = read(lake, quarantined_rows_key(source, "mixed.csv")).order("_line_number")
+    quarantined = [dict(zip(relation.columns, row)) for row in relation.fetchall()]
+    assert [row["id"] for row in quarantined] == ["2", "3", "4"], "the original text of each rejected row is kept"
+    assert [row["start_date"] for row in quarantined] == ["1/2/2000", "13/45/2000", "1/2/2000"]
+    assert [row["_line_number"] for row in quarantined] == [3, 4, 5]
+    assert {row["_source_key"] for row in quarantined} == {"landing/service_requests/mixed.csv"}
+    assert "ward_id: expected integer, got 'x'" in quarantined[1]["_errors"]
     assert [r[0] for r in read(lake, raw_key(source, "mixed.csv")).order("id").fetchall()] == [1, 5]
 
 
@@ -67,7 +69,7 @@ def test_rows_breaking_rules_are_quarantined_with_rule_names(lake, source):
     [
         (HEADER + '1,1/2/2000,1/3/2000,"Toronto Water,PASS,3,1,\n', "unterminated quote"),
         (HEADER.encode() + "1,1/2/2000,1/3/2000,Café,PASS,3,1,\n".encode("latin-1"), "not valid UTF-8"),
-        ("id,start,end\n1,2,3\n", "header does not match"),
+        ("id,start,end\n1,2,3\n", "missing required columns ['start_date', 'service_division_owner']"),
         (HEADER + "1,1/2/2000,1/3/2000,Toronto Water,PASS,3,1,,extra\n", "Expected Number of Columns"),
         ("", "empty"),
     ],

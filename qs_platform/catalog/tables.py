@@ -18,7 +18,8 @@ def table_prefix(table_name: str) -> str:
 
 def empty_raw_select(source: Source) -> str:
     """A typed, empty relation with the raw table's columns, for a source that has no files yet."""
-    columns = [(c.column_name, c.duckdb_type) for c in source.columns] + list(LINEAGE_COLUMNS.items())
+    columns = [(c.column_name, c.duckdb_type) for c in source.columns] + [(f, "VARCHAR") for f in source.key_fields]
+    columns += list(LINEAGE_COLUMNS.items())
     return "select " + ", ".join(f"cast(null as {t}) as {quote(n)}" for n, t in columns) + " where false"
 
 

@@ -46,11 +46,17 @@ def normalise_column_name(name: str) -> str:
 
 
 class Column(Strict):
-    name: str = Field(description="The column's name as it appears in the file header.")
+    name: str = Field(description="The column's name as it appears in the file header (CSV) or record (JSON).")
     type: str = "string"
-    formats: list[str] = Field(default_factory=list, description="strptime formats for date/timestamp columns, tried in order.")
+    formats: list[str] = Field(
+        default_factory=list,
+        description="strptime formats for date/timestamp columns, tried in order; `epoch` / `epoch_ms` for Unix times.",
+    )
     required: bool = False
     description: str = ""
+    aliases: list[str] = Field(default_factory=list, description="Other names the column arrives under (schema drift).")
+    path: str | None = Field(default=None, description="JSON: dotted path of a nested value, e.g. customer.billing_address.city")
+    replace: dict[str, str] = Field(default_factory=dict, description="Text normalisation before typing, e.g. {'\u2013': '-'}")
 
     @field_validator("type")
     @classmethod
@@ -76,11 +82,11 @@ class Column(Strict):
 
 
 class CsvOptions(Strict):
-    delimiter: str = ","
-    quote: str = '"'
-    escape: str = '"'
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
+    quote: str = Field(default='"', max_length=1)
+    escape: str = Field(default='"', max_length=1)
     header: bool = True
-    encoding: Literal["utf-8"] = "utf-8"
+    encoding: Literal["utf-8", "latin-1", "utf-16"] = Field(default="utf-8", description="utf-8 also accepts a BOM")
 
 
 class RuleBase(Strict):
@@ -139,7 +145,16 @@ class Source(Strict):
     description: str = ""
     landing_prefix: str = ""
     file_pattern: str = "*.csv"
-    format: Literal["csv"] = "csv"
+    format: Literal["csv", "json", "parquet"] = Field(
+        default="csv", description="json reads JSON Lines, JSON arrays and records concatenated without newlines; .gz files are decompressed"
+    )
+    key_template: str | None = Field(
+        default=None,
+        description="Landing key below the prefix with named fields, e.g. {store}/{date}/{name}.csv; fields become lineage columns",
+    )
+    extra_columns: Literal["keep", "quarantine"] = Field(
+        default="keep", description="Undeclared columns: kept as text and flagged, or the whole file quarantined"
+    )
     csv: CsvOptions = CsvOptions()
     columns: list[Column] = Field(min_length=1)
     rules: list[Rule] = Field(default_factory=list)
@@ -158,6 +173,10 @@ class Source(Strict):
             column = getattr(rule, "column", None)
             if column is not None and normalise_column_name(column) not in names:
                 raise ValueError(f"rule {rule.name!r} names column {column!r}, which is not declared; declared: {names}")
+        fields = self.key_fields
+        clashing = sorted(set(fields) & set(names))
+        if clashing:
+            raise ValueError(f"key_template fields {clashing} clash with declared columns")
         rule_names = [r.name for r in self.rules]
         if len(set(rule_names)) != len(rule_names):
             raise ValueError(f"rule names must be unique, got {rule_names}")
@@ -166,6 +185,10 @@ class Source(Strict):
     @property
     def table_name(self) -> str:
         return f"raw.{self.name}"
+
+    @property
+    def key_fields(self) -> list[str]:
+        return re.findall(r"\{(\w+)\}", self.key_template or "")
 
 
 class Table(Strict):

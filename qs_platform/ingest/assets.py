@@ -75,7 +75,7 @@ def build_raw_asset(source: Source, partitions: dg.DynamicPartitionsDefinition) 
         lake_ = lake.get()
         if not lake_.exists(landing_key):
             raise dg.Failure(description=f"{landing_key} no longer exists in the lake; nothing to ingest for partition {partition_key}")
-        result = ingest_file(lake_, source, landing_key, partition_key)
+        result = ingest_file(lake_, source, landing_key, partition_key, content_hash=context.run.tags.get(CONTENT_HASH_TAG))
         if result.status == "quarantined":
             context.log.warning(f"quarantined {landing_key}: {result.reason}")
         elif result.rejected_rows:

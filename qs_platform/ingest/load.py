@@ -7,13 +7,14 @@ either loaded or quarantined with the rules it broke, and loaded + rejected = in
 
 from __future__ import annotations
 
-import csv
-import io
+import gzip
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import duckdb
+import pyarrow.parquet as pq
 
 from qs_platform.config.models import (
     AcceptedValuesRule,
@@ -25,14 +26,11 @@ from qs_platform.config.models import (
     Source,
     normalise_column_name,
 )
+from qs_platform.ingest.formats import UnreadableFile, quote, stage
 from qs_platform.lake import Lake
 from qs_platform.lake.local import sql_string
 
-LINEAGE_COLUMNS = {"_source_key": "VARCHAR", "_ingested_at": "TIMESTAMP", "_line_number": "BIGINT"}
-
-
-class UnreadableFile(Exception):
-    """The file as a whole cannot be read with the source's declaration; the message says why."""
+LINEAGE_COLUMNS = {"_source_key": "VARCHAR", "_content_hash": "VARCHAR", "_ingested_at": "TIMESTAMP", "_line_number": "BIGINT"}
 
 
 @dataclass
@@ -46,6 +44,8 @@ class IngestResult:
     reason: str | None = None
     raw_key: str | None = None
     quarantine_key: str | None = None
+    new_columns: list[str] = field(default_factory=list)  # undeclared, kept as text (schema drift)
+    missing_columns: list[str] = field(default_factory=list)  # declared optional, absent from the file
 
     @property
     def reconciled(self) -> bool:
@@ -64,10 +64,6 @@ def quarantined_file_key(source: Source, partition_key: str) -> str:
     return f"quarantine/{source.name}/files/{partition_key}"
 
 
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 # ---- typing and rules as SQL ---------------------------------------------------------------------------------
 
 
@@ -78,6 +74,9 @@ def text_column(name: str) -> str:
 def typed_expression(column: Column) -> str:
     """SQL turning the text value of `column` into its declared type; NULL when it does not convert."""
     text = f"nullif(trim({text_column(column.column_name)}), '')"
+    if column.formats and column.formats[0] in ("epoch", "epoch_ms"):
+        seconds = f"try_cast({text} as double)" + (" / 1000" if column.formats[0] == "epoch_ms" else "")
+        return f"cast(to_timestamp({seconds}) as {column.duckdb_type})"
     if column.type in ("date", "timestamp") and column.formats:
         attempts = ", ".join(f"try_strptime({text}, {sql_string(f)})" for f in column.formats)
         parsed = f"coalesce({attempts})" if len(column.formats) > 1 else attempts
@@ -135,7 +134,7 @@ def _rule_violation(rule) -> tuple[str, str, str]:
     raise TypeError(f"unknown rule {rule!r}")
 
 
-def checked_select(source: Source) -> str:
+def checked_select(source: Source, extra: list[str] = ()) -> str:
     """SELECT over the staged text rows: text_* columns, typed columns, the broken rules and their messages."""
     violations = [_type_violation(c) for c in source.columns if c.type not in ("string", "varchar")]
     violations += [
@@ -146,7 +145,7 @@ def checked_select(source: Source) -> str:
     violations += [_rule_violation(rule) for rule in source.rules]
     names = ", ".join(f"case when {cond} then {sql_string(name)} end" for name, cond, _ in violations) or "null"
     messages = ", ".join(f"case when {cond} then {msg} end" for _, cond, msg in violations) or "null"
-    texts = ", ".join(f"{quote(c.column_name)} as {text_column(c.column_name)}" for c in source.columns)
+    texts = ", ".join([f"{quote(c.column_name)} as {text_column(c.column_name)}" for c in source.columns] + [quote(e) for e in extra])
     typed = ", ".join(f"{typed_expression(c)} as {quote(c.column_name)}" for c in source.columns)
     return f"""
         with text as (select rowid as _row, {texts} from staged),
@@ -158,112 +157,69 @@ def checked_select(source: Source) -> str:
     """
 
 
-# ---- reading ------------------------------------------------------------------------------------------------
-
-
-def read_header(path, source: Source) -> list[str]:
-    with open(path, "rb") as handle:
-        first = handle.readline(1 << 20)
-    try:
-        text = first.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise UnreadableFile(f"line 1: not valid {source.csv.encoding} ({error.reason} at byte {error.start})") from error
-    if not text.strip():
-        raise UnreadableFile("the file is empty: expected a header line")
-    row = next(csv.reader(io.StringIO(text), delimiter=source.csv.delimiter, quotechar=source.csv.quote))
-    return [normalise_column_name(name) for name in row]
-
-
-def check_header(header: list[str], source: Source) -> None:
-    declared = [c.column_name for c in source.columns]
-    missing = [c for c in declared if c not in header]
-    unexpected = [c for c in header if c not in declared]
-    duplicated = sorted({c for c in header if header.count(c) > 1})
-    if missing or unexpected or duplicated:
-        parts = [f"missing columns {missing}"] if missing else []
-        parts += [f"unexpected columns {unexpected}"] if unexpected else []
-        parts += [f"duplicated columns {duplicated}"] if duplicated else []
-        raise UnreadableFile(f"line 1: header does not match the declaration ({'; '.join(parts)}); expected {declared}")
-
-
-def stage_csv(con: duckdb.DuckDBPyConnection, path, source: Source, header: list[str]) -> None:
-    """Load the file as text into the temp table `staged`, keeping file order for line numbers."""
-    columns = "{" + ", ".join(f"{sql_string(name)}: 'VARCHAR'" for name in header) + "}"
-    options = csv_options(source)
-    try:
-        con.execute(
-            f"create temp table staged as select * from read_csv({sql_string(str(path))}, columns = {columns}, {options})"
-        )
-    except duckdb.Error as error:
-        raise UnreadableFile(describe_duckdb_csv_error(error)) from error
-
-
-def csv_options(source: Source) -> str:
-    opts = source.csv
-    return ", ".join(
-        [
-            f"delim = {sql_string(opts.delimiter)}",
-            f"quote = {sql_string(opts.quote)}",
-            f"escape = {sql_string(opts.escape)}",
-            f"header = false, skip = {1 if opts.header else 0}",
-            "auto_detect = false, strict_mode = true, null_padding = false",
-        ]
-    )
-
-
-def describe_duckdb_csv_error(error: Exception) -> str:
-    """DuckDB's CSV errors span many lines; keep the line number, the problem and the original line."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    where = next((l.removeprefix("Invalid Input Error: ").removeprefix("CSV Error on ").strip() for l in lines if "Line:" in l), "")
-    problem = next(
-        (l for l in lines if any(w in l for w in ("unterminated quote", "Expected Number of Columns", "Invalid unicode", "quote"))),
-        lines[0] if lines else "unreadable",
-    )
-    original = next((l.removeprefix("Original Line: ") for l in lines if l.startswith("Original Line:")), None)
-    text = f"{where.lower().replace('line: ', 'line ')}: {problem}" if where else problem
-    if "Invalid unicode" in problem:
-        text = f"{where.lower().replace('line: ', 'line ')}: not valid UTF-8 (declare the file's encoding)" if where else "not valid UTF-8"
-    return text + (f" (original line: {original[:200]!r})" if original else "")
-
-
-def count_lines(path) -> int:
-    """Physical records in a file (a last line without newline counts), for files that cannot be parsed."""
+def count_input_rows(path, source: Source) -> int:
+    """Records in a file that could not be parsed: its lines (a last line without newline counts), less a header."""
+    if source.format == "parquet":
+        try:
+            return pq.ParquetFile(path).metadata.num_rows
+        except Exception:  # not Parquet at all: nothing countable
+            return 0
     count, last = 0, b"\n"
-    with open(path, "rb") as handle:
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             count += chunk.count(b"\n")
             last = chunk[-1:]
-    return count + (0 if last == b"\n" else 1)
+    lines = count + (0 if last == b"\n" else 1)
+    return max(lines - (1 if source.format == "csv" and source.csv.header else 0), 0)
 
 
-# ---- the whole step -----------------------------------------------------------------------------------------
-
-
-def ingest_file(lake: Lake, source: Source, landing_key: str, partition_key: str, *, ingested_at: datetime | None = None) -> IngestResult:
+def ingest_file(
+    lake: Lake, source: Source, landing_key: str, partition_key: str, *, ingested_at: datetime | None = None, content_hash: str | None = None
+) -> IngestResult:
     ingested_at = (ingested_at or datetime.now(timezone.utc)).replace(tzinfo=None)
+    content_hash = content_hash or lake.content_hash(landing_key)
     with lake.local_copy(landing_key) as path:
         try:
-            header = read_header(path, source) if source.csv.header else [c.column_name for c in source.columns]
-            check_header(header, source)
-            return _load(lake, source, path, header, landing_key, partition_key, ingested_at)
+            fields = key_fields(source, landing_key)
+            return _load(lake, source, path, landing_key, partition_key, ingested_at, fields, content_hash)
         except UnreadableFile as error:
-            input_rows = max(count_lines(path) - (1 if source.csv.header else 0), 0)
-            return _quarantine_file(lake, source, path, landing_key, partition_key, str(error), input_rows, ingested_at)
+            return _quarantine_file(lake, source, path, landing_key, partition_key, str(error), count_input_rows(path, source), ingested_at)
 
 
-def _load(lake, source, path, header, landing_key, partition_key, ingested_at) -> IngestResult:
+def key_fields(source: Source, landing_key: str) -> dict[str, str]:
+    """The named fields of the source's key template, read from the landing key."""
+    if not source.key_template:
+        return {}
+    relative = landing_key.removeprefix(source.landing_prefix)
+    pattern = re.escape(source.key_template)
+    for name in source.key_fields:
+        pattern = pattern.replace(re.escape("{" + name + "}"), f"(?P<{name}>[^/]+)")
+    match = re.fullmatch(pattern, relative)
+    if match is None:
+        raise UnreadableFile(f"key {relative!r} does not match key_template {source.key_template!r}")
+    return match.groupdict()
+
+
+def _load(lake, source, path, landing_key, partition_key, ingested_at, fields, content_hash) -> IngestResult:
     con = duckdb.connect()
     try:
-        stage_csv(con, path, source, header)
-        con.execute(f"create temp view checked as {checked_select(source)}")
+        con.execute("set TimeZone = 'UTC'")
+        staged = stage(con, path, source)
+        con.execute(f"create temp view checked as {checked_select(source, staged.extra)}")
         total, rejected = con.execute("select count(*), count(*) filter (where len(_rules) > 0) from checked").fetchone()
         by_rule = dict(con.execute("select r, count(*) from checked, unnest(_rules) as u(r) group by r order by r").fetchall())
-        lineage = (
-            f"{sql_string(landing_key)} as _source_key, "
-            f"cast({sql_string(ingested_at.isoformat(sep=' '))} as timestamp) as _ingested_at, "
-            f"cast(_row + {2 if source.csv.header else 1} as bigint) as _line_number"
+        first_line = 2 if source.format == "csv" and source.csv.header else 1
+        lineage = ", ".join(
+            [f"{sql_string(value)} as {quote(name)}" for name, value in fields.items()]
+            + [
+                f"{sql_string(landing_key)} as _source_key",
+                f"{sql_string(content_hash)} as _content_hash",
+                f"cast({sql_string(ingested_at.isoformat(sep=' '))} as timestamp) as _ingested_at",
+                f"cast(_row + {first_line} as bigint) as _line_number",
+            ]
         )
-        typed = ", ".join(quote(c.column_name) for c in source.columns)
+        typed = ", ".join([quote(c.column_name) for c in source.columns] + [quote(e) for e in staged.extra])
         out_key = raw_key(source, partition_key)
         with lake.staged_write(out_key) as target:
             con.execute(
@@ -272,7 +228,7 @@ def _load(lake, source, path, header, landing_key, partition_key, ingested_at) -
             )
         q_key = quarantined_rows_key(source, partition_key)
         if rejected:
-            text = ", ".join(f"{text_column(c.column_name)} as {quote(c.column_name)}" for c in source.columns)
+            text = ", ".join([f"{text_column(c.column_name)} as {quote(c.column_name)}" for c in source.columns] + [quote(e) for e in staged.extra])
             with lake.staged_write(q_key) as target:
                 con.execute(
                     f"copy (select {text}, {lineage}, _rules, _errors from checked where len(_rules) > 0 order by _row) "
@@ -281,7 +237,10 @@ def _load(lake, source, path, header, landing_key, partition_key, ingested_at) -
         else:
             lake.delete(q_key)
         _forget_quarantined_file(lake, source, partition_key)
-        return IngestResult(landing_key, "loaded", total, total - rejected, rejected, by_rule, None, out_key, q_key if rejected else None)
+        return IngestResult(
+            landing_key, "loaded", total, total - rejected, rejected, by_rule, None, out_key, q_key if rejected else None,
+            new_columns=staged.extra, missing_columns=staged.missing,
+        )
     finally:
         con.close()
 
