@@ -157,3 +157,20 @@ def test_editing_a_dashboard_spec_redeploys_only_the_dashboard(settings, lake, i
     client = local_quicksight_client(settings.quicksight_store, account_id=settings.aws_account_id)
     described = client.describe_dashboard(AwsAccountId=settings.aws_account_id, DashboardId="service-division")["Dashboard"]
     assert described["Name"] == "Renamed dashboard" and described["Version"]["VersionNumber"] == 2
+
+
+def test_the_same_content_under_two_keys_counts_once(settings, lake, platform):
+    delivery = HEADER + "1,1/3/2000,1/10/2000,Toronto Water,PASS,3,1000,\n2,1/3/2000,1/4/2000,Solid Waste Management,FAIL,4,500,\n"
+    land(lake, "landing/service_requests/monday.csv", delivery)
+    land(lake, "landing/service_requests/monday-resent.csv", delivery)
+    report = platform()
+    assert report.ok
+    [catalog_raw] = [m for m in report.materialized if m.asset == "catalog/raw/service_requests"]
+    # key order decides which copy counts ("-" sorts before ".")
+    assert catalog_raw.metadata["duplicate_files_ignored"] == {"landing/service_requests/monday.csv": "landing/service_requests/monday-resent.csv"}
+    assert catalog_rows(settings, "select count(*) from raw.service_requests") == [(2,)]
+    assert catalog_rows(settings, "select sum(total_estimated_cost) from processed.division_kpis") == [(1500,)]
+    # the first copy is re-uploaded with other content: the resent copy now counts, the new content too
+    land(lake, "landing/service_requests/monday.csv", HEADER + "3,1/3/2000,1/10/2000,Toronto Water,PASS,3,7,\n")
+    assert platform().ok
+    assert catalog_rows(settings, "select sum(total_estimated_cost) from processed.division_kpis") == [(1507,)]

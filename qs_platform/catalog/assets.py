@@ -1,14 +1,26 @@
 """Asset factory of the catalog layer: one entry per raw and processed table."""
 
 import dagster as dg
+import duckdb
 
+from qs_platform.catalog.tables import duplicate_copies_select
 from qs_platform.config.models import ProjectConfig
+from qs_platform.lake import Lake
 from qs_platform.resources import CatalogResource, LakeResource
 from qs_platform.transform.assets import asset_key_for_table, table_schema
 
 
 def catalog_asset_key(table_name: str) -> dg.AssetKey:
     return dg.AssetKey(["catalog", *table_name.split(".")])
+
+
+def duplicate_copies(lake: Lake, table_name: str) -> list[tuple[str, str]]:
+    """(ignored key, key whose identical content counts) pairs of a raw table."""
+    select = duplicate_copies_select(lake, table_name)
+    if select is None:
+        return []
+    with duckdb.connect() as con:
+        return con.execute(select).fetchall()
 
 
 def build_catalog_asset(table_name: str, config: ProjectConfig, condition: dg.AutomationCondition) -> dg.AssetsDefinition:
@@ -21,9 +33,14 @@ def build_catalog_asset(table_name: str, config: ProjectConfig, condition: dg.Au
         automation_condition=condition,
     )
     def _catalog_entry(context: dg.AssetExecutionContext, lake: LakeResource, catalog: CatalogResource) -> dg.MaterializeResult:
-        entry = catalog.get(lake.get(), config).register(table_name)
+        lake_ = lake.get()
+        entry = catalog.get(lake_, config).register(table_name)
+        duplicates = duplicate_copies(lake_, table_name) if table_name.startswith("raw.") else []
+        if duplicates:
+            context.log.info(f"{table_name}: {len(duplicates)} files repeat content delivered earlier and are not counted again")
         return dg.MaterializeResult(
             metadata={
+                **({"duplicate_files_ignored": dg.MetadataValue.json(dict(duplicates))} if duplicates else {}),
                 "dagster/row_count": entry.row_count,
                 "dagster/column_schema": table_schema(entry.columns),
                 "catalog": catalog.path,

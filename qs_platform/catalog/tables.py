@@ -23,12 +23,32 @@ def empty_raw_select(source: Source) -> str:
     return "select " + ", ".join(f"cast(null as {t}) as {quote(n)}" for n, t in columns) + " where false"
 
 
+# The same content delivered under several keys counts once: the rows of the first key (in key order) win.
+# Recomputed at every read, so deleting or re-uploading one of the copies can never lose or double rows.
+FIRST_COPY_ONLY = "qualify dense_rank() over (partition by coalesce(_content_hash, _source_key) order by _source_key) = 1"
+
+
 def table_select(lake: Lake, config: ProjectConfig, table_name: str) -> str:
     """SELECT reading the table's current data; raises TableNotMaterialized if there is none to read."""
     scan = lake.parquet_scan(table_prefix(table_name))
+    layer, name = table_name.split(".", 1)
+    if scan and layer == "raw":
+        return f"select * from {scan} {FIRST_COPY_ONLY}"
     if scan:
         return f"select * from {scan}"
-    layer, name = table_name.split(".", 1)
     if layer == "raw" and name in {s.name for s in config.sources}:
         return empty_raw_select(config.source(name))
     raise TableNotMaterialized(f"{table_name} has no data in {lake.uri(table_prefix(table_name))} yet")
+
+
+def duplicate_copies_select(lake: Lake, table_name: str) -> str | None:
+    """(source key, first copy) of every raw file whose content was delivered earlier under another key."""
+    scan = lake.parquet_scan(table_prefix(table_name))
+    if scan is None:
+        return None
+    return f"""
+        select distinct _source_key, first_value(_source_key) over (partition by _content_hash order by _source_key) as first_copy
+        from {scan} where _content_hash is not null
+        qualify _source_key <> first_copy
+        order by _source_key
+    """

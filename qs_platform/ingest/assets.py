@@ -10,6 +10,7 @@ from qs_platform.resources import LakeResource
 
 ROWS_RECONCILED = "rows_reconciled"
 FILE_READABLE = "file_readable"
+SCHEMA_MATCHES = "schema_matches"
 
 
 def file_partitions(source: Source) -> dg.DynamicPartitionsDefinition:
@@ -50,6 +51,10 @@ def ingest_metadata(result: IngestResult, partition_key: str, content_hash: str 
         metadata["raw_key"] = result.raw_key
     if result.quarantine_key:
         metadata["quarantine_key"] = result.quarantine_key
+    if result.new_columns:
+        metadata["new_columns"] = dg.MetadataValue.json(result.new_columns)
+    if result.missing_columns:
+        metadata["missing_columns"] = dg.MetadataValue.json(result.missing_columns)
     return metadata
 
 
@@ -66,6 +71,7 @@ def build_raw_asset(source: Source, partitions: dg.DynamicPartitionsDefinition) 
         check_specs=[
             dg.AssetCheckSpec(ROWS_RECONCILED, asset=key, description="loaded + rejected rows = input rows"),
             dg.AssetCheckSpec(FILE_READABLE, asset=key, description="the file could be parsed at all (warns when it was quarantined whole)"),
+            dg.AssetCheckSpec(SCHEMA_MATCHES, asset=key, description="no undeclared columns arrived (warns on drift; they are kept as text)"),
         ],
         metadata={"columns": dg.TableSchema(columns=[dg.TableColumn(c.column_name, c.type, description=c.description) for c in source.columns])},
     )
@@ -94,6 +100,13 @@ def build_raw_asset(source: Source, partitions: dg.DynamicPartitionsDefinition) 
                     severity=dg.AssetCheckSeverity.WARN,
                     description=result.reason,
                     metadata={"reason": result.reason or ""},
+                ),
+                dg.AssetCheckResult(
+                    check_name=SCHEMA_MATCHES,
+                    passed=not result.new_columns,
+                    severity=dg.AssetCheckSeverity.WARN,
+                    description=f"undeclared columns kept as text: {result.new_columns}" if result.new_columns else None,
+                    metadata={"new_columns": dg.MetadataValue.json(result.new_columns), "missing_columns": dg.MetadataValue.json(result.missing_columns)},
                 ),
             ],
         )

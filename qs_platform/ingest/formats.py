@@ -139,15 +139,20 @@ def _stage_json(con, path: str, source: Source) -> Staged:
     top_level = {c.column_name: [c.path.split(".")[0]] if c.path else [c.name, *c.aliases] for c in source.columns}
     claimed = {normalise_column_name(n) for names in top_level.values() for n in names}
     extra = sorted({normalise_column_name(k) for k in keys if normalise_column_name(k) not in claimed})
-    present_keys = {normalise_column_name(k): k for k in keys}
+    keys_by_name: dict[str, list[str]] = {}
+    for key in keys:  # `createdAt` and `created_at` both normalise to created_at: read whichever a record has
+        keys_by_name.setdefault(normalise_column_name(key), []).append(key)
     expressions, missing = {}, []
     for column in source.columns:
-        candidates = [column.path] if column.path else [column.name, *column.aliases]
-        found = [c for c in candidates if normalise_column_name(c.split(".")[0]) in present_keys]
+        if column.path:
+            found = [_json_path(column.path)] if normalise_column_name(column.path.split(".")[0]) in keys_by_name else []
+        else:
+            names = dict.fromkeys(normalise_column_name(n) for n in [column.name, *column.aliases])
+            found = [_json_path(k) for n in names for k in keys_by_name.get(n, [])]
         if not found:
             missing.append(column.column_name)
             continue
-        extracted = [f"json_extract_string(json, {sql_string(_json_path(c if column.path else present_keys[normalise_column_name(c)]))})" for c in found]
+        extracted = [f"json_extract_string(json, {sql_string(p)})" for p in found]
         expressions[column.column_name] = extracted[0] if len(extracted) == 1 else f"coalesce({', '.join(extracted)})"
     required_missing = [c.column_name for c in source.columns if c.required and c.column_name in missing]
     if required_missing:
