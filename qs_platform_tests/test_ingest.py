@@ -105,3 +105,24 @@ def test_partition_keys_are_safe_and_reversible(key):
     assert relative_key_for(partition) == key
     assert set(partition) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-/~")
     assert all(segment not in ("", ".", "..") for segment in partition.split("/"))
+
+
+def test_unique_rule_rejects_repeated_keys_after_the_first(lake, config):
+    source = config.source("service_requests").model_copy(
+        update={"rules": [{"name": "one_row_per_id", "kind": "unique", "columns": ["id"]}]}
+    )
+    source = type(source).model_validate(source.model_dump())
+    land(lake, "landing/service_requests/d.csv", HEADER + "".join(
+        f"{i},1/2/2000,1/5/2000,Toronto Water,PASS,3,100,\n" for i in [1, 2, 1, "", 1]
+    ))
+    result = ingest_file(lake, source, "landing/service_requests/d.csv", "d.csv")
+    # lines: 2 -> id 1, 3 -> id 2, 4 -> id 1 again, 5 -> no id (required, but not a repeat), 6 -> id 1 again
+    assert result.rejected_by_rule == {"one_row_per_id": 2, "id_required": 1}
+    relation = read(lake, quarantined_rows_key(source, "d.csv")).order("_line_number")
+    errors = {row[0]: row[1] for row in relation.select("_line_number, _errors").fetchall()}
+    assert errors == {
+        4: ["one_row_per_id: (id) repeats the key of line 2"],
+        5: ["id_required: id is required"],
+        6: ["one_row_per_id: (id) repeats the key of line 2"],
+    }
+    assert result.loaded_rows == 2 and result.reconciled

@@ -130,13 +130,18 @@ class RegexRule(RuleBase):
         return value
 
 
+class UniqueRule(RuleBase):
+    kind: Literal["unique"]
+    columns: list[str] = Field(min_length=1, description="Rows repeating an earlier row's key in the same file are rejected.")
+
+
 class ExpressionRule(RuleBase):
     kind: Literal["expression"]
     sql: str = Field(description="A DuckDB boolean expression over typed columns that good rows satisfy.")
 
 
 Rule = Annotated[
-    Union[NotNullRule, AcceptedValuesRule, RangeRule, RegexRule, ExpressionRule], Field(discriminator="kind")
+    Union[NotNullRule, AcceptedValuesRule, RangeRule, RegexRule, UniqueRule, ExpressionRule], Field(discriminator="kind")
 ]
 
 
@@ -170,9 +175,9 @@ class Source(Strict):
         if duplicated:
             raise ValueError(f"columns normalise to duplicate names: {duplicated}")
         for rule in self.rules:
-            column = getattr(rule, "column", None)
-            if column is not None and normalise_column_name(column) not in names:
-                raise ValueError(f"rule {rule.name!r} names column {column!r}, which is not declared; declared: {names}")
+            for column in [getattr(rule, "column", None), *getattr(rule, "columns", [])]:
+                if column is not None and normalise_column_name(column) not in names:
+                    raise ValueError(f"rule {rule.name!r} names column {column!r}, which is not declared; declared: {names}")
         fields = self.key_fields
         clashing = sorted(set(fields) & set(names))
         if clashing:

@@ -24,6 +24,7 @@ from qs_platform.config.models import (
     RangeRule,
     RegexRule,
     Source,
+    UniqueRule,
     normalise_column_name,
 )
 from qs_platform.ingest.formats import UnreadableFile, quote, stage
@@ -103,6 +104,11 @@ def _rule_violation(rule) -> tuple[str, str, str]:
     """(rule name, SQL true when a row breaks the rule, SQL message). Rules see typed values."""
     if isinstance(rule, ExpressionRule):
         return rule.name, f"not coalesce(({rule.sql}), true)", sql_string(f"{rule.name}: expected {rule.sql}")
+    if isinstance(rule, UniqueRule):
+        keys = ", ".join(normalise_column_name(c) for c in rule.columns)
+        first = quote(f"_first_{rule.name}")
+        present = " and ".join(f"{quote(normalise_column_name(c))} is not null" for c in rule.columns)
+        return rule.name, f"{first} < _row and {present}", f"{sql_string(f'{rule.name}: ({keys}) repeats the key of line ')} || ({first} + _first_line)"
     col = normalise_column_name(rule.column)
     value = quote(col)
     shown = f"coalesce(cast({value} as varchar), 'NULL')"
@@ -147,13 +153,19 @@ def checked_select(source: Source, extra: list[str] = ()) -> str:
     messages = ", ".join(f"case when {cond} then {msg} end" for _, cond, msg in violations) or "null"
     texts = ", ".join([f"{quote(c.column_name)} as {text_column(c.column_name)}" for c in source.columns] + [quote(e) for e in extra])
     typed = ", ".join(f"{typed_expression(c)} as {quote(c.column_name)}" for c in source.columns)
+    firsts = "".join(
+        f", min(_row) over (partition by {', '.join(quote(normalise_column_name(c)) for c in r.columns)}) as {quote(f'_first_{r.name}')}"
+        for r in source.rules if isinstance(r, UniqueRule)
+    )
+    first_line = 2 if source.format == "csv" and source.csv.header else 1
     return f"""
-        with text as (select rowid as _row, {texts} from staged),
-        typed as (select *, {typed} from text)
+        with text as (select rowid as _row, {first_line} as _first_line, {texts} from staged),
+        typed as (select *, {typed} from text),
+        keyed as (select *{firsts} from typed)
         select *,
                list_filter([{names}], lambda x: x is not null) as _rules,
                list_filter([{messages}], lambda x: x is not null) as _errors
-        from typed
+        from keyed
     """
 
 
