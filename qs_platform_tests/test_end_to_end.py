@@ -174,3 +174,26 @@ def test_the_same_content_under_two_keys_counts_once(settings, lake, platform):
     land(lake, "landing/service_requests/monday.csv", HEADER + "3,1/3/2000,1/10/2000,Toronto Water,PASS,3,7,\n")
     assert platform().ok
     assert catalog_rows(settings, "select sum(total_estimated_cost) from processed.division_kpis") == [(1507,)]
+
+
+def test_a_zip_archive_lands_its_members(settings, lake, platform, tmp_path):
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("day1.csv", HEADER + "1,1/3/2000,1/10/2000,Toronto Water,PASS,3,1000,\n")
+        archive.writestr("more/day2.csv", HEADER + "2,1/3/2000,1/4/2000,Toronto Water,FAIL,4,500,\n")
+        archive.writestr("readme.txt", "not data")
+        archive.writestr("../escape.csv", "nope")
+    land(lake, "landing/service_requests/batch-7.zip", buffer.getvalue())
+    report = platform()
+    assert report.ok
+    [zip_run] = [m for m in report.materialized if m.partition == "batch-7.zip"]
+    assert zip_run.metadata["archive_members"] == ["landing/service_requests/batch-7/day1.csv", "landing/service_requests/batch-7/more/day2.csv"]
+    assert set(zip_run.metadata["refused_members"]) == {"readme.txt", "../escape.csv"}
+    assert any(q.startswith("landing/service_requests/batch-7.zip") for q in report.quarantined), "refused members are reported"
+    raw_sources = catalog_rows(settings, "select distinct _source_key from raw.service_requests order by 1")
+    assert raw_sources == [("landing/service_requests/batch-7/day1.csv",), ("landing/service_requests/batch-7/more/day2.csv",)]
+    assert lake.exists("quarantine/service_requests/files/batch-7.zip.refused.json")
+    assert platform().materialized == [], "expanding again writes nothing new"

@@ -134,7 +134,7 @@ class Syncer:
                 done = Materialized(materialization.asset_key.to_user_string(), materialization.partition, metadata)
                 self.report.materialized.append(done)
                 self.echo(f"  materialized {done.asset}" + (f" [{done.partition}]" if done.partition else "") + _summary(metadata))
-                if metadata.get("status") == "quarantined":
+                if metadata.get("status") == "quarantined" or metadata.get("refused_members"):
                     self.report.quarantined.append(f"{metadata.get('landing_key')}: {metadata.get('quarantine_reason')}")
         if not result.success:
             failures = [
@@ -167,6 +167,10 @@ def _root_cause(error) -> str:
 def _summary(metadata: dict) -> str:
     if metadata.get("status") == "quarantined":
         return f": QUARANTINED ({metadata.get('quarantine_reason')})"
+    if metadata.get("status") == "expanded":
+        return f": archive expanded into {len(metadata.get('archive_members', []))} files" + (
+            f", {len(metadata['refused_members'])} members refused" if metadata.get("refused_members") else ""
+        )
     if "input_rows" in metadata:
         return f": {metadata['loaded_rows']} rows loaded, {metadata['rejected_rows']} quarantined"
     if "action" in metadata:

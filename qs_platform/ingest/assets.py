@@ -51,6 +51,10 @@ def ingest_metadata(result: IngestResult, partition_key: str, content_hash: str 
         metadata["raw_key"] = result.raw_key
     if result.quarantine_key:
         metadata["quarantine_key"] = result.quarantine_key
+    if result.archive_members:
+        metadata["archive_members"] = dg.MetadataValue.json(result.archive_members)
+    if result.refused_members:
+        metadata["refused_members"] = dg.MetadataValue.json(result.refused_members)
     if result.new_columns:
         metadata["new_columns"] = dg.MetadataValue.json(result.new_columns)
     if result.missing_columns:
@@ -96,7 +100,7 @@ def build_raw_asset(source: Source, partitions: dg.DynamicPartitionsDefinition) 
                 ),
                 dg.AssetCheckResult(
                     check_name=FILE_READABLE,
-                    passed=result.status != "quarantined",
+                    passed=result.status != "quarantined" and not result.refused_members,
                     severity=dg.AssetCheckSeverity.WARN,
                     description=result.reason,
                     metadata={"reason": result.reason or ""},

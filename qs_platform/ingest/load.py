@@ -27,6 +27,7 @@ from qs_platform.config.models import (
     UniqueRule,
     normalise_column_name,
 )
+from qs_platform.ingest.archives import expand_zip, is_archive, refusal_record
 from qs_platform.ingest.formats import UnreadableFile, quote, stage
 from qs_platform.lake import Lake
 from qs_platform.lake.local import sql_string
@@ -46,6 +47,8 @@ class IngestResult:
     raw_key: str | None = None
     quarantine_key: str | None = None
     new_columns: list[str] = field(default_factory=list)  # undeclared, kept as text (schema drift)
+    archive_members: list[str] = field(default_factory=list)  # landing keys of an expanded archive's members
+    refused_members: dict[str, str] = field(default_factory=dict)  # archive member -> why it was not landed
     missing_columns: list[str] = field(default_factory=list)  # declared optional, absent from the file
 
     @property
@@ -190,6 +193,8 @@ def ingest_file(
     lake: Lake, source: Source, landing_key: str, partition_key: str, *, ingested_at: datetime | None = None, content_hash: str | None = None
 ) -> IngestResult:
     ingested_at = (ingested_at or datetime.now(timezone.utc)).replace(tzinfo=None)
+    if is_archive(landing_key):
+        return _expand_archive(lake, source, landing_key, partition_key, ingested_at)
     content_hash = content_hash or lake.content_hash(landing_key)
     with lake.local_copy(landing_key) as path:
         try:
@@ -197,6 +202,24 @@ def ingest_file(
             return _load(lake, source, path, landing_key, partition_key, ingested_at, fields, content_hash)
         except UnreadableFile as error:
             return _quarantine_file(lake, source, path, landing_key, partition_key, str(error), count_input_rows(path, source), ingested_at)
+
+
+def _expand_archive(lake, source, landing_key, partition_key, ingested_at) -> IngestResult:
+    try:
+        expansion = expand_zip(lake, source, landing_key)
+    except UnreadableFile as error:
+        with lake.local_copy(landing_key) as path:
+            return _quarantine_file(lake, source, path, landing_key, partition_key, str(error), 0, ingested_at)
+    refusals_key = quarantined_file_key(source, partition_key) + ".refused.json"
+    if expansion.refused:
+        lake.put_bytes(refusals_key, refusal_record(landing_key, expansion))
+    else:
+        lake.delete(refusals_key)
+    reason = f"{len(expansion.refused)} members not landed: {expansion.refused}" if expansion.refused else None
+    return IngestResult(
+        landing_key, "expanded", 0, 0, 0, reason=reason,
+        archive_members=expansion.members, refused_members=expansion.refused,
+    )
 
 
 def key_fields(source: Source, landing_key: str) -> dict[str, str]:

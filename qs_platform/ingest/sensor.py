@@ -6,6 +6,7 @@ import json
 import dagster as dg
 
 from qs_platform.config.models import Source
+from qs_platform.ingest.archives import is_archive
 from qs_platform.ingest.partitions import partition_key_for
 from qs_platform.lake import Lake, LakeObject
 from qs_platform.resources import LakeResource
@@ -20,10 +21,11 @@ def landing_sensor_name(source: Source) -> str:
 
 
 def landed_files(lake: Lake, source: Source) -> list[LakeObject]:
+    """Files matching the source's pattern, and zip archives (expanded into files that do)."""
     return [
         obj
         for obj in lake.list(source.landing_prefix)
-        if fnmatch.fnmatch(obj.key.rsplit("/", 1)[-1], source.file_pattern)
+        if fnmatch.fnmatch(obj.key.rsplit("/", 1)[-1], source.file_pattern) or is_archive(obj.key)
     ]
 
 
