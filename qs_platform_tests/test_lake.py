@@ -2,7 +2,7 @@
 
 import pytest
 
-from qs_platform.lake import LocalLake, open_lake
+from qs_platform.lake import LocalLake, S3Lake, open_lake
 from qs_platform.lake.local import STAGING_DIR
 
 
@@ -49,8 +49,10 @@ def test_parquet_scan_is_none_without_files(lake):
     assert lake.parquet_scan("raw/nothing/") is None
 
 
-def test_open_lake_refuses_s3_for_now(tmp_path):
+def test_open_lake_picks_the_lake_by_url(tmp_path):
     assert isinstance(open_lake(str(tmp_path)), LocalLake)
     assert isinstance(open_lake(f"file://{tmp_path}"), LocalLake)
-    with pytest.raises(NotImplementedError):
-        open_lake("s3://bucket/prefix")
+    lake = open_lake("s3://bucket/prefix/")  # makes a client only: no request until it is used
+    assert isinstance(lake, S3Lake)
+    assert (lake.bucket, lake.root, lake.url) == ("bucket", "prefix", "s3://bucket/prefix")
+    assert lake.uri("landing/s/a.csv") == "s3://bucket/prefix/landing/s/a.csv"

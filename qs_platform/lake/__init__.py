@@ -1,12 +1,17 @@
 from qs_platform.lake.base import Lake, LakeObject
 from qs_platform.lake.local import LocalLake
+from qs_platform.lake.s3 import S3Lake
 
 
 def open_lake(url: str) -> Lake:
-    """The lake behind a URL: a folder path or file:// URL now; s3:// arrives with the AWS target."""
+    """The lake behind a URL: `s3://bucket/optional/prefix`, or a folder path or file:// URL.
+
+    For S3, boto3's standard configuration applies: credentials, region, and AWS_ENDPOINT_URL_S3 /
+    AWS_ENDPOINT_URL for an S3-compatible endpoint.
+    """
     if url.startswith("s3://"):
-        raise NotImplementedError(f"{url}: S3 lakes are not implemented yet; use a local folder")
+        return S3Lake(url)
     return LocalLake(url)
 
 
-__all__ = ["Lake", "LakeObject", "LocalLake", "open_lake"]
+__all__ = ["Lake", "LakeObject", "LocalLake", "S3Lake", "open_lake"]

@@ -24,8 +24,8 @@ class Lake(abc.ABC):
     url: str
 
     @abc.abstractmethod
-    def list(self, prefix: str) -> Iterator[LakeObject]:
-        """Every object under `prefix`, in key order."""
+    def list(self, prefix: str, start_after: str | None = None) -> Iterator[LakeObject]:
+        """Every object under `prefix`, in key order; only keys after `start_after` when given."""
 
     @abc.abstractmethod
     def exists(self, key: str) -> bool: ...

@@ -34,7 +34,7 @@ class LocalLake(Lake):
             raise ValueError(f"lake key {key!r} escapes the lake root")
         return path
 
-    def list(self, prefix: str) -> Iterator[LakeObject]:
+    def list(self, prefix: str, start_after: str | None = None) -> Iterator[LakeObject]:
         base = self._path(prefix.rstrip("/")) if prefix.strip("/") else self.root
         if not base.is_dir():
             return
@@ -43,6 +43,8 @@ class LocalLake(Lake):
             dirnames[:] = [d for d in dirnames if d != STAGING_DIR]
             paths += [Path(dirpath) / name for name in filenames]
         for key, path in sorted((p.relative_to(self.root).as_posix(), p) for p in paths):
+            if start_after and key <= start_after:
+                continue
             try:
                 stat = path.stat()
             except FileNotFoundError:  # deleted while listing

@@ -1,0 +1,336 @@
+"""The example-delivery generators: deterministic, streaming, and faithful to the quirks of the original systems."""
+
+import csv
+import datetime as dt
+import json
+import re
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pytest
+
+from qs_platform.examples.generators import (
+    SALES_ANOMALY_FIELDS,
+    generate_clickstream,
+    generate_exchange_rates,
+    generate_sales,
+    generate_subscriptions,
+    write_demo_landing,
+)
+
+EN_DASH = "\u2013"
+SALES_HEADER = [
+    "row_id", "order_id", "order_date", "ship_date", "ship_mode", "segment", "customer_id", "customer_name",
+    "item", "sale_amount", "tax_amount", "quantity", "discount_amount", "profit", "franchise_store",
+    "transaction_date", "delivery_city", "franchise_state", "postal_code", "region", "product_id", "category",
+    "sub_category",
+]  # fmt: skip
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DMY_DATE = re.compile(r"^\d{2}-\d{2}-\d{4}$")
+MONEY = re.compile(r"^-?\d+\.\d{2}$")
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _read_sales(root: Path, keys: list[str]) -> list[tuple[str, dict[str, str]]]:
+    rows = []
+    for key in keys:
+        with (root / key).open(newline="", encoding="utf-8") as fh:
+            reader = csv.reader(fh)
+            header = next(reader)
+            assert header == SALES_HEADER
+            for values in reader:
+                assert len(values) == 23
+                rows.append((key, dict(zip(header, values))))
+    return rows
+
+
+def _decode_stream(text: str) -> list[dict]:
+    """What a Firehose reader must do: decode records one after the other, separated by whitespace or not."""
+    decoder = json.JSONDecoder()
+    records, pos = [], 0
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos == len(text):
+            return records
+        obj, pos = decoder.raw_decode(text, pos)
+        records.append(obj)
+
+
+# ---------------------------------------------------------------------------------------------------- determinism
+
+
+def test_demo_landing_is_deterministic_per_seed(tmp_path):
+    keys_a = write_demo_landing(tmp_path / "a", seed=0)
+    keys_b = write_demo_landing(tmp_path / "b", seed=0)
+    keys_c = write_demo_landing(tmp_path / "c", seed=1)
+    tree_a, tree_b, tree_c = _tree(tmp_path / "a"), _tree(tmp_path / "b"), _tree(tmp_path / "c")
+    assert keys_a == keys_b and sorted(keys_a) == sorted(tree_a)
+    assert len(set(keys_a)) == len(keys_a)
+    assert tree_a == tree_b  # same bytes twice
+    for prefix in ("sales/", "subscriptions/", "exchange_rates/", "clickstream/"):
+        assert any(k.startswith(prefix) for k in keys_a), prefix
+        same_layout = [k for k in keys_a if k.startswith(prefix) and k in tree_c]
+        assert same_layout, prefix
+        assert any(tree_a[k] != tree_c[k] for k in same_layout), f"seed does not change {prefix}"
+
+
+def test_demo_landing_layout(tmp_path):
+    keys = write_demo_landing(tmp_path, days=2)
+    sales = [k for k in keys if k.startswith("sales/")]
+    assert len(sales) == 2 * 2 * 3
+    assert {k.split("/")[1] for k in sales} == {"DEL-A", "BLR-B"}
+    assert "exchange_rates/2024-04.jsonl" in keys  # rate of the first day after the last subscription month
+    assert sum(k.startswith("clickstream/2024/03/01/") for k in keys) >= 3
+
+
+# ---------------------------------------------------------------------------------------------------- sales
+
+
+def test_sales_layout_header_and_values(tmp_path):
+    days = [dt.date(2024, 3, 1), dt.date(2024, 3, 2)]
+    keys = generate_sales(tmp_path, stores=["DEL-A", "X9"], days=days, rows_per_file=40, seed=3)
+    assert len(keys) == 2 * 2 * 3
+    per_store_day = Counter(tuple(k.split("/")[1:3]) for k in keys)
+    assert per_store_day == {(s, d.isoformat()): 3 for s in ("DEL-A", "X9") for d in days}
+    assert {k.rsplit("/", 1)[1] for k in keys} == {"part-1.csv", "part-2.csv", "part-3.csv"}
+    for key in keys:
+        assert re.fullmatch(r"sales/[^/]+/\d{4}-\d{2}-\d{2}/part-[123]\.csv", key)
+        assert (tmp_path / key).read_text(encoding="utf-8").splitlines()[0] == ",".join(SALES_HEADER)
+
+    rows = _read_sales(tmp_path, keys)
+    assert len(rows) == len(keys) * 40
+    row_ids = [abs(int(r["row_id"])) for _, r in rows]
+    assert len(set(row_ids)) == len(row_ids)  # the parts of a day are different files, not copies
+    same_day = 0
+    for key, r in rows:
+        _, store, day, _ = key.split("/")
+        assert r["franchise_store"] == store
+        for col in ("sale_amount", "tax_amount", "discount_amount", "profit"):
+            assert MONEY.match(r[col]), (col, r[col])
+        assert float(r["sale_amount"]) > 0 and float(r["tax_amount"]) >= 0
+        same_day += r["transaction_date"] == day
+    assert same_day / len(rows) > 0.75  # mostly the file's day (minus blanked ones and a few late rows)
+
+
+def test_sales_anomaly_and_bad_format_rates(tmp_path):
+    days = [dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(5)]
+    keys = generate_sales(tmp_path, stores=["DEL-A", "BOM-C"], days=days, rows_per_file=200, seed=7)
+    rows = [r for _, r in _read_sales(tmp_path, keys)]
+    assert len(rows) == 6000
+
+    anomalies = [r for r in rows if any(r[f] == "" for f in SALES_ANOMALY_FIELDS)]
+    bad_format = [r for r in rows if DMY_DATE.match(r["order_date"])]
+    assert abs(len(anomalies) / len(rows) - 0.10) < 0.025
+    assert abs(len(bad_format) / len(rows) - 0.20) < 0.03
+    # one or several fields per anomalous row, every field used
+    blank_counts = Counter(sum(r[f] == "" for f in SALES_ANOMALY_FIELDS) for r in anomalies)
+    assert blank_counts[6] > 0 and sum(v for k, v in blank_counts.items() if k < 6) > 0
+    assert all(any(r[f] == "" for r in anomalies) for f in SALES_ANOMALY_FIELDS)
+
+    for r in rows:
+        bad = bool(DMY_DATE.match(r["order_date"]))
+        assert bool(DMY_DATE.match(r["ship_date"])) == bad
+        if bad:
+            assert int(r["quantity"]) < 0 and float(r["profit"]) < 0 and int(r["row_id"]) < 0
+        else:
+            assert ISO_DATE.match(r["order_date"]) and ISO_DATE.match(r["ship_date"])
+            assert int(r["quantity"]) > 0 and float(r["profit"]) > 0 and int(r["row_id"]) > 0
+        if r["transaction_date"]:
+            assert ISO_DATE.match(r["transaction_date"])
+    # the two quirks are independent: some rows have both
+    assert any(DMY_DATE.match(r["order_date"]) for r in anomalies)
+
+
+def test_sales_rates_follow_parameters(tmp_path):
+    keys = generate_sales(
+        tmp_path, stores=["S1"], days=[dt.date(2024, 2, 1)], rows_per_file=1000, seed=1,
+        anomaly_rate=0.3, bad_format_rate=0.0, files_per_store_day=2,
+    )  # fmt: skip
+    assert [k.rsplit("/", 1)[1] for k in keys] == ["part-1.csv", "part-2.csv"]
+    rows = [r for _, r in _read_sales(tmp_path, keys)]
+    anomalies = sum(any(r[f] == "" for f in SALES_ANOMALY_FIELDS) for r in rows)
+    assert abs(anomalies / len(rows) - 0.3) < 0.04
+    assert not any(DMY_DATE.match(r["order_date"]) for r in rows)
+
+
+# ---------------------------------------------------------------------------------------------------- subscriptions
+
+
+def _pulls(root: Path, keys: list[str]) -> list[list[dict]]:
+    pulls = []
+    for key in keys:
+        assert re.fullmatch(r"subscriptions/\d{4}-\d{2}-\d{2}/pull-\d+\.json", key)
+        data = json.loads((root / key).read_text(encoding="utf-8"))
+        assert isinstance(data, list)
+        pulls.append(data)
+    return pulls
+
+
+def test_subscriptions_versions_and_deletions(tmp_path):
+    keys = generate_subscriptions(tmp_path, n_subscriptions=50, seed=0)
+    assert keys == sorted(keys, key=lambda k: (k.split("/")[1], int(k.split("-")[-1].split(".")[0])))
+    assert {k.split("/")[1] for k in keys} >= {"2024-01-01", "2024-02-01", "2024-03-01", "2024-04-01"}
+    pulls = _pulls(tmp_path, keys)
+    assert len(pulls[0]) > 0  # the initial full load
+
+    versions: dict[str, list[dict]] = defaultdict(list)
+    for pull in pulls:
+        stamps = [o["updated_at"] for o in pull]
+        assert stamps == sorted(stamps)  # each pull is sorted by updated_at
+        for obj in pull:
+            versions[obj["id"]].append(obj)
+    assert len(versions) == 50
+
+    several = 0
+    for sub_id, objs in versions.items():
+        stamps = [o["updated_at"] for o in objs]
+        assert stamps == sorted(stamps), sub_id  # never goes back in time across pulls
+        several += len(set(stamps)) >= 3
+        # a version seen twice (pull look-back) is the very same object
+        by_stamp = defaultdict(list)
+        for o in objs:
+            by_stamp[o["updated_at"]].append(o)
+        assert all(all(o == same[0] for o in same) for same in by_stamp.values())
+        deleted = [o["deleted"] for o in objs]
+        if True in deleted:  # once deleted, never back
+            assert all(deleted[deleted.index(True) :])
+    assert several >= 10
+
+    deleted_ids = {i for i, objs in versions.items() if objs[-1]["deleted"]}
+    assert 1 <= len(deleted_ids) <= 10
+    assert all(len({o["updated_at"] for o in versions[i]}) >= 1 for i in deleted_ids)
+    assert any(len(versions[i]) >= 2 and not versions[i][0]["deleted"] for i in deleted_ids)  # deleted *later*
+
+
+def test_subscription_object_shape(tmp_path):
+    keys = generate_subscriptions(tmp_path, n_subscriptions=50, months=["2024-01", "2024-02"], seed=5)
+    objs = [o for pull in _pulls(tmp_path, keys) for o in pull]
+    assert objs
+    expected_keys = {
+        "id", "customer_id", "plan_id", "status", "currency_code", "plan_amount", "plan_quantity",
+        "billing_period", "billing_period_unit", "created_at", "updated_at", "started_at", "cancelled_at",
+        "deleted", "customer", "addons", "coupons",
+    }  # fmt: skip
+    for o in objs:
+        assert set(o) == expected_keys
+        assert type(o["plan_amount"]) is int and o["plan_amount"] > 0  # cents
+        assert type(o["plan_quantity"]) is int and o["plan_quantity"] >= 1
+        for ts in ("created_at", "updated_at", "started_at"):
+            assert type(o[ts]) is int and 1_500_000_000 < o[ts] < 2_000_000_000
+        assert o["created_at"] <= o["updated_at"]
+        assert (o["cancelled_at"] is None) == (o["status"] != "cancelled")
+        assert o["cancelled_at"] is None or type(o["cancelled_at"]) is int
+        assert type(o["deleted"]) is bool
+        assert o["billing_period_unit"] in ("month", "year")
+        assert o["currency_code"] in ("USD", "EUR", "GBP")
+        assert o["customer"]["id"] == o["customer_id"] and "@" in o["customer"]["email"]
+        assert set(o["customer"]["billing_address"]) == {"city", "country", "zip"}
+        assert isinstance(o["addons"], list) and isinstance(o["coupons"], list)
+        for addon in o["addons"]:
+            assert set(addon) == {"id", "quantity", "unit_price"} and type(addon["unit_price"]) is int
+        for coupon in o["coupons"]:
+            assert set(coupon) == {"coupon_id", "applied_count"} and type(coupon["applied_count"]) is int
+    assert any(o["addons"] for o in objs) and any(not o["addons"] for o in objs)
+    assert any(o["coupons"] for o in objs) and any(not o["coupons"] for o in objs)
+    assert {o["billing_period_unit"] for o in objs} == {"month", "year"}
+    assert any(o["status"] == "cancelled" for o in objs)
+
+
+def test_subscriptions_paginate(tmp_path):
+    keys = generate_subscriptions(tmp_path, n_subscriptions=30, months=["2024-01"], seed=2, page_size=7)
+    first_day = [k for k in keys if k.startswith("subscriptions/2024-01-01/")]
+    assert len(first_day) >= 2 and first_day[0].endswith("pull-1.json")
+    pulls = _pulls(tmp_path, keys)
+    assert all(len(p) <= 7 for p in pulls)
+
+
+# ---------------------------------------------------------------------------------------------------- exchange rates
+
+
+def test_exchange_rates_one_per_day_and_currency(tmp_path):
+    keys = generate_exchange_rates(tmp_path, seed=0)
+    assert keys == [f"exchange_rates/2024-0{m}.jsonl" for m in (1, 2, 3, 4)]
+    records = []
+    for key in keys:
+        lines = (tmp_path / key).read_text(encoding="utf-8").splitlines()
+        recs = [json.loads(line) for line in lines]
+        assert all(r["date"].startswith(key[-13:-6]) for r in recs)  # each month in its own file
+        records += recs
+    n_days = (dt.date(2024, 4, 30) - dt.date(2024, 1, 1)).days + 1
+    pairs = Counter((r["date"], r["currency"]) for r in records)
+    assert len(records) == n_days * 3 and set(pairs.values()) == {1}
+    assert {c for _, c in pairs} == {"USD", "GBP", "EUR"}
+    assert {d for d, _ in pairs} == {(dt.date(2024, 1, 1) + dt.timedelta(days=i)).isoformat() for i in range(n_days)}
+    assert all(set(r) == {"date", "currency", "rate_to_eur"} for r in records)
+    assert all(r["rate_to_eur"] == 1.0 for r in records if r["currency"] == "EUR")
+    gbp = [r["rate_to_eur"] for r in records if r["currency"] == "GBP"]
+    usd = [r["rate_to_eur"] for r in records if r["currency"] == "USD"]
+    assert all(1.0 < x < 1.4 for x in gbp) and all(0.75 < x < 1.05 for x in usd)
+    assert len(set(gbp)) > 10  # rates move
+
+
+def test_exchange_rates_custom_range(tmp_path):
+    keys = generate_exchange_rates(
+        tmp_path, currencies=["EUR", "CHF"], start=dt.date(2023, 12, 30), end=dt.date(2024, 1, 2), seed=4
+    )
+    assert keys == ["exchange_rates/2023-12.jsonl", "exchange_rates/2024-01.jsonl"]
+    lines = [json.loads(x) for k in keys for x in (tmp_path / k).read_text().splitlines()]
+    assert [(r["date"], r["currency"]) for r in lines][:3] == [
+        ("2023-12-30", "EUR"), ("2023-12-30", "CHF"), ("2023-12-31", "EUR"),
+    ]  # fmt: skip
+    assert len(lines) == 8
+
+
+# ---------------------------------------------------------------------------------------------------- clickstream
+
+
+def test_clickstream_quirks(tmp_path):
+    start = dt.datetime(2024, 3, 1, 22)
+    keys = generate_clickstream(tmp_path, start=start, hours=3, events_per_hour=40, seed=0, concatenated_every=2)
+    hours = sorted({k.rsplit("/", 1)[0] for k in keys})
+    assert hours == ["clickstream/2024/03/01/22", "clickstream/2024/03/01/23", "clickstream/2024/03/02/00"]
+    assert all(re.fullmatch(r"clickstream/\d{4}/\d{2}/\d{2}/\d{2}/events-\d+\.json", k) for k in keys)
+
+    events, concatenated = [], 0
+    for i, key in enumerate(keys, start=1):
+        text = (tmp_path / key).read_text(encoding="utf-8")
+        records = _decode_stream(text)
+        assert records
+        if i % 2 == 0:  # every 2nd file: {...}{...} as a Firehose stream delivers
+            assert "\n" not in text and "}{" in text
+            if len(records) > 1:
+                with pytest.raises(json.JSONDecodeError):
+                    json.loads(text)
+                concatenated += 1
+        else:
+            assert [json.loads(line) for line in text.splitlines()] == records
+        folder = key.split("/")[1:5]
+        for r in records:
+            stamp = (r.get("created_at") or r["createdAt"]).replace(EN_DASH, "-")
+            when = dt.datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S")
+            assert when.strftime("%Y/%m/%d/%H").split("/") == folder
+        events += records
+    assert concatenated >= 2
+    assert len(events) == 3 * 40
+    assert all({"element_clicked", "time_spent", "source_menu"} <= set(r) for r in events)
+    assert all(isinstance(r["time_spent"], int) for r in events)
+    stamps = [r.get("created_at") or r.get("createdAt") for r in events]
+    assert any(EN_DASH in s for s in stamps) and any("-" in s for s in stamps)
+    camel = [r for r in events if "createdAt" in r]
+    assert camel and all("created_at" not in r for r in camel) and len(camel) < len(events) / 2
+
+
+def test_clickstream_matches_seed_shape(tmp_path):
+    seed_file = Path(__file__).resolve().parents[2] / "shared/data/seeds/clickstream/clickstream_sample_events.ndjson"
+    if not seed_file.exists():
+        pytest.skip("no ../shared seeds")
+    seed_keys = set().union(*(json.loads(line).keys() for line in seed_file.read_text(encoding="utf-8").splitlines()))
+    keys = generate_clickstream(tmp_path, start=dt.datetime(2022, 9, 11, 23), hours=1, seed=9, concatenated_every=0)
+    events = [json.loads(line) for k in keys for line in (tmp_path / k).read_text(encoding="utf-8").splitlines()]
+    assert set().union(*(e.keys() for e in events)) <= seed_keys
+    prefixes = ("2022-09-11 23", "2022\u201309\u201311 23")
+    assert all((e.get("created_at") or e["createdAt"]).startswith(prefixes) for e in events)
