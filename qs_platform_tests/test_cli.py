@@ -25,7 +25,7 @@ def env(tmp_path, monkeypatch):
 
 def test_validate_ok_and_broken(env, tmp_path, monkeypatch):
     result = runner.invoke(app, ["validate"])
-    assert result.exit_code == 0 and "1 sources, 2 tables, 2 datasets, 1 dashboards" in result.output
+    assert result.exit_code == 0 and "8 sources, 2 tables, 2 datasets, 1 dashboards" in result.output
     broken = tmp_path / "broken"
     shutil.copytree(CONFIG_DIR, broken)
     (broken / "sources" / "service_requests.yaml").write_text(
@@ -78,7 +78,7 @@ def test_sync_exits_non_zero_when_a_run_fails(env, tmp_path, monkeypatch):
 
 def test_seed_copies_examples_once(env, tmp_path):
     first = runner.invoke(app, ["seed"])
-    assert first.exit_code == 0 and "1 example files copied" in first.output
+    assert first.exit_code == 0 and "5 example files copied" in first.output and "generated files landed" in first.output
     assert (tmp_path / "lake" / "landing" / "service_requests" / "division_data_24-12-23.csv").stat().st_size == SERVICE_REQUESTS_CSV.stat().st_size
     second = runner.invoke(app, ["seed"])
     assert "seeded before" in second.output

@@ -11,7 +11,10 @@ from qs_platform_tests.conftest import CONFIG_DIR
 
 
 def test_shipped_configuration_loads(config):
-    assert [s.name for s in config.sources] == ["service_requests"]
+    assert {s.name for s in config.sources} == {
+        "service_requests", "sales", "subscriptions", "exchange_rates", "clickstream",
+        "logistics_items", "logistics_assessments", "logistics_parameters",
+    }
     assert {t.name for t in config.tables} == {"service_requests", "division_kpis"}
     assert config.source("service_requests").landing_prefix == "landing/service_requests/"
     assert config.dashboard("service-division").datasets == ["service_requests", "division_kpis"]

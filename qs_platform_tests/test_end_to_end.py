@@ -85,6 +85,7 @@ def test_seed_csv_flows_to_the_dashboard(settings, lake, platform, tmp_path):
     # every layer is a view in the catalog, for anyone with duckdb
     assert catalog_rows(settings, "select count(*) from raw.service_requests") == [(19324,)]
     assert catalog_rows(settings, "select count(*), count(distinct id) from processed.service_requests") == [(19324, 19324)]
+    assert catalog_rows(settings, "select count(*) from information_schema.tables where table_schema = 'quarantine'") == [(0,)]
     cli = Path(sys.executable).parent / "duckdb"
     if cli.exists():  # the duckdb CLI installed with the project reads the catalog file too
         out = subprocess.run([str(cli), str(settings.catalog_path), "-csv", "-c", "select count(*) from processed.division_kpis"],
@@ -187,8 +188,10 @@ def test_a_zip_archive_lands_its_members(settings, lake, platform, tmp_path):
         archive.writestr("readme.txt", "not data")
         archive.writestr("../escape.csv", "nope")
     land(lake, "landing/service_requests/batch-7.zip", buffer.getvalue())
+    land(lake, "landing/service_requests/rejects.csv", HEADER + "9,1/3/2000,1/10/2000,Toronto Water,MAYBE,3,1000,\n")
     report = platform()
     assert report.ok
+    assert catalog_rows(settings, "select id, _rules from quarantine.service_requests") == [("9", ["known_result"])]
     [zip_run] = [m for m in report.materialized if m.partition == "batch-7.zip"]
     assert zip_run.metadata["archive_members"] == ["landing/service_requests/batch-7/day1.csv", "landing/service_requests/batch-7/more/day2.csv"]
     assert set(zip_run.metadata["refused_members"]) == {"readme.txt", "../escape.csv"}

@@ -3,7 +3,8 @@
 import dagster as dg
 import duckdb
 
-from qs_platform.catalog.tables import duplicate_copies_select
+from qs_platform.catalog.base import Catalog, CatalogTable
+from qs_platform.catalog.tables import TableNotMaterialized, duplicate_copies_select
 from qs_platform.config.models import ProjectConfig
 from qs_platform.lake import Lake
 from qs_platform.resources import CatalogResource, LakeResource
@@ -23,6 +24,14 @@ def duplicate_copies(lake: Lake, table_name: str) -> list[tuple[str, str]]:
         return con.execute(select).fetchall()
 
 
+def register_quarantine(catalog: Catalog, raw_table: str) -> CatalogTable | None:
+    """`quarantine.<source>`: the rejected rows of a source with the rules they broke, when there are any."""
+    try:
+        return catalog.register("quarantine." + raw_table.split(".", 1)[1])
+    except TableNotMaterialized:
+        return None
+
+
 def build_catalog_asset(table_name: str, config: ProjectConfig, condition: dg.AutomationCondition) -> dg.AssetsDefinition:
     @dg.asset(
         key=catalog_asset_key(table_name),
@@ -36,11 +45,13 @@ def build_catalog_asset(table_name: str, config: ProjectConfig, condition: dg.Au
         lake_ = lake.get()
         entry = catalog.get(lake_, config).register(table_name)
         duplicates = duplicate_copies(lake_, table_name) if table_name.startswith("raw.") else []
+        quarantined = register_quarantine(catalog.get(lake_, config), table_name) if table_name.startswith("raw.") else None
         if duplicates:
             context.log.info(f"{table_name}: {len(duplicates)} files repeat content delivered earlier and are not counted again")
         return dg.MaterializeResult(
             metadata={
                 **({"duplicate_files_ignored": dg.MetadataValue.json(dict(duplicates))} if duplicates else {}),
+                **({"quarantined_rows": quarantined.row_count} if quarantined else {}),
                 "dagster/row_count": entry.row_count,
                 "dagster/column_schema": table_schema(entry.columns),
                 "catalog": catalog.path,

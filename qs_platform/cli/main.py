@@ -89,7 +89,7 @@ def seed_sources() -> Path:
 
 @app.command()
 def seed(force: bool = typer.Option(False, help="Copy the example files again even if the lake was seeded before.")) -> None:
-    """Copy the example data into the landing zone (only on the first run of a lake)."""
+    """Copy the example data into the landing zone and land a few generated days (only on a lake's first run)."""
     settings = _settings()
     if not settings.lake_is_local:
         typer.secho("seed only writes to a local lake; use `qs-platform upload` for S3", fg="red", err=True)
@@ -107,9 +107,23 @@ def seed(force: bool = typer.Option(False, help="Copy the example files again ev
             shutil.copyfile(path, target)
             copied += 1
             typer.echo(f"seeded {target}")
+    typer.echo(f"{copied} example files copied into {lake / 'landing'}")
+    demo(days=3, seed=0)
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text("example data copied into landing/\n")
-    typer.echo(f"{copied} example files copied into {lake / 'landing'}")
+
+
+@app.command()
+def demo(days: int = typer.Option(3, help="Days of franchise sales to land"), seed: int = typer.Option(0, help="Random seed")) -> None:
+    """Land generated deliveries (sales, subscriptions, exchange rates, clickstream) into a local lake's landing zone."""
+    from qs_platform.examples.generators import write_demo_landing
+
+    settings = _settings()
+    if not settings.lake_is_local:
+        typer.secho("demo writes to a local lake only", fg="red", err=True)
+        raise typer.Exit(2)
+    keys = write_demo_landing(settings.local_lake_root / "landing", days=days, seed=seed)
+    typer.echo(f"{len(keys)} generated files landed in {settings.local_lake_root / 'landing'}")
 
 
 @app.command()

@@ -20,7 +20,7 @@ from qs_platform.ingest.sensor import LANDING_KEY_TAG
 
 AUTOMATION_CURSOR_KEY = "qs_platform/sync/automation_cursor"
 MAX_ROUNDS = 50
-QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}  # sync prints its own summary
 
 
 def _sensor_cursor_key(sensor_name: str) -> str:
