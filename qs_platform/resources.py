@@ -20,6 +20,17 @@ class LakeResource(dg.ConfigurableResource):
         return open_lake(self.url)
 
 
+class SqsResource(dg.ConfigurableResource):
+    """SQS, for landing sensors that drain S3 event notifications (endpoint from the standard AWS settings)."""
+
+    region: str
+
+    def client(self):
+        import boto3
+
+        return boto3.client("sqs", region_name=self.region)
+
+
 class CatalogResource(dg.ConfigurableResource):
     """Where tables are registered for queries: a DuckDB file locally."""
 
@@ -51,6 +62,8 @@ class QuickSightResource(dg.ConfigurableResource):
 def resources_for(settings: Settings) -> dict:
     return {
         "lake": LakeResource(url=settings.lake_url),
+        "landing": LakeResource(url=settings.landing_url),
+        "sqs": SqsResource(region=settings.aws_region),
         "catalog": CatalogResource(path=str(settings.catalog_path)),
         "quicksight": QuickSightResource(
             account_id=settings.aws_account_id, region=settings.aws_region, local_store=str(settings.quicksight_store),

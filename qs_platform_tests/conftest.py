@@ -1,5 +1,6 @@
 """Shared fixtures: the real seed data, the shipped configuration, an empty lake and a Dagster instance."""
 
+import logging
 from pathlib import Path
 
 import dagster as dg
@@ -41,6 +42,35 @@ def instance(tmp_path):
     home.mkdir()
     with dg.instance_for_test(temp_dir=str(home)) as instance:
         yield instance
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    """One moto server on 127.0.0.1 for every AWS test: offline, no real account."""
+    from moto.server import ThreadedMotoServer
+
+    access_log = logging.getLogger("werkzeug")
+    level = access_log.level
+    access_log.setLevel(logging.WARNING)  # one line per request would drown a failure's report
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+    access_log.setLevel(level)
+
+
+@pytest.fixture
+def aws_env(moto_endpoint, monkeypatch):
+    """Standard AWS settings pointing every boto3 client at the moto server."""
+    for name, value in {
+        "AWS_ENDPOINT_URL": moto_endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_SQS"):
+        monkeypatch.delenv(name, raising=False)
+    return moto_endpoint
 
 
 def land(lake: LocalLake, key: str, data: bytes | str) -> str:

@@ -10,7 +10,6 @@ from datetime import datetime, timezone
 import boto3
 import pytest
 from boto3.s3.transfer import TransferConfig
-from moto.server import ThreadedMotoServer
 
 from qs_platform.lake import LocalLake, S3Lake, open_lake
 from qs_platform.lake.notifications import S3Event, acknowledge, drain_s3_events, parse_message
@@ -31,16 +30,8 @@ ODD_KEYS = [
 
 
 @pytest.fixture(scope="module")
-def endpoint():
-    access_log = logging.getLogger("werkzeug")
-    level = access_log.level
-    access_log.setLevel(logging.WARNING)  # one line per request would drown a failure's report
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-    access_log.setLevel(level)
+def endpoint(moto_endpoint):
+    return moto_endpoint
 
 
 @pytest.fixture

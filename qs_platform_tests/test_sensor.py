@@ -8,7 +8,7 @@ import pytest
 
 from qs_platform.ingest.assets import file_partitions
 from qs_platform.ingest.sensor import LANDING_KEY_TAG, build_landing_sensor, evaluate_landing
-from qs_platform.resources import LakeResource
+from qs_platform.resources import LakeResource, SqsResource
 from qs_platform_tests.conftest import land
 
 
@@ -50,7 +50,7 @@ def test_deleted_files_are_forgotten_without_error(lake, source):
     _, _, _, cursor = evaluate_landing(lake, source, None)
     os.remove(lake.uri("landing/service_requests/a.csv"))
     runs, _, _, cursor = evaluate_landing(lake, source, cursor)
-    assert runs == [] and list(json.loads(cursor)) == ["landing/service_requests/b.csv"]
+    assert runs == [] and list(json.loads(cursor)["seen"]) == ["landing/service_requests/b.csv"]
 
 
 def test_work_per_tick_is_bounded_and_the_rest_follows(lake, source):
@@ -68,11 +68,31 @@ def test_sensor_definition_adds_partitions_and_is_running_by_default(lake, sourc
     partitions = file_partitions(source)
     sensor = build_landing_sensor(source, dg.AssetKey(["raw", "service_requests"]), partitions)
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
-    context = dg.build_sensor_context(instance=instance, resources={"lake": LakeResource(url=str(lake.root))})
+    resources = {"landing": LakeResource(url=str(lake.root)), "sqs": SqsResource(region="us-east-1")}
+    context = dg.build_sensor_context(instance=instance, resources=resources)
     result = sensor(context)
     assert [r.partition_key for r in result.run_requests] == ["a.csv"]
     assert result.dynamic_partitions_requests[0].partition_keys == ["a.csv"]
     instance.add_dynamic_partitions(partitions.name, ["a.csv"])
     land(lake, "landing/service_requests/a.csv", "changed")
-    again = sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor, resources={"lake": LakeResource(url=str(lake.root))}))
+    again = sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor, resources=resources))
     assert len(again.run_requests) == 1 and again.dynamic_partitions_requests == [], "a known partition is not added twice"
+
+
+def test_start_after_listing_keeps_a_lookback_window_and_moves_its_watermark(lake, source):
+    windowed = source.model_copy(update={"listing": source.listing.model_copy(update={"mode": "start_after", "lookback_seconds": 60})})
+    land(lake, "landing/service_requests/2024/01/01/a.csv", "a")
+    runs, _, _, cursor = evaluate_landing(lake, windowed, None, now=1000)
+    assert keys(runs) == ["landing/service_requests/2024/01/01/a.csv"]
+    land(lake, "landing/service_requests/2024/01/01/a.csv", "rewritten within the window")
+    land(lake, "landing/service_requests/2024/01/02/b.csv", "b")
+    runs, _, _, cursor = evaluate_landing(lake, windowed, cursor, now=1030)
+    assert sorted(keys(runs)) == ["landing/service_requests/2024/01/01/a.csv", "landing/service_requests/2024/01/02/b.csv"]
+    # past the window, a.csv falls behind the watermark: it is no longer listed at all
+    runs, _, _, cursor = evaluate_landing(lake, windowed, cursor, now=1100)
+    state = json.loads(cursor)
+    assert runs == [] and state["after"] == "landing/service_requests/2024/01/02/b.csv" and state["recent"] == {}
+    os.remove(lake.uri("landing/service_requests/2024/01/02/b.csv"))  # the watermark key may vanish
+    land(lake, "landing/service_requests/2024/01/03/c.csv", "c")
+    runs, _, _, cursor = evaluate_landing(lake, windowed, cursor, now=1200)
+    assert keys(runs) == ["landing/service_requests/2024/01/03/c.csv"]

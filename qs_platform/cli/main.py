@@ -161,6 +161,28 @@ def _viewer_server(settings: Settings):
     )
 
 
+@app.command()
+def upload(
+    path: Path = typer.Argument(..., help="A file or a folder to land"),
+    source: str = typer.Option(..., "--source", help="The source whose landing prefix receives the files"),
+) -> None:
+    """Upload files into a source's landing zone (local or s3://), skipping those already there unchanged."""
+    from qs_platform.ingest.upload import upload as upload_files
+    from qs_platform.lake import open_lake
+
+    settings = _settings()
+    config = _config(settings)
+    if source not in {s.name for s in config.sources}:
+        typer.secho(f"unknown source {source!r}; declared: {sorted(s.name for s in config.sources)}", fg="red", err=True)
+        raise typer.Exit(2)
+    try:
+        report = upload_files(open_lake(settings.landing_url), config.source(source), path)
+    except FileNotFoundError as error:
+        typer.secho(str(error), fg="red", err=True)
+        raise typer.Exit(2) from error
+    typer.echo(f"{len(report.uploaded)} uploaded, {len(report.skipped)} already there unchanged → {settings.landing_url}")
+
+
 @dashboards_app.command("list")
 def dashboards_list() -> None:
     """List stored dashboards with their published version."""

@@ -89,6 +89,27 @@ class CsvOptions(Strict):
     encoding: Literal["utf-8", "latin-1", "utf-16"] = Field(default="utf-8", description="utf-8 also accepts a BOM")
 
 
+class Listing(Strict):
+    """How the landing sensor finds new files.
+
+    full: list the whole prefix every tick (local folders, small buckets).
+    start_after: S3 StartAfter from a key watermark; keys must sort by arrival (date-scoped key templates such as
+        {yyyy}/{mm}/{dd}/...); keys first seen within `lookback_seconds` stay in the cursor so late writes into the
+        current folders are still caught. Listing cost follows the window, not the bucket's history.
+    events: drain S3 event notifications from the SQS queue `queue_url` (at-least-once; run keys dedupe).
+    """
+
+    mode: Literal["full", "start_after", "events"] = "full"
+    lookback_seconds: int = Field(default=86400, ge=0)
+    queue_url: str | None = None
+
+    @model_validator(mode="after")
+    def _queue_for_events(self) -> "Listing":
+        if self.mode == "events" and not self.queue_url:
+            raise ValueError("listing mode 'events' needs queue_url (an SQS queue receiving the bucket's S3 notifications)")
+        return self
+
+
 class RuleBase(Strict):
     name: str = Field(pattern=IDENTIFIER)
     description: str = ""
@@ -161,6 +182,7 @@ class Source(Strict):
         default="keep", description="Undeclared columns: kept as text and flagged, or the whole file quarantined"
     )
     csv: CsvOptions = CsvOptions()
+    listing: Listing = Listing()
     columns: list[Column] = Field(min_length=1)
     rules: list[Rule] = Field(default_factory=list)
 

@@ -19,6 +19,7 @@ def project_root() -> Path:
 class Settings:
     config_dir: Path
     lake_url: str
+    landing_url: str  # where files land: the lake itself by default, or another store (e.g. s3://bucket)
     catalog_path: Path
     quicksight_store: Path
     aws_account_id: str
@@ -62,6 +63,7 @@ class Settings:
         return cls(
             config_dir=config_dir.resolve(),
             lake_url=lake_url,
+            landing_url=env.get("QS_LANDING_URL") or lake_url,
             catalog_path=catalog.resolve(),
             quicksight_store=store.resolve(),
             aws_account_id=env.get("QS_AWS_ACCOUNT_ID", "111122223333"),

@@ -79,13 +79,14 @@ def build_raw_asset(source: Source, partitions: dg.DynamicPartitionsDefinition) 
         ],
         metadata={"columns": dg.TableSchema(columns=[dg.TableColumn(c.column_name, c.type, description=c.description) for c in source.columns])},
     )
-    def _raw(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+    def _raw(context: dg.AssetExecutionContext, lake: LakeResource, landing: LakeResource) -> dg.MaterializeResult:
         partition_key = context.partition_key
         landing_key = landing_key_for(source, partition_key)
-        lake_ = lake.get()
-        if not lake_.exists(landing_key):
-            raise dg.Failure(description=f"{landing_key} no longer exists in the lake; nothing to ingest for partition {partition_key}")
-        result = ingest_file(lake_, source, landing_key, partition_key, content_hash=context.run.tags.get(CONTENT_HASH_TAG))
+        store = landing.get()
+        if not store.exists(landing_key):
+            raise dg.Failure(description=f"{store.uri(landing_key)} no longer exists; nothing to ingest for partition {partition_key}")
+        # The run's content hash names what the sensor saw; if the file changed since, hash what is there now.
+        result = ingest_file(lake.get(), source, landing_key, partition_key, landing=store)
         if result.status == "quarantined":
             context.log.warning(f"quarantined {landing_key}: {result.reason}")
         elif result.rejected_rows:

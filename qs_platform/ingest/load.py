@@ -190,13 +190,22 @@ def count_input_rows(path, source: Source) -> int:
 
 
 def ingest_file(
-    lake: Lake, source: Source, landing_key: str, partition_key: str, *, ingested_at: datetime | None = None, content_hash: str | None = None
+    lake: Lake,
+    source: Source,
+    landing_key: str,
+    partition_key: str,
+    *,
+    landing: Lake | None = None,
+    ingested_at: datetime | None = None,
+    content_hash: str | None = None,
 ) -> IngestResult:
+    """Read `landing_key` from the landing store (the lake itself unless given) and write raw/quarantine to the lake."""
+    landing = landing or lake
     ingested_at = (ingested_at or datetime.now(timezone.utc)).replace(tzinfo=None)
     if is_archive(landing_key):
-        return _expand_archive(lake, source, landing_key, partition_key, ingested_at)
-    content_hash = content_hash or lake.content_hash(landing_key)
-    with lake.local_copy(landing_key) as path:
+        return _expand_archive(landing, lake, source, landing_key, partition_key, ingested_at)
+    content_hash = content_hash or landing.content_hash(landing_key)
+    with landing.local_copy(landing_key) as path:
         try:
             fields = key_fields(source, landing_key)
             return _load(lake, source, path, landing_key, partition_key, ingested_at, fields, content_hash)
@@ -204,11 +213,11 @@ def ingest_file(
             return _quarantine_file(lake, source, path, landing_key, partition_key, str(error), count_input_rows(path, source), ingested_at)
 
 
-def _expand_archive(lake, source, landing_key, partition_key, ingested_at) -> IngestResult:
+def _expand_archive(landing, lake, source, landing_key, partition_key, ingested_at) -> IngestResult:
     try:
-        expansion = expand_zip(lake, source, landing_key)
+        expansion = expand_zip(landing, source, landing_key)
     except UnreadableFile as error:
-        with lake.local_copy(landing_key) as path:
+        with landing.local_copy(landing_key) as path:
             return _quarantine_file(lake, source, path, landing_key, partition_key, str(error), 0, ingested_at)
     refusals_key = quarantined_file_key(source, partition_key) + ".refused.json"
     if expansion.refused:
