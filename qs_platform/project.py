@@ -9,6 +9,7 @@ from qs_platform.config.loader import load_config
 from qs_platform.config.models import ProjectConfig
 from qs_platform.config.settings import Settings
 from qs_platform.ingest.assets import build_raw_asset, file_partitions, landing_spec
+from qs_platform.ingest.batch_assets import build_batches_asset, build_deadline_sensor
 from qs_platform.ingest.sensor import build_landing_sensor
 from qs_platform.quicksight.assets import build_dashboard_asset, build_data_source_asset, build_dataset_asset
 from qs_platform.resources import resources_for
@@ -28,6 +29,10 @@ def build_assets_and_sensors(config: ProjectConfig) -> tuple[list, list]:
         sensors.append(build_landing_sensor(source, raw.key, partitions))
         raw_keys.append(raw.key)
     condition = on_upstream_change(raw_keys)
+    for source in config.sources:
+        if source.batch:
+            assets.append(build_batches_asset(source, dg.AssetKey(["raw", source.name]), condition))
+            sensors.append(build_deadline_sensor(source))
     assets += [build_processed_asset(table, config, condition) for table in config.tables]
     assets += [build_catalog_asset(name, config, condition) for name in config.catalog_tables]
     if config.datasets:

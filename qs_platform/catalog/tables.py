@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qs_platform.config.models import ProjectConfig, Source
+from qs_platform.ingest.batches import released_rows_select
 from qs_platform.ingest.load import LINEAGE_COLUMNS, quote
 from qs_platform.lake import Lake
 
@@ -28,16 +29,25 @@ def empty_raw_select(source: Source) -> str:
 FIRST_COPY_ONLY = "qualify dense_rank() over (partition by coalesce(_content_hash, _source_key) order by _source_key) = 1"
 
 
+def raw_rows_select(lake: Lake, source: Source) -> str:
+    """Every loaded row of a source, each content counted once, batches complete or not."""
+    scan = lake.parquet_scan(table_prefix(source.table_name))
+    return f"select * from {scan} {FIRST_COPY_ONLY}" if scan else empty_raw_select(source)
+
+
 def table_select(lake: Lake, config: ProjectConfig, table_name: str) -> str:
-    """SELECT reading the table's current data; raises TableNotMaterialized if there is none to read."""
-    scan = lake.parquet_scan(table_prefix(table_name))
+    """SELECT reading the table's current data as downstream sees it; TableNotMaterialized if there is none.
+
+    A raw table of a batched source shows only the rows of released batches (complete, or past the deadline).
+    """
     layer, name = table_name.split(".", 1)
-    if scan and layer == "raw":
-        return f"select * from {scan} {FIRST_COPY_ONLY}"
+    if layer == "raw" and name in {s.name for s in config.sources}:
+        source = config.source(name)
+        rows = raw_rows_select(lake, source)
+        return released_rows_select(source, f"({rows})") if source.batch else rows
+    scan = lake.parquet_scan(table_prefix(table_name))
     if scan:
         return f"select * from {scan}"
-    if layer == "raw" and name in {s.name for s in config.sources}:
-        return empty_raw_select(config.source(name))
     raise TableNotMaterialized(f"{table_name} has no data in {lake.uri(table_prefix(table_name))} yet")
 
 

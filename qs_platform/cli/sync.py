@@ -70,7 +70,8 @@ class Syncer:
     # -- landing sensors ---------------------------------------------------------------------------------------
 
     def _landing_sensors(self) -> list[dg.SensorDefinition]:
-        return [s for s in self.defs.sensors if s.name.startswith("landing_")]
+        """Landing and batch-deadline sensors: every sensor but the automation one, which run_automation replaces."""
+        return [s for s in self.defs.sensors if not isinstance(s, dg.AutomationConditionSensorDefinition)]
 
     def run_landing_sensors(self) -> int:
         launched = 0
@@ -84,6 +85,8 @@ class Syncer:
                 resources=self.defs.resources,
             )
             data = sensor(context)  # the SensorResult as returned, before Dagster's partition validation
+            if not isinstance(data, dg.SensorResult):
+                continue  # a SkipReason
             for request in data.dynamic_partitions_requests or []:
                 self.instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
             for event in data.asset_events or []:

@@ -110,6 +110,27 @@ class Listing(Strict):
         return self
 
 
+class Batch(Strict):
+    """Files that belong together (e.g. the three files of a store-day); downstream sees a batch once complete.
+
+    A batch is identified by key_template fields (`key`); it is complete when every `expected_files` name (the
+    {name} field) has loaded, or `expected_count` distinct files have. After `deadline_seconds` from its first
+    file it is released anyway, and the `batches_complete` check warns which files are missing.
+    """
+
+    key: list[str] = Field(min_length=1)
+    expected_files: list[str] = Field(default_factory=list)
+    optional_files: list[str] = Field(default_factory=list, description="May arrive; never waited for")
+    expected_count: int | None = Field(default=None, ge=1)
+    deadline_seconds: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _something_expected(self) -> "Batch":
+        if not self.expected_files and self.expected_count is None:
+            raise ValueError("a batch needs expected_files or expected_count")
+        return self
+
+
 class RuleBase(Strict):
     name: str = Field(pattern=IDENTIFIER)
     description: str = ""
@@ -183,6 +204,7 @@ class Source(Strict):
     )
     csv: CsvOptions = CsvOptions()
     listing: Listing = Listing()
+    batch: Batch | None = None
     columns: list[Column] = Field(min_length=1)
     rules: list[Rule] = Field(default_factory=list)
 
@@ -204,6 +226,12 @@ class Source(Strict):
         clashing = sorted(set(fields) & set(names))
         if clashing:
             raise ValueError(f"key_template fields {clashing} clash with declared columns")
+        if self.batch:
+            unknown = [f for f in self.batch.key if f not in fields]
+            if unknown:
+                raise ValueError(f"batch.key {unknown} are not fields of key_template {self.key_template!r}")
+            if (self.batch.expected_files or self.batch.optional_files) and "name" not in fields:
+                raise ValueError("batch.expected_files name files by the {name} field of key_template, which it lacks")
         rule_names = [r.name for r in self.rules]
         if len(set(rule_names)) != len(rule_names):
             raise ValueError(f"rule names must be unique, got {rule_names}")

@@ -25,10 +25,21 @@ def preview_markdown(columns: list[tuple[str, str]], rows: list[tuple]) -> str:
     return "\n".join([header, rule, *body])
 
 
+def upstream_keys(table: Table, config: ProjectConfig) -> list[dg.AssetKey]:
+    """The tables its SQL reads, and the batch state of batched sources (a released batch is new input)."""
+    keys = []
+    for dep in sql_dependencies(table.sql):
+        keys.append(asset_key_for_table(dep))
+        layer, name = dep.split(".", 1)
+        if layer == "raw" and config.source(name).batch:
+            keys.append(dg.AssetKey(["batches", name]))
+    return keys
+
+
 def build_processed_asset(table: Table, config: ProjectConfig, condition: dg.AutomationCondition) -> dg.AssetsDefinition:
     @dg.asset(
         key=asset_key_for_table(table.table_name),
-        deps=[asset_key_for_table(dep) for dep in sql_dependencies(table.sql)],
+        deps=upstream_keys(table, config),
         group_name="processed",
         kinds={"duckdb", "parquet"},
         description=table.description or None,

@@ -1,0 +1,76 @@
+"""Batches: a store-day reaches downstream once its three files have loaded, or at its deadline with a warning."""
+
+import datetime as dt
+import shutil
+import time
+
+import dagster as dg
+import duckdb
+import yaml
+
+from qs_platform.cli.sync import Syncer
+from qs_platform.config.loader import load_config
+from qs_platform.config.settings import Settings
+from qs_platform.examples.generators import generate_sales
+from qs_platform.ingest.batch_assets import batch_states
+from qs_platform.project import build_definitions
+from qs_platform_tests.conftest import CONFIG_DIR
+
+
+def sales_config(tmp_path, deadline_seconds):
+    folder = tmp_path / "config"
+    shutil.copytree(CONFIG_DIR, folder)
+    path = folder / "sources" / "sales.yaml"
+    spec = yaml.safe_load(path.read_text())
+    spec["sources"][0]["batch"]["deadline_seconds"] = deadline_seconds
+    path.write_text(yaml.safe_dump(spec))
+    return load_config(folder)
+
+
+def stores_in_raw(settings):
+    with duckdb.connect(str(settings.catalog_path), read_only=True) as con:
+        return con.execute("select store, date, count(distinct name) from raw.sales group by all order by all").fetchall()
+
+
+def batch_run(report):
+    return next(m for m in report.materialized if m.asset == "batches/sales")
+
+
+def test_incomplete_store_days_wait_then_are_released_at_the_deadline(tmp_path, settings, lake, instance):
+    generate_sales(lake.root / "landing", stores=["A", "B"], days=[dt.date(2024, 3, 1)], rows_per_file=20)
+    (lake.root / "landing/sales/A/2024-03-01/part-3.csv").rename(tmp_path / "late-part-3.csv")
+    deadline = 12  # seconds from the first file of a batch; the first sync must finish well within it
+    config = sales_config(tmp_path, deadline_seconds=deadline)
+    defs = build_definitions(settings, config)
+
+    started = time.monotonic()
+    report = Syncer(defs, instance).sync()
+    assert time.monotonic() - started < deadline - 2, "the machine is too slow for this test's deadline"
+    assert report.ok
+    assert stores_in_raw(settings) == [("B", "2024-03-01", 3)], "store A waits for its third file"
+    assert batch_run(report).metadata["waiting"] == 1 and batch_run(report).metadata["complete"] == 1
+
+    [waiting] = [b for b in batch_states(lake, config.source("sales")) if b["state"] == "waiting"]
+    overdue_at = waiting["first_arrival"] + dt.timedelta(seconds=deadline + 0.5)
+    time.sleep(max(0.0, (overdue_at - dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)).total_seconds()))
+    report = Syncer(defs, instance).sync()
+    released = batch_run(report)
+    assert released.metadata["released_incomplete"] == 1
+    assert stores_in_raw(settings) == [("A", "2024-03-01", 2), ("B", "2024-03-01", 3)], "past the deadline A proceeds"
+    record = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+        [dg.AssetCheckKey(dg.AssetKey(["batches", "sales"]), "batches_complete")]
+    )[dg.AssetCheckKey(dg.AssetKey(["batches", "sales"]), "batches_complete")]
+    evaluation = record.event.dagster_event.event_specific_data
+    assert evaluation.passed is False and "A/2024-03-01: missing ['part-3.csv']" in evaluation.description
+
+    shutil.move(tmp_path / "late-part-3.csv", lake.root / "landing/sales/A/2024-03-01/part-3.csv")
+    report = Syncer(defs, instance).sync()
+    assert batch_run(report).metadata["complete"] == 2
+    assert stores_in_raw(settings) == [("A", "2024-03-01", 3), ("B", "2024-03-01", 3)]
+
+
+def test_complete_batches_flow_without_waiting(tmp_path, settings, lake, instance):
+    generate_sales(lake.root / "landing", stores=["A"], days=[dt.date(2024, 3, 1), dt.date(2024, 3, 2)], rows_per_file=10)
+    report = Syncer(build_definitions(settings, sales_config(tmp_path, deadline_seconds=3600)), instance).sync()
+    assert report.ok and batch_run(report).metadata["complete"] == 2
+    assert stores_in_raw(settings) == [("A", "2024-03-01", 3), ("A", "2024-03-02", 3)]
