@@ -142,3 +142,26 @@ def test_undeclared_columns_can_be_refused(lake):
     key = land(lake, "landing/sales/x.csv", "order_id;extra\n1;2\n")
     result = ingest_file(lake, source, key, "p")
     assert result.status == "quarantined" and "undeclared columns ['extra']" in result.reason
+
+
+def test_nested_lists_become_child_tables_keyed_to_their_parent(lake):
+    source = Source.model_validate({
+        "name": "subscriptions", "format": "json", "file_pattern": "*.json",
+        "columns": [{"name": "id", "required": True}, {"name": "plan_amount", "type": "integer"}],
+        "children": [{"name": "addons", "path": "addons", "parent_columns": ["id"],
+                      "columns": [{"name": "addon_id", "path": "id", "required": True}, {"name": "quantity", "type": "integer"}]}],
+    })
+    records = [
+        {"id": "s1", "plan_amount": 100, "addons": [{"id": "sso", "quantity": 2}, {"id": "api", "quantity": "many"}]},
+        {"id": "s2", "plan_amount": 200, "addons": []},
+        {"id": "s3", "plan_amount": -1, "addons": [{"id": "x", "quantity": 1}]},
+        {"plan_amount": 5, "addons": [{"id": "orphan", "quantity": 1}]},
+    ]
+    key = land(lake, "landing/subscriptions/pull.json", json.dumps(records))
+    result = ingest_file(lake, source, key, "pull")
+    assert result.loaded_rows == 3 and result.rejected_rows == 1 and result.new_columns == []
+    assert result.children == {"addons": {"loaded": 2, "rejected": 1}}
+    child = duckdb.sql(f"select id, _position, addon_id, quantity, _source_key from '{lake.uri('raw/subscriptions__addons/pull.parquet')}' order by all").fetchall()
+    assert child == [("s1", 0, "sso", 2, key), ("s3", 0, "x", 1, key)], "orphans of quarantined records are not loaded"
+    rejected = duckdb.sql(f"select id, addon_id, quantity, _errors from '{lake.uri('quarantine/subscriptions__addons/rows/pull.parquet')}'").fetchall()
+    assert rejected == [("s1", "api", "many", ["quantity: expected integer, got 'many'"])]

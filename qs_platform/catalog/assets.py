@@ -35,7 +35,7 @@ def register_quarantine(catalog: Catalog, raw_table: str) -> CatalogTable | None
 def build_catalog_asset(table_name: str, config: ProjectConfig, condition: dg.AutomationCondition) -> dg.AssetsDefinition:
     @dg.asset(
         key=catalog_asset_key(table_name),
-        deps=[asset_key_for_table(table_name)],
+        deps=[asset_key_for_table(table_name, config)],
         group_name="catalog",
         kinds={"duckdb"},
         description=f"{table_name} registered in the catalog (a view in the local DuckDB catalog).",

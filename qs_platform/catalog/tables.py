@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qs_platform.config.models import ProjectConfig, Source
+from qs_platform.config.models import ChildTable, ProjectConfig, Source, normalise_column_name
 from qs_platform.ingest.batches import released_rows_select
 from qs_platform.ingest.load import LINEAGE_COLUMNS, quote
 from qs_platform.lake import Lake
@@ -17,10 +17,15 @@ def table_prefix(table_name: str) -> str:
     return f"quarantine/{name}/rows/" if layer == "quarantine" else f"{layer}/{name}/"
 
 
-def empty_raw_select(source: Source) -> str:
+def empty_raw_select(source: Source, child: ChildTable | None = None) -> str:
     """A typed, empty relation with the raw table's columns, for a source that has no files yet."""
-    columns = [(c.column_name, c.duckdb_type) for c in source.columns] + [(f, "VARCHAR") for f in source.key_fields]
-    columns += list(LINEAGE_COLUMNS.items())
+    declared = {c.column_name: c.duckdb_type for c in source.columns}
+    if child is None:
+        columns = list(declared.items())
+    else:
+        parents = [normalise_column_name(c) for c in child.parent_columns]
+        columns = [(p, declared[p]) for p in parents] + [("_position", "BIGINT")] + [(c.column_name, c.duckdb_type) for c in child.columns]
+    columns += [(f, "VARCHAR") for f in source.key_fields] + list(LINEAGE_COLUMNS.items())
     return "select " + ", ".join(f"cast(null as {t}) as {quote(n)}" for n, t in columns) + " where false"
 
 
@@ -29,10 +34,10 @@ def empty_raw_select(source: Source) -> str:
 FIRST_COPY_ONLY = "qualify dense_rank() over (partition by coalesce(_content_hash, _source_key) order by _source_key) = 1"
 
 
-def raw_rows_select(lake: Lake, source: Source) -> str:
-    """Every loaded row of a source, each content counted once, batches complete or not."""
-    scan = lake.parquet_scan(table_prefix(source.table_name))
-    return f"select * from {scan} {FIRST_COPY_ONLY}" if scan else empty_raw_select(source)
+def raw_rows_select(lake: Lake, source: Source, child: ChildTable | None = None) -> str:
+    """Every loaded row of a source (or of one of its child tables), each content counted once, batches complete or not."""
+    scan = lake.parquet_scan(table_prefix(source.child_table_name(child) if child else source.table_name))
+    return f"select * from {scan} {FIRST_COPY_ONLY}" if scan else empty_raw_select(source, child)
 
 
 def table_select(lake: Lake, config: ProjectConfig, table_name: str) -> str:
@@ -41,10 +46,10 @@ def table_select(lake: Lake, config: ProjectConfig, table_name: str) -> str:
     A raw table of a batched source shows only the rows of released batches (complete, or past the deadline).
     """
     layer, name = table_name.split(".", 1)
-    if layer == "raw" and name in {s.name for s in config.sources}:
-        source = config.source(name)
-        rows = raw_rows_select(lake, source)
-        return released_rows_select(source, f"({rows})") if source.batch else rows
+    if layer == "raw" and table_name in config.catalog_tables:
+        source, child = config.raw_owner(table_name)
+        rows = raw_rows_select(lake, source, child)
+        return released_rows_select(source, f"({rows})") if source.batch and child is None else rows
     scan = lake.parquet_scan(table_prefix(table_name))
     if scan:
         return f"select * from {scan}"

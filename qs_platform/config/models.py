@@ -187,6 +187,15 @@ Rule = Annotated[
 ]
 
 
+class ChildTable(Strict):
+    """A nested list of a JSON source as a table of its own (raw.<source>__<name>), keyed to its parent row."""
+
+    name: str = Field(pattern=IDENTIFIER)
+    path: str = Field(description="Dotted path of the list in each record, e.g. addons")
+    parent_columns: list[str] = Field(min_length=1, description="Parent columns copied into every child row (its key)")
+    columns: list[Column] = Field(min_length=1, description="Fields of each element; `path` is relative to the element")
+
+
 class Source(Strict):
     name: str = Field(pattern=IDENTIFIER)
     description: str = ""
@@ -207,6 +216,7 @@ class Source(Strict):
     batch: Batch | None = None
     columns: list[Column] = Field(min_length=1)
     rules: list[Rule] = Field(default_factory=list)
+    children: list[ChildTable] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _defaults_and_references(self) -> "Source":
@@ -232,6 +242,12 @@ class Source(Strict):
                 raise ValueError(f"batch.key {unknown} are not fields of key_template {self.key_template!r}")
             if (self.batch.expected_files or self.batch.optional_files) and "name" not in fields:
                 raise ValueError("batch.expected_files name files by the {name} field of key_template, which it lacks")
+        for child in self.children:
+            if self.format != "json":
+                raise ValueError(f"children ({child.name}) need format json")
+            unknown = [c for c in child.parent_columns if normalise_column_name(c) not in names]
+            if unknown:
+                raise ValueError(f"children.{child.name}.parent_columns {unknown} are not declared columns")
         rule_names = [r.name for r in self.rules]
         if len(set(rule_names)) != len(rule_names):
             raise ValueError(f"rule names must be unique, got {rule_names}")
@@ -240,6 +256,13 @@ class Source(Strict):
     @property
     def table_name(self) -> str:
         return f"raw.{self.name}"
+
+    @property
+    def table_names(self) -> list[str]:
+        return [self.table_name] + [self.child_table_name(c) for c in self.children]
+
+    def child_table_name(self, child: ChildTable) -> str:
+        return f"raw.{self.name}__{child.name}"
 
     @property
     def key_fields(self) -> list[str]:
@@ -392,4 +415,14 @@ class ProjectConfig(Strict):
 
     @property
     def catalog_tables(self) -> list[str]:
-        return [s.table_name for s in self.sources] + [t.table_name for t in self.tables]
+        return [name for s in self.sources for name in s.table_names] + [t.table_name for t in self.tables]
+
+    def raw_owner(self, table_name: str) -> tuple[Source, ChildTable | None]:
+        """The source writing a raw table, and the child table it is (None for the source's own table)."""
+        for source in self.sources:
+            if table_name == source.table_name:
+                return source, None
+            for child in source.children:
+                if table_name == source.child_table_name(child):
+                    return source, child
+        raise KeyError(table_name)

@@ -51,6 +51,8 @@ def ingest_metadata(result: IngestResult, partition_key: str, content_hash: str 
         metadata["raw_key"] = result.raw_key
     if result.quarantine_key:
         metadata["quarantine_key"] = result.quarantine_key
+    if result.children:
+        metadata["child_tables"] = dg.MetadataValue.json(result.children)
     if result.archive_members:
         metadata["archive_members"] = dg.MetadataValue.json(result.archive_members)
     if result.refused_members:

@@ -138,6 +138,7 @@ def _stage_json(con, path: str, source: Source) -> Staged:
     keys = [r[0] for r in con.execute("select distinct unnest(json_keys(json)) as k from file_rows order by k").fetchall()]
     top_level = {c.column_name: [c.path.split(".")[0]] if c.path else [c.name, *c.aliases] for c in source.columns}
     claimed = {normalise_column_name(n) for names in top_level.values() for n in names}
+    claimed |= {normalise_column_name(child.path.split(".")[0]) for child in source.children}  # read as child tables
     extra = sorted({normalise_column_name(k) for k in keys if normalise_column_name(k) not in claimed})
     keys_by_name: dict[str, list[str]] = {}
     for key in keys:  # `createdAt` and `created_at` both normalise to created_at: read whichever a record has

@@ -28,6 +28,7 @@ from qs_platform.config.models import (
     normalise_column_name,
 )
 from qs_platform.ingest.archives import expand_zip, is_archive, refusal_record
+from qs_platform.ingest.children import forget_children, write_children
 from qs_platform.ingest.formats import UnreadableFile, quote, stage
 from qs_platform.lake import Lake
 from qs_platform.lake.local import sql_string
@@ -49,6 +50,7 @@ class IngestResult:
     new_columns: list[str] = field(default_factory=list)  # undeclared, kept as text (schema drift)
     archive_members: list[str] = field(default_factory=list)  # landing keys of an expanded archive's members
     refused_members: dict[str, str] = field(default_factory=dict)  # archive member -> why it was not landed
+    children: dict[str, dict] = field(default_factory=dict)  # child table -> {"loaded": n, "rejected": n}
     missing_columns: list[str] = field(default_factory=list)  # declared optional, absent from the file
 
     @property
@@ -280,10 +282,11 @@ def _load(lake, source, path, landing_key, partition_key, ingested_at, fields, c
                 )
         else:
             lake.delete(q_key)
+        children = write_children(con, lake, source, partition_key, lineage) if source.children else {}
         _forget_quarantined_file(lake, source, partition_key)
         return IngestResult(
             landing_key, "loaded", total, total - rejected, rejected, by_rule, None, out_key, q_key if rejected else None,
-            new_columns=staged.extra, missing_columns=staged.missing,
+            new_columns=staged.extra, missing_columns=staged.missing, children=children,
         )
     finally:
         con.close()
@@ -300,6 +303,7 @@ def _quarantine_file(lake, source, path, landing_key, partition_key, reason, inp
     # The file's earlier content (if any) no longer counts anywhere downstream.
     lake.delete(raw_key(source, partition_key))
     lake.delete(quarantined_rows_key(source, partition_key))
+    forget_children(lake, source, partition_key)
     return IngestResult(landing_key, "quarantined", input_rows, 0, input_rows, {"unreadable_file": input_rows}, reason, None, key)
 
 

@@ -10,7 +10,10 @@ from qs_platform.transform.run import run_transform
 from qs_platform.transform.sql import sql_dependencies
 
 
-def asset_key_for_table(table_name: str) -> dg.AssetKey:
+def asset_key_for_table(table_name: str, config: ProjectConfig) -> dg.AssetKey:
+    """The asset writing a catalog table: child tables (raw.<source>__<list>) are written by their source's raw asset."""
+    if table_name.startswith("raw."):
+        return dg.AssetKey(config.raw_owner(table_name)[0].table_name.split("."))
     return dg.AssetKey(table_name.split("."))
 
 
@@ -29,16 +32,15 @@ def upstream_keys(table: Table, config: ProjectConfig) -> list[dg.AssetKey]:
     """The tables its SQL reads, and the batch state of batched sources (a released batch is new input)."""
     keys = []
     for dep in sql_dependencies(table.sql):
-        keys.append(asset_key_for_table(dep))
-        layer, name = dep.split(".", 1)
-        if layer == "raw" and config.source(name).batch:
-            keys.append(dg.AssetKey(["batches", name]))
-    return keys
+        keys.append(asset_key_for_table(dep, config))
+        if dep.startswith("raw.") and config.raw_owner(dep)[0].batch:
+            keys.append(dg.AssetKey(["batches", config.raw_owner(dep)[0].name]))
+    return list(dict.fromkeys(keys))
 
 
 def build_processed_asset(table: Table, config: ProjectConfig, condition: dg.AutomationCondition) -> dg.AssetsDefinition:
     @dg.asset(
-        key=asset_key_for_table(table.table_name),
+        key=asset_key_for_table(table.table_name, config),
         deps=upstream_keys(table, config),
         group_name="processed",
         kinds={"duckdb", "parquet"},
