@@ -165,3 +165,30 @@ def test_nested_lists_become_child_tables_keyed_to_their_parent(lake):
     assert child == [("s1", 0, "sso", 2, key), ("s3", 0, "x", 1, key)], "orphans of quarantined records are not loaded"
     rejected = duckdb.sql(f"select id, addon_id, quantity, _errors from '{lake.uri('quarantine/subscriptions__addons/rows/pull.parquet')}'").fetchall()
     assert rejected == [("s1", "api", "many", ["quantity: expected integer, got 'many'"])]
+
+
+HEADER_SR = "id,start_date,end_date,service_division_owner,service_result,ward_id,estimated_cost,notes"
+
+
+@pytest.mark.parametrize(
+    "source_name, name, data, status, input_rows, reason",
+    [
+        ("service_requests", "crlf.csv", (HEADER_SR + "\r\n1,1/3/2000,1/10/2000,W,PASS,3,1,\r\n2,1/3/2000,1/10/2000,W,PASS,3,1,").encode(), "loaded", 2, None),
+        ("service_requests", "header-only.csv", (HEADER_SR + "\n").encode(), "loaded", 0, None),
+        ("service_requests", "utf16.csv", (HEADER_SR + "\n1,1/3/2000,,W,PASS,3,1,\n").encode("utf-16"), "quarantined", 2, "not valid utf-8"),
+        ("service_requests", "corrupt.csv.gz", b"\x1f\x8b\x08garbage", "quarantined", 0, "cannot decompress"),
+        ("service_requests", "tabs.csv", (HEADER_SR.replace(",", "\t") + "\n1\t1/3/2000\n").encode(), "quarantined", 1, "missing required columns"),
+        ("clickstream", "2022/09/11/23/empty.json", b"", "quarantined", 0, "no JSON records"),
+        ("clickstream", "2022/09/11/23/scalars.json", b"[1, 2]", "quarantined", 2, "2 of 2 records are not JSON objects"),
+        ("clickstream", "2022/09/11/23/truncated.json", b'{"element_clicked":"a","created_at":"2022-09-11 23:00:00"}\n{"element_cl', "quarantined", 2, "Malformed JSON"),
+        ("clickstream", "2022/09/11/23/bom.json", '\ufeff{"element_clicked":"a","created_at":"2022-09-11 23:00:00"}'.encode(), "loaded", 1, None),
+    ],
+)
+def test_odd_files_are_loaded_or_quarantined_with_a_reason(lake, config, source_name, name, data, status, input_rows, reason):
+    source = config.source(source_name)
+    key = land(lake, source.landing_prefix + name, data)
+    result = ingest_file(lake, source, key, "p")
+    assert (result.status, result.input_rows) == (status, input_rows)
+    assert result.reconciled
+    if reason:
+        assert reason in result.reason and str(lake.root) not in result.reason, "the reason names no temporary path"

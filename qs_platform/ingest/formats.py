@@ -22,7 +22,14 @@ ENCODINGS = {"utf-8": "utf-8-sig", "latin-1": "latin-1", "utf-16": "utf-16"}
 
 
 class UnreadableFile(Exception):
-    """The file as a whole cannot be read with the source's declaration; the message says why."""
+    """The file as a whole cannot be read with the source's declaration; the message says why.
+
+    `input_rows` is the number of records when the reader could count them (else lines are counted).
+    """
+
+    def __init__(self, message: str, input_rows: int | None = None):
+        super().__init__(message)
+        self.input_rows = input_rows
 
 
 @dataclass
@@ -40,8 +47,8 @@ def stage(con: duckdb.DuckDBPyConnection, path: str, source: Source) -> Staged:
     stager = {"csv": _stage_csv, "json": _stage_json, "parquet": _stage_parquet}[source.format]
     try:
         return stager(con, path, source)
-    except duckdb.Error as error:
-        raise UnreadableFile(describe_duckdb_error(error)) from error
+    except duckdb.Error as error:  # name the file by its landing key (in the message's context), not a temp path
+        raise UnreadableFile(describe_duckdb_error(error).replace(f'in file "{path}", ', "").replace(str(path), "the file")) from error
 
 
 def _match_columns(found: list[str], source: Source) -> tuple[dict[str, str], Staged]:
@@ -86,8 +93,11 @@ def _create_staged(con, source: Source, relation: str, expressions: dict[str, st
 
 def read_csv_header(path: str, source: Source) -> list[str]:
     opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rb") as handle:
-        first = handle.readline(1 << 20)
+    try:
+        with opener(path, "rb") as handle:
+            first = handle.readline(1 << 20)
+    except (OSError, EOFError) as error:  # gzip.BadGzipFile is an OSError
+        raise UnreadableFile(f"cannot decompress: {error}") from error
     try:
         text = first.decode(ENCODINGS[source.csv.encoding])
     except UnicodeDecodeError as error:
@@ -132,9 +142,11 @@ def _stage_json(con, path: str, source: Source) -> Staged:
     con.execute(
         f"create temp table file_rows as select json from read_json_objects({sql_string(str(path))}, format = 'auto')"
     )
-    bad = con.execute("select count(*) from file_rows where json_type(json) <> 'OBJECT'").fetchone()[0]
+    records, bad = con.execute("select count(*), count(*) filter (where json_type(json) <> 'OBJECT') from file_rows").fetchone()
     if bad:
-        raise UnreadableFile(f"{bad} records are not JSON objects")
+        raise UnreadableFile(f"{bad} of {records} records are not JSON objects", input_rows=records)
+    if not records:
+        raise UnreadableFile("the file holds no JSON records", input_rows=0)
     keys = [r[0] for r in con.execute("select distinct unnest(json_keys(json)) as k from file_rows order by k").fetchall()]
     top_level = {c.column_name: [c.path.split(".")[0]] if c.path else [c.name, *c.aliases] for c in source.columns}
     claimed = {normalise_column_name(n) for names in top_level.values() for n in names}
@@ -157,9 +169,9 @@ def _stage_json(con, path: str, source: Source) -> Staged:
         expressions[column.column_name] = extracted[0] if len(extracted) == 1 else f"coalesce({', '.join(extracted)})"
     required_missing = [c.column_name for c in source.columns if c.required and c.column_name in missing]
     if required_missing:
-        raise UnreadableFile(f"missing required fields {required_missing}; the records have {keys}")
+        raise UnreadableFile(f"missing required fields {required_missing}; the records have {keys}", input_rows=records)
     if extra and source.extra_columns == "quarantine":
-        raise UnreadableFile(f"undeclared fields {extra} (extra_columns: quarantine)")
+        raise UnreadableFile(f"undeclared fields {extra} (extra_columns: quarantine)", input_rows=records)
     for name in extra:
         original = next(k for k in keys if normalise_column_name(k) == name)
         expressions[name] = f"json_extract_string(json, {sql_string(_json_path(original))})"

@@ -183,10 +183,13 @@ def count_input_rows(path, source: Source) -> int:
             return 0
     count, last = 0, b"\n"
     opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            count += chunk.count(b"\n")
-            last = chunk[-1:]
+    try:
+        with opener(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                count += chunk.count(b"\n")
+                last = chunk[-1:]
+    except (OSError, EOFError):  # a broken archive: count what could be read
+        pass
     lines = count + (0 if last == b"\n" else 1)
     return max(lines - (1 if source.format == "csv" and source.csv.header else 0), 0)
 
@@ -212,7 +215,8 @@ def ingest_file(
             fields = key_fields(source, landing_key)
             return _load(lake, source, path, landing_key, partition_key, ingested_at, fields, content_hash)
         except UnreadableFile as error:
-            return _quarantine_file(lake, source, path, landing_key, partition_key, str(error), count_input_rows(path, source), ingested_at)
+            input_rows = error.input_rows if error.input_rows is not None else count_input_rows(path, source)
+            return _quarantine_file(lake, source, path, landing_key, partition_key, str(error), input_rows, ingested_at)
 
 
 def _expand_archive(landing, lake, source, landing_key, partition_key, ingested_at) -> IngestResult:
