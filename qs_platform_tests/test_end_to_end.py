@@ -200,3 +200,31 @@ def test_a_zip_archive_lands_its_members(settings, lake, platform, tmp_path):
     assert raw_sources == [("landing/service_requests/batch-7/day1.csv",), ("landing/service_requests/batch-7/more/day2.csv",)]
     assert lake.exists("quarantine/service_requests/files/batch-7.zip.refused.json")
     assert platform().materialized == [], "expanding again writes nothing new"
+
+
+def test_a_blocking_check_keeps_a_wrong_table_out_of_the_dashboards(settings, lake, platform, instance):
+    import dagster as dg
+
+    land(lake, "landing/service_requests/a.csv", HEADER + "1,1/3/2000,1/10/2000,Toronto Water,PASS,3,1000,\n")
+    assert platform().ok
+    backend = LocalQuickSightBackend(settings.quicksight_store, account_id=settings.aws_account_id)
+    backend.reset_call_log()
+
+    land(lake, "landing/service_requests/b.csv", HEADER + "2,1/3/2000,1/10/2000,Toronto Water,PASS,3,5000000000,\n")
+    report = platform()
+    assert not report.ok, "a blocked table fails the run: sync exits non-zero"
+    assert report.failed_checks == [
+        "processed/service_requests costs_plausible (blocking): 1 violating rows"
+    ]
+    processed = next(m for m in report.materialized if m.asset == "processed/service_requests")
+    assert processed.metadata["published"] is False
+    assert catalog_rows(settings, "select sum(total_estimated_cost) from processed.division_kpis") == [(1000,)], "old data stays"
+    assert not {"processed/division_kpis", "quicksight/dataset/service_requests"} & {m.asset for m in report.materialized}
+    assert [c["operation"] for c in backend.call_log() if c["mutating"]] == [], "no dataset refresh, no dashboard change"
+    check = dg.AssetCheckKey(dg.AssetKey(["processed", "service_requests"]), "costs_plausible")
+    record = instance.event_log_storage.get_latest_asset_check_execution_by_key([check])[check]
+    assert record.event.dagster_event.event_specific_data.passed is False
+
+    land(lake, "landing/service_requests/b.csv", HEADER + "2,1/3/2000,1/10/2000,Toronto Water,PASS,3,5000,\n")  # corrected
+    assert platform().ok
+    assert catalog_rows(settings, "select sum(total_estimated_cost) from processed.division_kpis") == [(6000,)]

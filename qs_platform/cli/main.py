@@ -75,6 +75,8 @@ def sync() -> None:
     typer.echo(f"{len(report.materialized)} materializations, {len(report.failed_runs)} failed runs, {len(report.quarantined)} files quarantined")
     for line in report.quarantined:
         typer.secho(f"quarantined: {line}", fg="yellow")
+    for line in report.failed_checks:
+        typer.secho(f"check failed: {line}", fg="red" if "(blocking)" in line else "yellow")
     for line in report.failed_runs:
         typer.secho(f"FAILED: {line}", fg="red", err=True)
     if not report.materialized and not report.failed_runs:

@@ -39,6 +39,7 @@ class SyncReport:
     materialized: list[Materialized] = field(default_factory=list)
     failed_runs: list[str] = field(default_factory=list)  # one readable line per failed run
     quarantined: list[str] = field(default_factory=list)  # "<landing key>: <reason>"
+    failed_checks: list[str] = field(default_factory=list)  # "<asset> <check> (blocking|warning): <description>"
     skipped_duplicates: int = 0
 
     @property
@@ -131,6 +132,12 @@ class Syncer:
             run_config=QUIET_LOGS, instance=self.instance, asset_selection=keys, partition_key=partition, tags=tags, raise_on_error=False
         )
         for event in result.all_events:
+            if event.event_type_value == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
+                evaluation = event.event_specific_data
+                severity = "blocking" if evaluation.blocking else "warning"
+                line = f"{evaluation.asset_key.to_user_string()} {evaluation.check_name} ({severity}): {evaluation.description or 'failed'}"
+                self.report.failed_checks.append(line)
+                self.echo(f"  check failed: {line}")
             if event.event_type_value == "ASSET_MATERIALIZATION":
                 materialization = event.event_specific_data.materialization
                 metadata = {k: getattr(v, "value", v) for k, v in materialization.metadata.items()}

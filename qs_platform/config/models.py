@@ -269,10 +269,62 @@ class Source(Strict):
         return re.findall(r"\{(\w+)\}", self.key_template or "")
 
 
+class CheckBase(Strict):
+    name: str = Field(pattern=IDENTIFIER)
+    description: str = ""
+    blocking: bool = Field(default=False, description="A failure keeps the new data unpublished and stops downstream")
+
+
+class RowCountCheck(CheckBase):
+    kind: Literal["row_count"]
+    min: int | None = Field(default=None, ge=0)
+    max: int | None = Field(default=None, ge=0)
+
+
+class UniqueCheck(CheckBase):
+    kind: Literal["unique"]
+    columns: list[str] = Field(min_length=1)
+
+
+class NotNullCheck(CheckBase):
+    kind: Literal["not_null"]
+    columns: list[str] = Field(min_length=1)
+
+
+class AcceptedValuesCheck(CheckBase):
+    kind: Literal["accepted_values"]
+    column: str
+    values: list[str | int | float] = Field(min_length=1)
+
+
+class FreshnessCheck(CheckBase):
+    kind: Literal["freshness"]
+    column: str = Field(description="A timestamp/date column whose newest value must be recent")
+    max_age_hours: float = Field(gt=0)
+
+
+class SqlCheck(CheckBase):
+    kind: Literal["sql"]
+    sql: str = Field(description="A query returning the violating rows; {table} is the table being checked")
+
+
+Check = Annotated[
+    Union[RowCountCheck, UniqueCheck, NotNullCheck, AcceptedValuesCheck, FreshnessCheck, SqlCheck], Field(discriminator="kind")
+]
+
+
 class Table(Strict):
     name: str = Field(pattern=IDENTIFIER)
     description: str = ""
     sql: str
+    checks: list[Check] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_check_names(self) -> "Table":
+        names = [c.name for c in self.checks]
+        if len(names) != len(set(names)):
+            raise ValueError(f"check names must be unique, got {names}")
+        return self
 
     @property
     def table_name(self) -> str:

@@ -6,6 +6,7 @@ import duckdb
 from qs_platform.catalog.tables import TableNotMaterialized
 from qs_platform.config.models import ProjectConfig, Table
 from qs_platform.resources import LakeResource
+from qs_platform.transform.checks import CheckOutcome
 from qs_platform.transform.run import run_transform
 from qs_platform.transform.sql import sql_dependencies
 
@@ -38,9 +39,24 @@ def upstream_keys(table: Table, config: ProjectConfig) -> list[dg.AssetKey]:
     return list(dict.fromkeys(keys))
 
 
+def check_result(outcome: CheckOutcome, columns: list[str] | None = None) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name=outcome.name,
+        passed=outcome.passed,
+        severity=dg.AssetCheckSeverity.ERROR if outcome.blocking else dg.AssetCheckSeverity.WARN,
+        description=outcome.description,
+        metadata={"violations": outcome.violations, "sample": dg.MetadataValue.json([[str(v) for v in row] for row in outcome.sample])},
+    )
+
+
 def build_processed_asset(table: Table, config: ProjectConfig, condition: dg.AutomationCondition) -> dg.AssetsDefinition:
+    key = asset_key_for_table(table.table_name, config)
+
     @dg.asset(
-        key=asset_key_for_table(table.table_name, config),
+        key=key,
+        check_specs=[
+            dg.AssetCheckSpec(c.name, asset=key, blocking=c.blocking, description=c.description or f"{c.kind} check") for c in table.checks
+        ],
         deps=upstream_keys(table, config),
         group_name="processed",
         kinds={"duckdb", "parquet"},
@@ -54,14 +70,20 @@ def build_processed_asset(table: Table, config: ProjectConfig, condition: dg.Aut
             result = run_transform(lake.get(), config, table)
         except (duckdb.Error, TableNotMaterialized) as error:
             raise dg.Failure(description=f"{table.table_name}: {error}") from error
-        context.log.info(f"{table.table_name}: {result.row_count} rows -> {result.key}")
+        if result.published:
+            context.log.info(f"{table.table_name}: {result.row_count} rows -> {result.key}")
+        else:
+            failed = [f"{c.name}: {c.description}" for c in result.checks if c.blocking and not c.passed]
+            context.log.error(f"{table.table_name}: NOT published, blocking checks failed: {failed}; the previous data stays")
         return dg.MaterializeResult(
             metadata={
+                "published": result.published,
                 "dagster/row_count": result.row_count,
                 "dagster/column_schema": table_schema(result.columns),
                 "preview": dg.MetadataValue.md(preview_markdown(result.columns, result.preview)),
                 "key": result.key,
-            }
+            },
+            check_results=[check_result(c) for c in result.checks],
         )
 
     return _processed
