@@ -12,9 +12,17 @@ from qs_platform.lake import LocalLake
 
 PROJECT = Path(__file__).resolve().parents[1]
 SEEDS = PROJECT.parent / "shared" / "data" / "seeds"
-SERVICE_REQUESTS_CSV = SEEDS / "service_requests" / "division_data_24-12-23.csv"
-if not SERVICE_REQUESTS_CSV.exists():  # a clone without ../shared: the copy shipped for `make dev`
-    SERVICE_REQUESTS_CSV = PROJECT / "examples" / "landing" / "service_requests" / "division_data_24-12-23.csv"
+EXAMPLES = PROJECT / "examples" / "landing"
+
+
+def seed_file(shared: str, example: str) -> Path:
+    """A file of ../shared/data/seeds, or its copy shipped for `make dev` in a clone without ../shared."""
+    path = SEEDS / shared
+    return path if path.exists() else EXAMPLES / example
+
+
+SERVICE_REQUESTS_CSV = seed_file("service_requests/division_data_24-12-23.csv", "service_requests/division_data_24-12-23.csv")
+CLICKSTREAM_EVENTS = seed_file("clickstream/clickstream_sample_events.ndjson", "clickstream/2022/09/11/23/seed-events.json")
 CONFIG_DIR = PROJECT / "assets_config"
 HEADER = "id,start_date,end_date,service_division_owner,service_result,ward_id,estimated_cost,notes\n"
 

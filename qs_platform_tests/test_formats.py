@@ -10,9 +10,8 @@ import pytest
 
 from qs_platform.config.models import Source
 from qs_platform.ingest.load import ingest_file, raw_key
-from qs_platform_tests.conftest import SEEDS, land
-
-CLICKSTREAM = SEEDS / "clickstream" / "clickstream_sample_events.ndjson"
+from qs_platform_tests.conftest import CLICKSTREAM_EVENTS as CLICKSTREAM
+from qs_platform_tests.conftest import land
 
 
 def rows(lake, source, partition):

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from qs_platform_tests.conftest import CLICKSTREAM_EVENTS
+
 from qs_platform.examples.generators import (
     SALES_ANOMALY_FIELDS,
     generate_clickstream,
@@ -325,9 +327,7 @@ def test_clickstream_quirks(tmp_path):
 
 
 def test_clickstream_matches_seed_shape(tmp_path):
-    seed_file = Path(__file__).resolve().parents[2] / "shared/data/seeds/clickstream/clickstream_sample_events.ndjson"
-    if not seed_file.exists():
-        pytest.skip("no ../shared seeds")
+    seed_file = CLICKSTREAM_EVENTS
     seed_keys = set().union(*(json.loads(line).keys() for line in seed_file.read_text(encoding="utf-8").splitlines()))
     keys = generate_clickstream(tmp_path, start=dt.datetime(2022, 9, 11, 23), hours=1, seed=9, concatenated_every=0)
     events = [json.loads(line) for k in keys for line in (tmp_path / k).read_text(encoding="utf-8").splitlines()]

@@ -34,6 +34,7 @@ import boto3
 from botocore.awsrequest import AWSResponse
 from botocore.client import BaseClient
 from botocore.config import Config
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
 _PARAMS_KEY = "local_quicksight_api_params"
 _DEFAULT_PAGE_SIZE = 100
@@ -194,14 +195,26 @@ class _Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = self._connect()
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-        finally:
-            conn.close()
+        self._enable_wal()
         with self.transaction() as tx:
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 tx.conn.execute(statement)
+
+    @retry(
+        retry=retry_if_exception(lambda e: isinstance(e, sqlite3.OperationalError) and "locked" in str(e)),
+        wait=wait_exponential(multiplier=0.05, max=1),
+        stop=stop_after_delay(_BUSY_TIMEOUT_SECONDS),
+        reraise=True,
+    )
+    def _enable_wal(self) -> None:
+        """Switch to WAL once per file. The switch needs an exclusive lock and does not wait on the busy timeout,
+        so it is skipped when already done and retried when another process holds the file."""
+        conn = self._connect()
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+        finally:
+            conn.close()
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_SECONDS, isolation_level=None)
