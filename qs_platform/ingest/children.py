@@ -53,7 +53,7 @@ def child_select(source: Source, child: ChildTable) -> str:
 
 def write_children(con: duckdb.DuckDBPyConnection, lake: Lake, source: Source, partition_key: str, lineage: str) -> dict[str, dict]:
     """Write every child table of one file; {child: {"loaded": n, "rejected": n}}."""
-    from qs_platform.ingest.load import text_column
+    from qs_platform.ingest.load import text_column, write_split
 
     counts = {}
     for child in source.children:
@@ -61,21 +61,11 @@ def write_children(con: duckdb.DuckDBPyConnection, lake: Lake, source: Source, p
         loaded, rejected = con.execute("select count(*) filter (where len(_rules) = 0), count(*) filter (where len(_rules) > 0) from child_checked").fetchone()
         parents = ", ".join(quote(normalise_column_name(c)) for c in child.parent_columns)
         typed = ", ".join(quote(c.column_name) for c in child.columns)
-        with lake.staged_write(child_raw_key(source, child, partition_key)) as target:
-            con.execute(
-                f"copy (select {parents}, _position, {typed}, {lineage} from child_checked where len(_rules) = 0 order by _row, _position) "
-                f"to {sql_string(str(target))} (format parquet, compression zstd)"
-            )
-        q_key = child_quarantine_key(source, child, partition_key)
-        if rejected:
-            texts = ", ".join(f"{text_column(c.column_name)} as {quote(c.column_name)}" for c in child.columns)
-            with lake.staged_write(q_key) as target:
-                con.execute(
-                    f"copy (select {parents}, _position, {texts}, {lineage}, _rules, _errors from child_checked where len(_rules) > 0 "
-                    f"order by _row, _position) to {sql_string(str(target))} (format parquet, compression zstd)"
-                )
-        else:
-            lake.delete(q_key)
+        texts = ", ".join(f"{text_column(c.column_name)} as {quote(c.column_name)}" for c in child.columns)
+        write_split(
+            con, lake, "child_checked", f"{parents}, _position, {typed}, {lineage}", f"{parents}, _position, {texts}, {lineage}",
+            child_raw_key(source, child, partition_key), child_quarantine_key(source, child, partition_key), order="_row, _position",
+        )
         counts[child.name] = {"loaded": loaded, "rejected": rejected}
     return counts
 

@@ -270,22 +270,9 @@ def _load(lake, source, path, landing_key, partition_key, ingested_at, fields, c
             ]
         )
         typed = ", ".join([quote(c.column_name) for c in source.columns] + [quote(e) for e in staged.extra])
-        out_key = raw_key(source, partition_key)
-        with lake.staged_write(out_key) as target:
-            con.execute(
-                f"copy (select {typed}, {lineage} from checked where len(_rules) = 0 order by _row) "
-                f"to {sql_string(str(target))} (format parquet, compression zstd)"
-            )
-        q_key = quarantined_rows_key(source, partition_key)
-        if rejected:
-            text = ", ".join([f"{text_column(c.column_name)} as {quote(c.column_name)}" for c in source.columns] + [quote(e) for e in staged.extra])
-            with lake.staged_write(q_key) as target:
-                con.execute(
-                    f"copy (select {text}, {lineage}, _rules, _errors from checked where len(_rules) > 0 order by _row) "
-                    f"to {sql_string(str(target))} (format parquet, compression zstd)"
-                )
-        else:
-            lake.delete(q_key)
+        text = ", ".join([f"{text_column(c.column_name)} as {quote(c.column_name)}" for c in source.columns] + [quote(e) for e in staged.extra])
+        out_key, q_key = raw_key(source, partition_key), quarantined_rows_key(source, partition_key)
+        write_split(con, lake, "checked", f"{typed}, {lineage}", f"{text}, {lineage}", out_key, q_key, order="_row")
         children = write_children(con, lake, source, partition_key, lineage) if source.children else {}
         _forget_quarantined_file(lake, source, partition_key)
         return IngestResult(
@@ -294,6 +281,24 @@ def _load(lake, source, path, landing_key, partition_key, ingested_at, fields, c
         )
     finally:
         con.close()
+
+
+def write_split(con, lake: Lake, relation: str, loaded: str, rejected: str, raw: str, quarantine: str, *, order: str) -> None:
+    """Rows of `relation` without broken rules -> `raw` (always written, so a file's old rows are replaced);
+    the others, with their rules and messages -> `quarantine` (removed when there are none)."""
+    with lake.staged_write(raw) as target:
+        con.execute(
+            f"copy (select {loaded} from {relation} where len(_rules) = 0 order by {order}) "
+            f"to {sql_string(str(target))} (format parquet, compression zstd)"
+        )
+    if con.execute(f"select count(*) from {relation} where len(_rules) > 0").fetchone()[0]:
+        with lake.staged_write(quarantine) as target:
+            con.execute(
+                f"copy (select {rejected}, _rules, _errors from {relation} where len(_rules) > 0 order by {order}) "
+                f"to {sql_string(str(target))} (format parquet, compression zstd)"
+            )
+    else:
+        lake.delete(quarantine)
 
 
 def _quarantine_file(lake, source, path, landing_key, partition_key, reason, input_rows, ingested_at) -> IngestResult:
