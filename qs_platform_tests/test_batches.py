@@ -18,8 +18,13 @@ from qs_platform_tests.conftest import CONFIG_DIR
 
 
 def sales_config(tmp_path, deadline_seconds):
+    """The shipped sales source and tables alone (a short first sync: the deadline test measures time)."""
     folder = tmp_path / "config"
-    shutil.copytree(CONFIG_DIR, folder)
+    (folder / "sources").mkdir(parents=True)
+    shutil.copy(CONFIG_DIR / "sources" / "sales.yaml", folder / "sources")
+    if (CONFIG_DIR / "tables" / "sales.yaml").exists():
+        (folder / "tables").mkdir()
+        shutil.copy(CONFIG_DIR / "tables" / "sales.yaml", folder / "tables")
     path = folder / "sources" / "sales.yaml"
     spec = yaml.safe_load(path.read_text())
     spec["sources"][0]["batch"]["deadline_seconds"] = deadline_seconds
@@ -74,3 +79,18 @@ def test_complete_batches_flow_without_waiting(tmp_path, settings, lake, instanc
     report = Syncer(build_definitions(settings, sales_config(tmp_path, deadline_seconds=3600)), instance).sync()
     assert report.ok and batch_run(report).metadata["complete"] == 2
     assert stores_in_raw(settings) == [("A", "2024-03-01", 3), ("A", "2024-03-02", 3)]
+
+
+def test_a_copy_sorting_before_the_original_does_not_hold_the_batch_back(tmp_path, settings, lake, instance):
+    generate_sales(lake.root / "landing", stores=["A"], days=[dt.date(2024, 3, 1)], rows_per_file=10)
+    original = lake.root / "landing/sales/A/2024-03-01/part-2.csv"
+    shutil.copy(original, lake.root / "landing/sales/A/2024-03-01/part-2 (1).csv")  # " " sorts before "."
+    report = Syncer(build_definitions(settings, sales_config(tmp_path, deadline_seconds=3600)), instance).sync()
+    assert report.ok and batch_run(report).metadata["complete"] == 1
+    with duckdb.connect(str(settings.catalog_path), read_only=True) as con:
+        files = con.execute("select distinct name from raw.sales order by 1").fetchall()
+        rows = con.execute("select count(*) from raw.sales").fetchone()[0]
+    assert files == [("part-1.csv",), ("part-2 (1).csv",), ("part-3.csv",)], "the copy's rows count, once"
+    loaded = {m.partition: m.metadata["loaded_rows"] for m in report.materialized if m.asset == "raw/sales"}
+    assert loaded["A/2024-03-01/part-2 (1).csv".replace(" ", "~20").replace("(", "~28").replace(")", "~29")] == loaded["A/2024-03-01/part-2.csv"]
+    assert rows == loaded["A/2024-03-01/part-1.csv"] + loaded["A/2024-03-01/part-2.csv"] + loaded["A/2024-03-01/part-3.csv"]

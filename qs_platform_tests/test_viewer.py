@@ -1046,8 +1046,22 @@ def build_project_catalog(path: Path, config) -> None:
                 (4, "2024-03-11", "2024-03-12", "Water", "PASS", 3, "300.00"),
             ]],
         )
-        for table in config.tables:
-            con.execute(f"CREATE VIEW processed.{table.name} AS {table.sql}")
+        from qs_platform.catalog.tables import empty_raw_select
+
+        for name in config.catalog_tables:  # every other raw table exists, empty and typed
+            if name.startswith("raw.") and name != "raw.service_requests":
+                source, child = config.raw_owner(name)
+                con.execute(f"CREATE VIEW {name} AS {empty_raw_select(source, child)}")
+        pending = list(config.tables)
+        for _ in range(len(pending) ** 2 + 1):  # processed tables may read each other: dependency order
+            if not pending:
+                break
+            table = pending.pop(0)
+            try:
+                con.execute(f"CREATE VIEW processed.{table.name} AS {table.sql}")
+            except duckdb.CatalogException:
+                pending.append(table)
+        assert not pending, f"processed tables that cannot be created: {[t.name for t in pending]}"
     finally:
         con.close()
 

@@ -34,10 +34,13 @@ def empty_raw_select(source: Source, child: ChildTable | None = None) -> str:
 FIRST_COPY_ONLY = "qualify dense_rank() over (partition by coalesce(_content_hash, _source_key) order by _source_key) = 1"
 
 
-def raw_rows_select(lake: Lake, source: Source, child: ChildTable | None = None) -> str:
-    """Every loaded row of a source (or of one of its child tables), each content counted once, batches complete or not."""
+def raw_rows_select(lake: Lake, source: Source, child: ChildTable | None = None, *, first_copy_only: bool = True) -> str:
+    """Every loaded row of a source (or of one of its child tables), batches complete or not; each content counted
+    once unless `first_copy_only` is off (batch completeness counts every file that arrived, copies included)."""
     scan = lake.parquet_scan(table_prefix(source.child_table_name(child) if child else source.table_name))
-    return f"select * from {scan} {FIRST_COPY_ONLY}" if scan else empty_raw_select(source, child)
+    if scan is None:
+        return empty_raw_select(source, child)
+    return f"select * from {scan} {FIRST_COPY_ONLY if first_copy_only else ''}"
 
 
 def table_select(lake: Lake, config: ProjectConfig, table_name: str) -> str:
@@ -49,7 +52,10 @@ def table_select(lake: Lake, config: ProjectConfig, table_name: str) -> str:
     if layer == "raw" and table_name in config.catalog_tables:
         source, child = config.raw_owner(table_name)
         rows = raw_rows_select(lake, source, child)
-        return released_rows_select(source, f"({rows})") if source.batch and child is None else rows
+        if source.batch and child is None:
+            arrived = raw_rows_select(lake, source, first_copy_only=False)
+            return released_rows_select(source, f"({rows})", f"({arrived})")
+        return rows
     scan = lake.parquet_scan(table_prefix(table_name))
     if scan:
         return f"select * from {scan}"

@@ -19,7 +19,8 @@ def batches_key(source: Source) -> dg.AssetKey:
 
 def batch_states(lake, source: Source) -> list[dict]:
     with duckdb.connect() as con:
-        relation = con.execute(f"select * from ({batch_status_select(source, '(' + raw_rows_select(lake, source) + ')')}) order by all")
+        arrived = "(" + raw_rows_select(lake, source, first_copy_only=False) + ")"
+        relation = con.execute(f"select * from ({batch_status_select(source, arrived)}) order by all")
         columns = [d[0] for d in relation.description]
         return [dict(zip(columns, row)) for row in relation.fetchall()]
 

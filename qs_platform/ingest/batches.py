@@ -38,10 +38,14 @@ def batch_status_select(source: Source, rows: str) -> str:
     """
 
 
-def released_rows_select(source: Source, rows: str) -> str:
-    """The rows of batches downstream may use: complete ones, and incomplete ones past their deadline."""
+def released_rows_select(source: Source, rows: str, arrived: str) -> str:
+    """The `rows` of batches downstream may use: complete ones, and incomplete ones past their deadline.
+
+    Completeness is judged on `arrived` (every loaded file, duplicate copies included): a file whose rows are
+    counted under an identical copy's key has still arrived.
+    """
     keys = ", ".join(quote(k) for k in source.batch.key)
     return f"""
         select r.* from {rows} as r
-        semi join (select {keys} from ({batch_status_select(source, rows)}) where state <> 'waiting') using ({keys})
+        semi join (select {keys} from ({batch_status_select(source, arrived)}) where state <> 'waiting') using ({keys})
     """
