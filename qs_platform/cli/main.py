@@ -129,12 +129,24 @@ def demo(days: int = typer.Option(3, help="Days of franchise sales to land"), se
 
 
 @app.command()
-def dev(port: int = typer.Option(3000, help="Dagster UI port")) -> None:
+def dev(
+    port: int = typer.Option(3000, help="Dagster UI port"),
+    catch_up: bool = typer.Option(True, help="Process what already landed once (like `sync`) before the daemon starts"),
+) -> None:
     """Seed example data on first run, start the dashboard viewer and the Dagster UI (with its daemon)."""
     settings = _settings()
     _config(settings)
     settings.prepare_dagster_home()
     seed(force=False)
+    if catch_up:
+        # In-process runs are much faster than the daemon's one-process-per-run queue for a first backlog, so the
+        # dashboards have real numbers when the UI opens; the daemon then skips these files (same run keys).
+        typer.echo("processing what already landed (qs-platform sync) ...")
+        try:
+            sync()
+        except typer.Exit as done:
+            if done.exit_code:
+                typer.secho("some runs failed: see above and the Dagster UI", fg="yellow")
     server = _viewer_server(settings)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     typer.secho(f"Dagster UI:        http://127.0.0.1:{port}", fg="green", bold=True)
