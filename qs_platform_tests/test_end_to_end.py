@@ -2,7 +2,6 @@
 
 import csv
 import datetime as dt
-import json
 import re
 import shutil
 import subprocess

@@ -68,7 +68,7 @@ def _decode_stream(text: str) -> list[dict]:
 def test_demo_landing_is_deterministic_per_seed(tmp_path):
     keys_a = write_demo_landing(tmp_path / "a", seed=0)
     keys_b = write_demo_landing(tmp_path / "b", seed=0)
-    keys_c = write_demo_landing(tmp_path / "c", seed=1)
+    write_demo_landing(tmp_path / "c", seed=1)
     tree_a, tree_b, tree_c = _tree(tmp_path / "a"), _tree(tmp_path / "b"), _tree(tmp_path / "c")
     assert keys_a == keys_b and sorted(keys_a) == sorted(tree_a)
     assert len(set(keys_a)) == len(keys_a)

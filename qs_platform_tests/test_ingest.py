@@ -25,6 +25,7 @@ def test_seed_file_loads_every_row_typed(lake, source):
     with open(SERVICE_REQUESTS_CSV, newline="") as handle:
         expected = list(csv.DictReader(handle))
     assert (result.status, result.input_rows, result.loaded_rows, result.rejected_rows) == ("loaded", 19324, 19324, 0)
+    assert result.content_hash == lake.content_hash("landing/service_requests/seed.csv")
     assert len(expected) == 19324
     relation = read(lake, raw_key(source, "seed.csv"))
     types = dict(zip(relation.columns, map(str, relation.types)))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import dagster as dg
 from dagster._core.definitions.asset_daemon_cursor import AssetDaemonCursor
@@ -112,17 +113,18 @@ class Syncer:
         result = dg.evaluate_automation_conditions(defs=self.defs, instance=self.instance, cursor=cursor)
         _set_kv(self.instance, AUTOMATION_CURSOR_KEY, serialize_value(result.cursor))
         by_partition: dict[str | None, list[dg.AssetKey]] = {}
-        for key in self.defs.resolve_all_asset_keys():
-            if result.get_num_requested(key) if key in self._automated_keys() else 0:
+        for key in self._automated_keys:
+            if result.get_num_requested(key):
                 for partition in result.get_requested_partitions(key):
                     by_partition.setdefault(partition, []).append(key)
         for partition, keys in by_partition.items():
             self._execute(keys, partition, {"qs_platform/launched_by": "sync"})
         return len(by_partition)
 
-    def _automated_keys(self) -> set[dg.AssetKey]:
+    @cached_property
+    def _automated_keys(self) -> list[dg.AssetKey]:
         graph = self.defs.resolve_asset_graph()
-        return {key for key in graph.get_all_asset_keys() if graph.get(key).automation_condition is not None}
+        return sorted((k for k in graph.get_all_asset_keys() if graph.get(k).automation_condition is not None), key=str)
 
     # -- execution ---------------------------------------------------------------------------------------------
 

@@ -5,7 +5,6 @@ import dagster as dg
 from qs_platform.config.models import Source
 from qs_platform.ingest.load import IngestResult, ingest_file
 from qs_platform.ingest.partitions import partition_key_for, partitions_def_name, relative_key_for
-from qs_platform.ingest.sensor import CONTENT_HASH_TAG
 from qs_platform.resources import LakeResource
 
 ROWS_RECONCILED = "rows_reconciled"
@@ -32,7 +31,7 @@ def landing_spec(source: Source, partitions: dg.DynamicPartitionsDefinition) -> 
     )
 
 
-def ingest_metadata(result: IngestResult, partition_key: str, content_hash: str | None) -> dict:
+def ingest_metadata(result: IngestResult, partition_key: str) -> dict:
     metadata = {
         "status": result.status,
         "landing_key": result.landing_key,
@@ -43,8 +42,8 @@ def ingest_metadata(result: IngestResult, partition_key: str, content_hash: str 
         "rejected_by_rule": dg.MetadataValue.json(result.rejected_by_rule),
         "dagster/row_count": result.loaded_rows,
     }
-    if content_hash:
-        metadata["md5"] = content_hash
+    if result.content_hash:
+        metadata["md5"] = result.content_hash
     if result.reason:
         metadata["quarantine_reason"] = result.reason
     if result.raw_key:
@@ -87,14 +86,14 @@ def build_raw_asset(source: Source, partitions: dg.DynamicPartitionsDefinition) 
         store = landing.get()
         if not store.exists(landing_key):
             raise dg.Failure(description=f"{store.uri(landing_key)} no longer exists; nothing to ingest for partition {partition_key}")
-        # The run's content hash names what the sensor saw; if the file changed since, hash what is there now.
+        # Hashed again here: the file may have changed since the sensor saw it, and metadata must name what was read.
         result = ingest_file(lake.get(), source, landing_key, partition_key, landing=store)
         if result.status == "quarantined":
             context.log.warning(f"quarantined {landing_key}: {result.reason}")
         elif result.rejected_rows:
             context.log.warning(f"{landing_key}: {result.rejected_rows} of {result.input_rows} rows quarantined: {result.rejected_by_rule}")
         return dg.MaterializeResult(
-            metadata=ingest_metadata(result, partition_key, context.run.tags.get(CONTENT_HASH_TAG)),
+            metadata=ingest_metadata(result, partition_key),
             check_results=[
                 dg.AssetCheckResult(
                     check_name=ROWS_RECONCILED,

@@ -34,7 +34,6 @@ class UnreadableFile(Exception):
 
 @dataclass
 class Staged:
-    present: list[str]  # declared columns found in the file
     missing: list[str] = field(default_factory=list)  # declared optional columns absent (NULL)
     extra: list[str] = field(default_factory=list)  # undeclared columns kept as text
 
@@ -70,7 +69,7 @@ def _match_columns(found: list[str], source: Source) -> tuple[dict[str, str], St
     if extra and source.extra_columns == "quarantine":
         raise UnreadableFile(f"undeclared columns {extra} (extra_columns: quarantine); declared {[c.column_name for c in source.columns]}")
     missing = [c.column_name for c in source.columns if c.column_name not in mapping]
-    return mapping, Staged(present=list(mapping), missing=missing, extra=sorted(set(extra)))
+    return mapping, Staged(missing=missing, extra=sorted(set(extra)))
 
 
 def _text(column: Column, expression: str) -> str:
@@ -175,7 +174,7 @@ def _stage_json(con, path: str, source: Source) -> Staged:
     for name in extra:
         original = next(k for k in keys if normalise_column_name(k) == name)
         expressions[name] = f"json_extract_string(json, {sql_string(_json_path(original))})"
-    staged = Staged(present=list(expressions.keys() - set(extra)), missing=missing, extra=extra)
+    staged = Staged(missing=missing, extra=extra)
     return _create_staged(con, source, "file_rows", expressions, staged)
 
 

@@ -51,6 +51,7 @@ class IngestResult:
     archive_members: list[str] = field(default_factory=list)  # landing keys of an expanded archive's members
     refused_members: dict[str, str] = field(default_factory=dict)  # archive member -> why it was not landed
     children: dict[str, dict] = field(default_factory=dict)  # child table -> {"loaded": n, "rejected": n}
+    content_hash: str | None = None  # md5 of the bytes that were read
     missing_columns: list[str] = field(default_factory=list)  # declared optional, absent from the file
 
     @property
@@ -277,7 +278,7 @@ def _load(lake, source, path, landing_key, partition_key, ingested_at, fields, c
         _forget_quarantined_file(lake, source, partition_key)
         return IngestResult(
             landing_key, "loaded", total, total - rejected, rejected, by_rule, None, out_key, q_key if rejected else None,
-            new_columns=staged.extra, missing_columns=staged.missing, children=children,
+            new_columns=staged.extra, missing_columns=staged.missing, children=children, content_hash=content_hash,
         )
     finally:
         con.close()
