@@ -74,6 +74,10 @@ def _check_references(config: ProjectConfig, origin: dict[str, Path], problems: 
                 problems.append(f"{where}: tables.{table.name}.sql: reads {dep}, which is not a declared source or table; known: {sorted(known)}")
             if dep == table.table_name:
                 problems.append(f"{where}: tables.{table.name}.sql: reads itself")
+        if table.partition_by and table.partition_by.input not in deps:
+            problems.append(
+                f"{where}: tables.{table.name}.partition_by.input: {table.partition_by.input} is not read by the table's SQL; it reads {deps}"
+            )
     dataset_ids = {d.id for d in config.datasets}
     for dataset in config.datasets:
         if dataset.table not in known:

@@ -313,11 +313,31 @@ Check = Annotated[
 ]
 
 
+class PartitionBy(Strict):
+    """Store the table as one Parquet file per partition and recompute only the partitions new input touches.
+
+    `input` is the upstream table whose new or removed files decide which partitions are recomputed;
+    `input_expression` (SQL over its rows, default: the output column's name) must give the same partition value as
+    `column` does for the output rows made from them. Any change in another input recomputes every partition.
+    """
+
+    column: str
+    grain: Literal["day", "month", "value"] = "day"
+    input: str = Field(pattern=r"^(raw|processed)\.[a-z][a-z0-9_]*$")
+    input_expression: str = ""
+
+    @property
+    def input_sql(self) -> str:
+        return self.input_expression or f'"{self.column}"'
+
+
 class Table(Strict):
     name: str = Field(pattern=IDENTIFIER)
     description: str = ""
     sql: str
     checks: list[Check] = Field(default_factory=list)
+    partition_by: PartitionBy | None = None
+    engine: Literal["duckdb", "athena"] = "duckdb"  # athena: the same SQL runs as CTAS / INSERT INTO on Athena
 
     @model_validator(mode="after")
     def _unique_check_names(self) -> "Table":
