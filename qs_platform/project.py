@@ -13,7 +13,7 @@ from qs_platform.ingest.batch_assets import build_batches_asset, build_deadline_
 from qs_platform.ingest.sensor import build_landing_sensor
 from qs_platform.quicksight.assets import build_dashboard_asset, build_data_source_asset, build_dataset_asset
 from qs_platform.resources import resources_for
-from qs_platform.transform.assets import build_processed_asset
+from qs_platform.transform.assets import build_processed_asset, rebuild_job
 from qs_platform.transform.automation import automation_sensor, on_upstream_change
 
 
@@ -45,4 +45,5 @@ def build_assets_and_sensors(config: ProjectConfig) -> tuple[list, list]:
 def build_definitions(settings: Settings, config: ProjectConfig | None = None) -> dg.Definitions:
     config = config or load_config(settings.config_dir)
     assets, sensors = build_assets_and_sensors(config)
-    return dg.Definitions(assets=assets, sensors=sensors, resources=resources_for(settings))
+    jobs = [rebuild_job(config.tables)] if config.tables else []
+    return dg.Definitions(assets=assets, sensors=sensors, jobs=jobs, resources=resources_for(settings))

@@ -69,3 +69,31 @@ def test_downstream_waits_for_blocking_checks(instance, passes, expected):
     dg.materialize(assets, selection=["table"], instance=instance, raise_on_error=False)
     second = dg.evaluate_automation_conditions(defs=assets, instance=instance, cursor=first.cursor)
     assert requested(second, "dashboard") == expected
+
+
+def start_file_run(assets, instance, partition_key):
+    """A run of one file partition that has started and not finished (its planned materialization is logged)."""
+    job = dg.Definitions(assets=assets).resolve_implicit_global_asset_job_def()
+    return instance.create_run_for_job(
+        job_def=job, asset_selection=frozenset({raw.key}), tags={"dagster/partition": partition_key},
+        status=dg.DagsterRunStatus.STARTED,
+    )
+
+
+def test_continuous_arrivals_do_not_starve_downstream(instance):
+    """Every tick, one file has just loaded and the next is still loading: the table still refreshes every tick."""
+    assets = build()
+    cursor = dg.evaluate_automation_conditions(defs=assets, instance=instance).cursor  # the first tick only starts the cursor
+    loading = None
+    for tick in range(3):
+        instance.add_dynamic_partitions("files", [f"{tick}.csv", f"{tick + 1}.csv"])
+        if loading is not None:
+            instance.delete_run(loading.run_id)  # the run started last tick finishes: here, by a run of its own
+        materialize_files(assets, instance, [f"{tick}.csv"])
+        loading = start_file_run(assets, instance, f"{tick + 1}.csv")
+        result = dg.evaluate_automation_conditions(defs=assets, instance=instance, cursor=cursor)
+        assert requested(result, "table") == 1, f"tick {tick}: the table waits for a file run that is always in progress"
+        dg.materialize(assets, selection=["table", "dashboard"], instance=instance)
+        cursor = result.cursor
+    in_flight = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
+    assert [run.run_id for run in in_flight] == [loading.run_id], "the test really had an upstream run in progress"

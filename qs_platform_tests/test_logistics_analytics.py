@@ -17,6 +17,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 
+from qs_platform.catalog.tables import table_prefix
 from qs_platform.ingest.load import ingest_file
 from qs_platform.transform.run import run_transform
 from qs_platform_tests.conftest import SEEDS, land
@@ -74,7 +75,7 @@ def _build(lake, config) -> dict[str, list[dict]]:
         result = run_transform(lake, config, config.table(name))
         assert result.published, [c for c in result.checks if not c.passed]
         assert all(c.passed for c in result.checks), [c for c in result.checks if not c.passed]
-        rel = duckdb.sql(f"select * from '{lake.uri(result.key)}'")
+        rel = duckdb.sql(f"select * from {lake.parquet_scan(table_prefix(result.table))}")
         out[name] = [dict(zip(rel.columns, row)) for row in rel.fetchall()]
     return out
 

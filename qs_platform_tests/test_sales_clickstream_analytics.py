@@ -15,6 +15,7 @@ import duckdb
 import numpy as np
 import pytest
 
+from qs_platform.catalog.tables import table_prefix
 from qs_platform.cli.sync import Syncer
 from qs_platform.examples.generators import generate_clickstream, generate_sales
 from qs_platform.ingest.load import ingest_file
@@ -29,7 +30,7 @@ if not CLICKSTREAM_SEED.exists():  # a clone without ../shared: the copy shipped
 
 
 def read_table(lake, result) -> list[tuple]:
-    return duckdb.sql(f"select * from read_parquet('{lake.uri(result.key)}')").fetchall()
+    return duckdb.sql(f"select * from {lake.parquet_scan(table_prefix(result.table))}").fetchall()
 
 
 @pytest.mark.parametrize("table", NEW_TABLES)

@@ -17,7 +17,9 @@ from dagster._core.definitions.asset_daemon_cursor import AssetDaemonCursor
 from dagster._core.storage.tags import RUN_KEY_TAG, SENSOR_NAME_TAG
 from dagster._serdes import deserialize_value, serialize_value
 
+from qs_platform.config.models import Table
 from qs_platform.ingest.sensor import LANDING_KEY_TAG
+from qs_platform.transform.assets import full_rebuild_config
 
 AUTOMATION_CURSOR_KEY = "qs_platform/sync/automation_cursor"
 MAX_ROUNDS = 50
@@ -128,10 +130,16 @@ class Syncer:
 
     # -- execution ---------------------------------------------------------------------------------------------
 
-    def _execute(self, keys: list[dg.AssetKey], partition: str | None, tags: dict) -> None:
+    def rebuild(self, tables: list[Table]) -> None:
+        """Recompute the tables whole, in one run (dependency order); `sync` then brings what is downstream along."""
+        keys = [dg.AssetKey(t.table_name.split(".")) for t in tables]
+        self._execute(keys, None, {"qs_platform/launched_by": "rebuild"}, full_rebuild_config(keys))
+
+    def _execute(self, keys: list[dg.AssetKey], partition: str | None, tags: dict, run_config: dict | None = None) -> None:
         label = ", ".join(k.to_user_string() for k in keys) + (f" [{partition}]" if partition else "")
         result = self.job.execute_in_process(
-            run_config=QUIET_LOGS, instance=self.instance, asset_selection=keys, partition_key=partition, tags=tags, raise_on_error=False
+            run_config={**QUIET_LOGS, **(run_config or {})}, instance=self.instance, asset_selection=keys, partition_key=partition,
+            tags=tags, raise_on_error=False,
         )
         for event in result.all_events:
             if event.event_type_value == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
@@ -187,6 +195,8 @@ def _summary(metadata: dict) -> str:
         return f": {metadata['loaded_rows']} rows loaded, {metadata['rejected_rows']} quarantined"
     if "action" in metadata:
         return f": {metadata['action']}"
+    if "partition_mode" in metadata:
+        return f": {metadata['dagster/row_count']} rows, {metadata['partitions_rewritten']} of {metadata['partitions']} partitions rewritten ({metadata['partition_reason']})"
     if "dagster/row_count" in metadata:
         return f": {metadata['dagster/row_count']} rows"
     return ""

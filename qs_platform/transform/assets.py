@@ -2,13 +2,17 @@
 
 import dagster as dg
 import duckdb
+from pydantic import Field
 
 from qs_platform.catalog.tables import TableNotMaterialized
 from qs_platform.config.models import ProjectConfig, Table
 from qs_platform.resources import LakeResource
 from qs_platform.transform.checks import CheckOutcome
-from qs_platform.transform.run import run_transform
+from qs_platform.transform.run import PartitionMismatch, PartitionStats, run_transform
 from qs_platform.transform.sql import sql_dependencies
+
+
+PARTITION_ROWS_SHOWN = 30
 
 
 def asset_key_for_table(table_name: str, config: ProjectConfig) -> dg.AssetKey:
@@ -49,15 +53,49 @@ def check_result(outcome: CheckOutcome, columns: list[str] | None = None) -> dg.
     )
 
 
-def build_processed_asset(table: Table, config: ProjectConfig, condition: dg.AutomationCondition) -> dg.AssetsDefinition:
-    key = asset_key_for_table(table.table_name, config)
+class TransformConfig(dg.Config):
+    full_rebuild: bool = Field(default=False, description="Recompute every partition of a partitioned table, not only the changed ones.")
+
+
+def full_rebuild_config(keys: list[dg.AssetKey]) -> dict:
+    """Run config recomputing the given processed assets whole."""
+    return {"ops": {key.to_python_identifier(): {"config": {"full_rebuild": True}} for key in keys}}
+
+
+def rebuild_job(tables: list[Table]):
+    """`rebuild_processed` in the UI: every processed table recomputed whole, then everything downstream of them."""
+    keys = [dg.AssetKey(t.table_name.split(".")) for t in tables]
+    return dg.define_asset_job(
+        "rebuild_processed",
+        selection=dg.AssetSelection.assets(*keys).downstream(),
+        config=full_rebuild_config(keys),
+        description="Recompute every processed table whole (all partitions), then the catalog, datasets and dashboards.",
+    )
+
+
+def partition_metadata(stats: PartitionStats) -> dict:
+    rows = [f"| {value} | {count} |" for value, count in list(stats.rewritten.items())[:PARTITION_ROWS_SHOWN]]
+    more = len(stats.rewritten) - PARTITION_ROWS_SHOWN
+    table = "\n".join(["| partition | rows |", "|---|---|", *rows] + ([f"| … {more} more | |"] if more > 0 else []))
+    return {
+        "partition_mode": stats.mode,
+        "partition_reason": stats.reason,
+        "partitions": stats.total,
+        "partitions_rewritten": len(stats.rewritten),
+        "partitions_deleted": dg.MetadataValue.json(stats.deleted),
+        "rewritten_partitions": dg.MetadataValue.md(table),
+    }
+
+
+def build_processed_asset(table: Table, project: ProjectConfig, condition: dg.AutomationCondition) -> dg.AssetsDefinition:
+    key = asset_key_for_table(table.table_name, project)
 
     @dg.asset(
         key=key,
         check_specs=[
             dg.AssetCheckSpec(c.name, asset=key, blocking=c.blocking, description=c.description or f"{c.kind} check") for c in table.checks
         ],
-        deps=upstream_keys(table, config),
+        deps=upstream_keys(table, project),
         group_name="processed",
         kinds={"duckdb", "parquet"},
         description=table.description or None,
@@ -65,24 +103,28 @@ def build_processed_asset(table: Table, config: ProjectConfig, condition: dg.Aut
         code_version=table.version,
         metadata={"sql": dg.MetadataValue.md(f"```sql\n{table.sql}\n```")},
     )
-    def _processed(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+    def _processed(context: dg.AssetExecutionContext, config: TransformConfig, lake: LakeResource) -> dg.MaterializeResult:
         try:
-            result = run_transform(lake.get(), config, table)
-        except (duckdb.Error, TableNotMaterialized) as error:
+            result = run_transform(lake.get(), project, table, full_rebuild=config.full_rebuild)
+        except (duckdb.Error, TableNotMaterialized, PartitionMismatch) as error:
             raise dg.Failure(description=f"{table.table_name}: {error}") from error
         if result.published:
             context.log.info(f"{table.table_name}: {result.row_count} rows -> {result.key}")
         else:
             failed = [f"{c.name}: {c.description}" for c in result.checks if c.blocking and not c.passed]
             context.log.error(f"{table.table_name}: NOT published, blocking checks failed: {failed}; the previous data stays")
+        metadata = {
+            "published": result.published,
+            "dagster/row_count": result.row_count,
+            "dagster/column_schema": table_schema(result.columns),
+            "preview": dg.MetadataValue.md(preview_markdown(result.columns, result.preview)),
+            "key": result.key,
+        }
+        if result.partitions:
+            metadata.update(partition_metadata(result.partitions))
+            context.log.info(f"{table.table_name}: {result.partitions.mode} ({result.partitions.reason}), {len(result.partitions.rewritten)} partition(s) rewritten")
         return dg.MaterializeResult(
-            metadata={
-                "published": result.published,
-                "dagster/row_count": result.row_count,
-                "dagster/column_schema": table_schema(result.columns),
-                "preview": dg.MetadataValue.md(preview_markdown(result.columns, result.preview)),
-                "key": result.key,
-            },
+            metadata=metadata,
             check_results=[check_result(c) for c in result.checks],
         )
 

@@ -2,7 +2,8 @@
 
 `AutomationCondition.eager()` has two traps here (see DESIGN.md): below a per-file partitioned asset it never
 fires while any file partition is missing (one bad file would block every dashboard), and it fires after a
-failed blocking check. This condition is eager without either trap.
+failed blocking check. This condition is eager without either trap, and without eager's wait for upstream runs
+in progress, which never ends when files keep arriving.
 """
 
 from __future__ import annotations
@@ -10,6 +11,32 @@ from __future__ import annotations
 import dagster as dg
 
 AC = dg.AutomationCondition
+
+
+class UpstreamNewerThanLatestRun(dg.AutomationCondition):
+    """True when an upstream asset materialized after this asset's latest run was planned.
+
+    The `since_last_handled` trigger alone loses an update: when an upstream file finishes loading after this asset's
+    run has started, both "upstream updated" and "this asset updated" reach the next tick together, and Dagster lets
+    the reset win (timing is not carried through `|`). Comparing event storage ids instead (ids only grow) catches it:
+    the asset runs once more. A failed run counts as handled too (its planned event is newer), so failures wait for
+    new input rather than retrying every tick.
+    """
+
+    @property
+    def name(self) -> str:
+        return "upstream_newer_than_latest_run"
+
+    def evaluate(self, context: dg.AutomationContext) -> dg.AutomationResult:
+        parents = sorted(context.asset_graph.get(context.key).parent_keys, key=str)
+        if not parents or context.partitions_def is not None:
+            return dg.AutomationResult(true_subset=context.get_empty_subset(), context=context)
+        instance = context.asset_graph_view.instance
+        latest_run = instance.get_latest_planned_materialization_info(context.key)
+        records = instance.get_asset_records(parents)
+        newest_upstream = max((r.asset_entry.last_materialization_storage_id or 0 for r in records), default=0)
+        newer = latest_run is not None and newest_upstream > latest_run.storage_id
+        return dg.AutomationResult(true_subset=context.candidate_subset if newer else context.get_empty_subset(), context=context)
 
 
 def on_upstream_change(file_partitioned: list[dg.AssetKey]) -> dg.AutomationCondition:
@@ -21,9 +48,14 @@ def on_upstream_change(file_partitioned: list[dg.AssetKey]) -> dg.AutomationCond
         # `missing` (not eager's `newly_missing`): an asset added to the config, or missing when automation
         # first starts, is built too; a failed one waits for new input instead of retrying every tick.
         # `code_version_changed`: editing a table's SQL or a dashboard spec in assets_config/ rebuilds it.
-        ((AC.missing() & ~AC.execution_failed()) | AC.any_deps_updated() | AC.code_version_changed()).since_last_handled()
+        (
+            ((AC.missing() & ~AC.execution_failed()) | AC.any_deps_updated() | AC.code_version_changed()).since_last_handled()
+            | UpstreamNewerThanLatestRun()
+        )
         & ~any_deps_missing
-        & ~AC.any_deps_in_progress()
+        # No `~any_deps_in_progress()`: with files arriving continuously some file run is always in flight, and
+        # waiting for none would starve every table below. Inputs are published atomically, so reading them while
+        # another file loads is safe; that file's materialization requests one more run afterwards.
         & ~AC.in_progress()
         & AC.all_deps_blocking_checks_passed()
     ).with_label("on upstream change (missing file partitions ignored, blocking checks respected)")
@@ -35,5 +67,6 @@ def automation_sensor(minimum_interval_seconds: int = 10) -> dg.AutomationCondit
         target=dg.AssetSelection.all(),
         default_status=dg.DefaultSensorStatus.RUNNING,
         minimum_interval_seconds=minimum_interval_seconds,
+        use_user_code_server=True,  # UpstreamNewerThanLatestRun is Python of ours: it runs where the code is
         description="Materializes processed tables, catalog entries, datasets and dashboards when their inputs change.",
     )
