@@ -29,9 +29,13 @@ def empty_raw_select(source: Source, child: ChildTable | None = None) -> str:
     return "select " + ", ".join(f"cast(null as {t}) as {quote(n)}" for n, t in columns) + " where false"
 
 
-# The same content delivered under several keys counts once: the rows of the first key (in key order) win.
-# Recomputed at every read, so deleting or re-uploading one of the copies can never lose or double rows.
-FIRST_COPY_ONLY = "qualify dense_rank() over (partition by coalesce(_content_hash, _source_key) order by _source_key) = 1"
+def first_copies_filter(scan: str) -> str:
+    """The same content delivered under several keys counts once: the rows of the first key (in key order) win.
+
+    Recomputed at every read, so deleting or re-uploading one of the copies can never lose or double rows. A
+    semi-join on the first key per content hash (a hash aggregate) rather than a window over every row (a sort).
+    """
+    return f"where _source_key in (select min(_source_key) from {scan} group by coalesce(_content_hash, _source_key))"
 
 
 def raw_rows_select(lake: Lake, source: Source, child: ChildTable | None = None, *, first_copy_only: bool = True) -> str:
@@ -40,7 +44,7 @@ def raw_rows_select(lake: Lake, source: Source, child: ChildTable | None = None,
     scan = lake.parquet_scan(table_prefix(source.child_table_name(child) if child else source.table_name))
     if scan is None:
         return empty_raw_select(source, child)
-    return f"select * from {scan} {FIRST_COPY_ONLY if first_copy_only else ''}"
+    return f"select * from {scan} {first_copies_filter(scan) if first_copy_only else ''}"
 
 
 def table_select(lake: Lake, config: ProjectConfig, table_name: str) -> str:

@@ -93,14 +93,24 @@ def load_manifest(lake: Lake, table: Table) -> Manifest | None:
         return None  # unreadable: rebuild everything, which rewrites it
 
 
-def input_files(con: duckdb.DuckDBPyConnection, partition_by: PartitionBy) -> dict[str, dict]:
-    """Each visible file of the partitioning input with its content hash and the partitions of its rows."""
-    value = partition_value_sql(partition_by.input_sql, partition_by.grain)
-    rows = con.execute(
-        f"select _source_key, any_value(coalesce(_content_hash, _source_key)), list(distinct {value}) "
-        f"from {partition_by.input} group by _source_key"
-    ).fetchall()
-    return {key: {"hash": content_hash, "partitions": sorted(parts)} for key, content_hash, parts in rows}
+def input_files(con: duckdb.DuckDBPyConnection, partition_by: PartitionBy, known: dict[str, dict] | None = None) -> dict[str, dict]:
+    """Each visible file of the partitioning input with its content hash and the partitions of its rows.
+
+    `known` (the previous manifest's files, same declaration) saves computing the partitions of unchanged files:
+    a late file costs a scan of two lineage columns, not a partition expression over every row.
+    """
+    known = known or {}
+    visible = dict(con.execute(f"select _source_key, any_value(coalesce(_content_hash, _source_key)) from {partition_by.input} group by 1").fetchall())
+    files = {key: known[key] for key, content_hash in visible.items() if key in known and known[key]["hash"] == content_hash}
+    new = sorted(visible.keys() - files.keys())
+    if new:
+        value = partition_value_sql(partition_by.input_sql, partition_by.grain)
+        rows = con.execute(
+            f"select _source_key, list(distinct {value}) from {partition_by.input} "
+            f"where _source_key in (select unnest(?)) group by 1", [new]
+        ).fetchall()
+        files.update({key: {"hash": visible[key], "partitions": sorted(parts)} for key, parts in rows})
+    return files
 
 
 def input_fingerprints(lake: Lake, con: duckdb.DuckDBPyConnection, table: Table, deps: list[str]) -> dict[str, str]:

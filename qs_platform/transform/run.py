@@ -104,10 +104,12 @@ def _run_partitioned(
 ) -> TransformResult:
     partition_by = table.partition_by
     deps = sql_dependencies(table.sql)
+    previous = incremental.load_manifest(lake, table)
+    known = previous.files if previous and previous.spec == table.version else None
     current = incremental.Manifest(
-        table.version, incremental.input_fingerprints(lake, con, table, deps), incremental.input_files(con, partition_by)
+        table.version, incremental.input_fingerprints(lake, con, table, deps), incremental.input_files(con, partition_by, known)
     )
-    plan = incremental.plan(incremental.load_manifest(lake, table), current, full_rebuild)
+    plan = incremental.plan(previous, current, full_rebuild)
     if not plan.full:
         incremental.restrict_input(con, lake, config, partition_by, plan.touched)
     output_value = incremental.partition_value_sql(quote(partition_by.column), partition_by.grain)
