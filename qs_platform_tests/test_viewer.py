@@ -902,8 +902,8 @@ def extra_definition() -> dict:
                 }}),
                 kpi("kpi-nested", "Total with growth", measure("n-total", "total_with_growth")),
                 kpi("kpi-loop", "Loop", measure("l-loop", "loop_a")),
-                {"PivotTableVisual": {"VisualId": "pivot", "ChartConfiguration": {"FieldWells": {"PivotTableAggregatedFieldWells": {
-                    "Rows": [category("pv-div", "division")], "Values": [measure("pv-cost", "estimated_cost", "SUM")],
+                {"WordCloudVisual": {"VisualId": "cloud", "ChartConfiguration": {"FieldWells": {"WordCloudAggregatedFieldWells": {
+                    "GroupBy": [category("wc-div", "division")], "Size": [measure("wc-cost", "estimated_cost", "SUM")],
                 }}}}},
             ],
         }
@@ -993,8 +993,8 @@ def test_median_percentile_and_nested_calculated_fields(extra_viewer):
 def test_unsupported_things_are_readable_422s(extra_viewer):
     status, payload = extra_viewer.visual("kpi-loop", dashboard=EXTRA_DASHBOARD_ID)
     assert status == 422 and payload["error"] == "calculated field 'loop_a' refers to itself"
-    status, payload = extra_viewer.visual("pivot", dashboard=EXTRA_DASHBOARD_ID)
-    assert status == 422 and payload["error"].startswith("PivotTableVisual is not supported by the local viewer")
+    status, payload = extra_viewer.visual("cloud", dashboard=EXTRA_DASHBOARD_ID)
+    assert status == 422 and payload["error"].startswith("unsupported visual: WordCloudVisual")
 
 
 # ---- integration: the real local backend, the project's own dashboards --------------------------------------
@@ -1066,9 +1066,11 @@ def build_project_catalog(path: Path, config) -> None:
         con.close()
 
 
-def test_every_visual_of_the_project_dashboards_renders(tmp_path):
+def project_dashboards(tmp_path: Path):
+    """(catalog, fake client, {dashboard id: (name, Definition)}, dashboard id -> whether all its tables have rows)
+    for every dashboard of assets_config, compiled like the dashboard assets do."""
     from qs_platform.config.loader import load_config
-    from qs_platform.quicksight.dashboards import compile_definition
+    from qs_platform.quicksight.definition import compile_definition
     from qs_platform.quicksight.datasets import quicksight_type
 
     config = load_config(Path(__file__).resolve().parents[1] / "assets_config")
@@ -1076,10 +1078,11 @@ def test_every_visual_of_the_project_dashboards_renders(tmp_path):
     build_project_catalog(catalog, config)
     con = duckdb.connect(str(catalog), read_only=True)
     try:
-        data_sets, columns = {}, {}
+        data_sets, columns, has_rows = {}, {}, {}
         for data_set in config.datasets:
             schema, name = data_set.table.split(".")
             described = con.execute(f"DESCRIBE {schema}.{name}").fetchall()
+            has_rows[data_set.id] = con.execute(f"SELECT count(*) FROM {schema}.{name}").fetchone()[0] > 0
             columns[data_set.id] = {c[0]: quicksight_type(c[1]) for c in described}
             data_sets[data_set.id] = {
                 "Arn": dataset_arn(data_set.id),
@@ -1102,7 +1105,14 @@ def test_every_visual_of_the_project_dashboards_renders(tmp_path):
         for d in config.dashboards
     }
     assert dashboards, "assets_config has no dashboards"
-    server, running = start_viewer(catalog, FakeQuickSight(dashboards, data_sets))
+    with_rows = {d.id: all(has_rows[ds] for ds in d.datasets) for d in config.dashboards}
+    return catalog, FakeQuickSight(dashboards, data_sets), dashboards, with_rows
+
+
+def test_every_visual_of_the_project_dashboards_renders(tmp_path):
+    catalog, client, dashboards, with_rows = project_dashboards(tmp_path)
+    assert any(with_rows.values())
+    server, running = start_viewer(catalog, client)
     try:
         for dashboard_id, (_, body) in dashboards.items():
             for sheet in body["Sheets"]:
@@ -1110,7 +1120,9 @@ def test_every_visual_of_the_project_dashboards_renders(tmp_path):
                     visual_id = next(iter(wrapper.values()))["VisualId"]
                     status, payload = running.visual(visual_id, dashboard=dashboard_id, sheet_id=sheet["SheetId"])
                     assert status == 200, (dashboard_id, visual_id, payload)
-                    assert payload["rows"], (dashboard_id, visual_id)
+                    # only service_requests has rows in this catalog: dashboards over other tables compute, empty
+                    if with_rows[dashboard_id]:
+                        assert payload["rows"], (dashboard_id, visual_id)
     finally:
         server.shutdown()
         server.server_close()
@@ -1138,6 +1150,7 @@ class _Columns:
         ("in({a}, ['x', 'it''s'])", """("a" IN ('x', 'it''s'))""", False),
         ("truncDate('MM', {d})", """date_trunc('month', "d")""", False),
         ("NOT isNull({a}) OR {b} = -2", '((NOT ("a" IS NULL)) OR ("b" = (-2)))', False),
+        ("amount * 2", '("amount" * 2)', False),  # a column name without braces, as QuickSight accepts
         ("sumIf({a}, {b} = 'x') / count({a})", """(sum("a") FILTER (WHERE ("b" = 'x')) / NULLIF(count("a"), 0))""", True),
     ],
 )
@@ -1155,7 +1168,6 @@ def test_expression_translation(expression, sql, aggregate):
         ("sum(sum({a}))", "nested aggregation"),
         ("{a} + ", "unexpected the end of the expression at position 6"),
         ("{a} # 2", "unexpected character '#' at position 4"),
-        ("amount * 2", "unknown name 'amount'"),
         ("", "the expression is empty"),
     ],
 )

@@ -26,6 +26,7 @@ class DatasetSource:
     dataset_id: str
     relation: str  # what goes after FROM
     columns: tuple[str, ...] = field(default_factory=tuple)  # known column names (may be empty)
+    geographic_roles: dict[str, str] = field(default_factory=dict)  # column -> LATITUDE | LONGITUDE | CITY ... (TagColumnOperation)
 
 
 class _PhysicalColumns:
@@ -51,6 +52,28 @@ def _physical_relation(table_id: str, physical: dict) -> tuple[str, list[str]]:
         return f"({query})", columns
     kind = next(iter(physical), "unknown")
     raise DatasetError(f"physical table {table_id!r} is a {kind}, which the local viewer cannot read (only RelationalTable and CustomSql)")
+
+
+def _transformed_columns(columns: list[str], transforms: list[dict]) -> list[str]:
+    """The column names after renames and created columns."""
+    columns = list(columns)
+    for transform in transforms:
+        if "RenameColumnOperation" in transform:
+            op = transform["RenameColumnOperation"]
+            columns = [op["NewColumnName"] if c == op["ColumnName"] else c for c in columns]
+        elif "CreateColumnsOperation" in transform:
+            columns += [c["ColumnName"] for c in transform["CreateColumnsOperation"].get("Columns", [])]
+    return columns
+
+
+def _geographic_roles(transforms: list[dict]) -> dict[str, str]:
+    roles = {}
+    for transform in transforms:
+        tag = transform.get("TagColumnOperation") or {}
+        for item in tag.get("Tags", []):
+            if item.get("ColumnGeographicRole"):
+                roles[tag["ColumnName"]] = item["ColumnGeographicRole"]
+    return roles
 
 
 def _apply_transforms(relation: str, transforms: list[dict]) -> str:
@@ -80,6 +103,7 @@ def dataset_source(identifier: str, dataset: dict) -> DatasetSource:
     """The FROM relation of a `describe_data_set(...)["DataSet"]`."""
     physical = dataset.get("PhysicalTableMap") or {}
     logical = dataset.get("LogicalTableMap") or {}
+    roles: dict[str, str] = {}
     try:
         if logical:
             if len(logical) != 1:
@@ -93,6 +117,8 @@ def dataset_source(identifier: str, dataset: dict) -> DatasetSource:
                 raise DatasetError(f"logical table refers to unknown physical table {table_id!r}")
             relation, columns = _physical_relation(table_id, physical[table_id])
             relation = _apply_transforms(relation, table.get("DataTransforms", []))
+            columns = _transformed_columns(columns, table.get("DataTransforms", []))
+            roles = _geographic_roles(table.get("DataTransforms", []))
         else:
             if len(physical) != 1:
                 raise DatasetError(f"expected one physical table, found {len(physical)}")
@@ -101,4 +127,4 @@ def dataset_source(identifier: str, dataset: dict) -> DatasetSource:
     except ExpressionError as error:
         raise DatasetError(f"dataset {dataset.get('DataSetId')!r}: {error}") from None
     columns += [c["Name"] for c in dataset.get("OutputColumns", []) if c.get("Name") not in columns]
-    return DatasetSource(identifier, dataset.get("DataSetId", identifier), relation, tuple(columns))
+    return DatasetSource(identifier, dataset.get("DataSetId", identifier), relation, tuple(columns), roles)

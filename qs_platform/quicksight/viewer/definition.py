@@ -11,7 +11,29 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-SUPPORTED_VISUALS = ("KPIVisual", "BarChartVisual", "LineChartVisual", "PieChartVisual", "TableVisual")
+SUPPORTED_VISUALS = (
+    "KPIVisual",
+    "BarChartVisual",
+    "LineChartVisual",
+    "PieChartVisual",
+    "TableVisual",
+    "PivotTableVisual",
+    "ComboChartVisual",
+    "ScatterPlotVisual",
+    "HeatMapVisual",
+    "FilledMapVisual",
+    "GeospatialMapVisual",
+)
+# DefaultFilterControlOptions member -> the FilterControl kind it stands for (CrossSheet controls use it)
+_DEFAULT_CONTROL_KINDS = {
+    "DefaultDropdownOptions": "Dropdown",
+    "DefaultListOptions": "List",
+    "DefaultSliderOptions": "Slider",
+    "DefaultDateTimePickerOptions": "DateTimePicker",
+    "DefaultTextFieldOptions": "TextField",
+    "DefaultTextAreaOptions": "TextArea",
+    "DefaultRelativeDateTimeOptions": "RelativeDateTime",
+}
 
 _DECLARATION_TYPES = {
     "StringParameterDeclaration": "STRING",
@@ -76,6 +98,44 @@ def find_control(definition: dict, control_id: str) -> tuple[str, dict]:
     raise NotFound(f"no parameter control {control_id!r}")
 
 
+def filters_by_id(definition: dict) -> dict[str, tuple[str, dict]]:
+    """FilterId -> (filter kind, filter) over every filter group."""
+    found = {}
+    for group in definition.get("FilterGroups", []):
+        for wrapper in group.get("Filters", []):
+            for kind, f in wrapper.items():
+                if isinstance(f, dict) and f.get("FilterId"):
+                    found[f["FilterId"]] = (kind, f)
+    return found
+
+
+def resolved_filter_control(wrapper: dict, filters: dict[str, tuple[str, dict]]) -> tuple[str, dict] | None:
+    """(control kind, control) of a sheet FilterControl; a CrossSheet control takes its shape from the source
+    filter's DefaultFilterControlConfiguration. None when that says nothing drawable."""
+    for kind, control in wrapper.items():
+        if not isinstance(control, dict):
+            continue
+        if kind != "CrossSheet":
+            return kind, control
+        _, source = filters.get(control.get("SourceFilterId"), ("", {}))
+        default = source.get("DefaultFilterControlConfiguration") or {}
+        for option_key, option in (default.get("ControlOptions") or {}).items():
+            if option_key in _DEFAULT_CONTROL_KINDS and isinstance(option, dict):
+                return _DEFAULT_CONTROL_KINDS[option_key], {**option, **control, "Title": default.get("Title", "")}
+        return None
+    return None
+
+
+def find_filter_control(definition: dict, control_id: str) -> tuple[str, dict]:
+    filters = filters_by_id(definition)
+    for sheet in definition.get("Sheets", []):
+        for wrapper in sheet.get("FilterControls", []):
+            resolved = resolved_filter_control(wrapper, filters)
+            if resolved and resolved[1].get("FilterControlId") == control_id:
+                return resolved
+    raise NotFound(f"no filter control {control_id!r}")
+
+
 # ---- parameters -------------------------------------------------------------------------------------------
 
 
@@ -134,12 +194,12 @@ def coerce_value(kind: str, value: Any) -> Any:
 
 def _datetime(value: Any) -> dt.datetime:
     if isinstance(value, dt.datetime):  # botocore gives tz-aware UTC datetimes; DuckDB compares naive ones
-        return value if value.tzinfo is None else value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value if value.tzinfo is None else value.astimezone(dt.UTC).replace(tzinfo=None)
     if isinstance(value, dt.date):
         return dt.datetime(value.year, value.month, value.day)
     text = str(value).strip().replace("Z", "+00:00")
     parsed = dt.datetime.fromisoformat(text)
-    return parsed if parsed.tzinfo is None else parsed.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return parsed if parsed.tzinfo is None else parsed.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def resolve_parameters(declarations: dict[str, ParameterDeclaration], requested: dict | None) -> dict[str, Any]:
@@ -211,6 +271,16 @@ def _visual_options(kind: str, visual: dict) -> dict:
         return {"donut": thickness in ("SMALL", "MEDIUM", "LARGE"), "arc_thickness": thickness}
     if kind == "TableVisual":
         return {"unaggregated": "TableUnaggregatedFieldWells" in (config.get("FieldWells") or {})}
+    if kind == "ComboChartVisual":
+        return {"arrangement": config.get("BarsArrangement", "CLUSTERED")}
+    if kind == "PivotTableVisual":
+        totals = config.get("TotalOptions") or {}
+        return {
+            "row_totals": (totals.get("RowTotalOptions") or {}).get("TotalsVisibility") == "VISIBLE",
+            "column_totals": (totals.get("ColumnTotalOptions") or {}).get("TotalsVisibility") == "VISIBLE",
+        }
+    if kind == "ScatterPlotVisual":
+        return {"unaggregated": "ScatterPlotUnaggregatedFieldWells" in (config.get("FieldWells") or {})}
     return {}
 
 
@@ -247,6 +317,55 @@ def control_summary(wrapper: dict) -> dict | None:
     return None
 
 
+def _filter_default(kind: str, f: dict) -> Any:
+    """The value a filter control shows before the user touches it: the filter's own static values."""
+    if kind == "CategoryFilter":
+        config = f.get("Configuration") or {}
+        options = next(iter(config.values()), {}) if config else {}
+        if options.get("SelectAllOptions") == "FILTER_ALL_VALUES":
+            return []
+        if "CategoryValues" in options:
+            return list(options["CategoryValues"])
+        return [options["CategoryValue"]] if options.get("CategoryValue") is not None else []
+    if kind == "NumericRangeFilter":
+        return [(f.get(k) or {}).get("StaticValue") for k in ("RangeMinimum", "RangeMaximum")]
+    if kind == "TimeRangeFilter":
+        return [(f.get(k) or {}).get("StaticValue") for k in ("RangeMinimumValue", "RangeMaximumValue")]
+    if kind in ("NumericEqualityFilter", "TimeEqualityFilter"):
+        return f.get("Value")
+    if kind == "TopBottomFilter":
+        return f.get("Limit")
+    if kind == "RelativeDatesFilter":
+        return f.get("RelativeDateValue")
+    return None
+
+
+def filter_control_summary(wrapper: dict, filters: dict[str, tuple[str, dict]]) -> dict | None:
+    resolved = resolved_filter_control(wrapper, filters)
+    if resolved is None:
+        return None
+    kind, control = resolved
+    filter_kind, source = filters.get(control.get("SourceFilterId"), ("", {}))
+    selectable = control.get("SelectableValues") or {}
+    return {
+        "control_id": control.get("FilterControlId"),
+        "kind": kind,  # Slider | Dropdown | List | TextField | TextArea | DateTimePicker | RelativeDateTime
+        "title": control.get("Title") or (source.get("Column") or {}).get("ColumnName", ""),
+        "filter_id": control.get("SourceFilterId"),
+        "filter_kind": filter_kind,
+        "column": (source.get("Column") or {}).get("ColumnName"),
+        "min": control.get("MinimumValue"),
+        "max": control.get("MaximumValue"),
+        "step": control.get("StepSize"),
+        "range": control.get("Type") in ("RANGE", "DATE_RANGE") or filter_kind in ("NumericRangeFilter", "TimeRangeFilter"),
+        "values": list(selectable.get("Values", [])),
+        "linked": not selectable.get("Values") and filter_kind == "CategoryFilter",
+        "multi": control.get("Type", "MULTI_SELECT") == "MULTI_SELECT" and filter_kind == "CategoryFilter",
+        "default": _filter_default(filter_kind, source),
+        "supported": bool(filter_kind),
+    }
+
+
 def text_box_summary(box: dict, layout: dict[str, dict]) -> dict:
     content = re.sub(r"<br\s*/?>", "\n", box.get("Content", ""))
     return {
@@ -256,10 +375,12 @@ def text_box_summary(box: dict, layout: dict[str, dict]) -> dict:
     }
 
 
-def sheet_summary(sheet: dict) -> dict:
+def sheet_summary(sheet: dict, filters: dict[str, tuple[str, dict]] | None = None) -> dict:
     layout = grid_layout(sheet)
     controls = [c for c in (control_summary(w) for w in sheet.get("ParameterControls", [])) if c]
+    filter_controls = [c for c in (filter_control_summary(w, filters or {}) for w in sheet.get("FilterControls", [])) if c]
     return {
+        "filter_controls": filter_controls,
         "sheet_id": sheet.get("SheetId"),
         "name": sheet.get("Name") or sheet.get("Title") or sheet.get("SheetId"),
         "title": sheet.get("Title", ""),
@@ -285,6 +406,6 @@ def dashboard_summary(response: dict) -> dict:
         "dashboard_id": response.get("DashboardId"),
         "name": response.get("Name") or response.get("DashboardId"),
         "parameters": [parameter_summary(d) for d in parameter_declarations(definition).values()],
-        "sheets": [sheet_summary(s) for s in definition.get("Sheets", [])],
+        "sheets": [sheet_summary(s, filters_by_id(definition)) for s in definition.get("Sheets", [])],
         "definition": definition,
     }

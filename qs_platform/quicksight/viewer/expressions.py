@@ -13,8 +13,9 @@ Anything outside the subset raises `ExpressionError` with a message a dashboard 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
 
 class ExpressionError(ValueError):
@@ -138,6 +139,7 @@ FUNCTIONS: dict[str, Function] = {
     "max": Function(1, 1, _simple("max"), aggregate=True),
     "count": Function(1, 1, _simple("count"), aggregate=True),
     "distinct_count": Function(1, 1, lambda a: f"count(DISTINCT {a[0].text})", aggregate=True),
+    "distinctcount": Function(1, 1, lambda a: f"count(DISTINCT {a[0].text})", aggregate=True),  # also accepted by QuickSight (exported Definitions use it)
     "median": Function(1, 1, _simple("median"), aggregate=True),
     "stdev": Function(1, 1, _simple("stddev_samp"), aggregate=True),
     "stdevp": Function(1, 1, _simple("stddev_pop"), aggregate=True),
@@ -188,6 +190,8 @@ FUNCTIONS: dict[str, Function] = {
     "substring": Function(3, 3, _simple("substring")),
     "replace": Function(3, 3, _simple("replace")),
     "contains": Function(2, 2, _simple("contains")),
+    "startswith": Function(2, 2, _simple("starts_with")),
+    "endswith": Function(2, 2, _simple("ends_with")),
     # dates
     "truncdate": Function(2, 2, lambda a: f"date_trunc('{_period(a[0], 'truncDate')}', {a[1].text})"),
     "extract": Function(2, 2, lambda a: f"date_part('{_period(a[0], 'extract')}', {a[1].text})"),
@@ -337,9 +341,7 @@ class _Parser:
             return Sql(upper)
         if self.token.kind == "op" and self.token.text == "(":
             return self.call(token)
-        raise ExpressionError(
-            f"unknown name {token.text!r} at position {token.pos} (columns are written {{{token.text}}}, parameters ${{{token.text}}})"
-        )
+        return self.resolver.column(token.text)  # QuickSight also accepts a column name without braces
 
     def list_literal(self) -> Sql:
         items: list[Sql] = []

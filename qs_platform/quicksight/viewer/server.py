@@ -7,8 +7,10 @@ Definitions come from a QuickSight client (the local backend or real boto3), dat
     GET  /dashboards/<id>                               the dashboard page
     GET  /api/dashboards                                {"dashboards": [{dashboard_id, name, url}]}
     GET  /api/dashboards/<id>                           {dashboard_id, name, parameters, sheets, definition}
-    POST /api/dashboards/<id>/visuals/<visual_id>       {"parameters": {...}, "sheet_id": ...} -> {columns, rows, sql, fields}
-    GET  /api/dashboards/<id>/controls/<control_id>/values   values of a dropdown linked to a dataset column
+    GET  /dashboards/<id>/thumbnail.svg                 a small static picture of the first sheet (no data)
+    POST /api/dashboards/<id>/visuals/<visual_id>       {"parameters": {...}, "filters": {FilterId: value}, "sheet_id": ...,
+                                                         "inline_errors": bool} -> {columns, rows, sql, fields}
+    GET  /api/dashboards/<id>/controls/<control_id>/values   values of a dropdown (parameter or filter control)
     GET  /healthz
 """
 
@@ -19,10 +21,11 @@ import json
 import logging
 import re
 import threading
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -35,13 +38,21 @@ from .definition import (
     dashboard_summary,
     dataset_arns,
     dataset_id_from_arn,
+    filters_by_id,
     find_control,
+    find_filter_control,
     find_visual,
     parameter_declarations,
     resolve_parameters,
     visual_kind,
 )
-from .sql import CompileError, compile_column_values, compile_visual, visual_dataset_identifier
+from .sql import (
+    CompileError,
+    compile_column_values,
+    compile_visual,
+    visual_dataset_identifier,
+)
+from .thumbnail import dashboard_thumbnail_svg
 
 logger = logging.getLogger(__name__)
 
@@ -139,10 +150,13 @@ class ViewerApp:
         except NotFound as error:
             raise ApiError(404, str(error)) from None
         values = self._parameters(definition, body.get("parameters"))
+        filter_values = body.get("filters") or {}
+        if not isinstance(filter_values, dict):
+            raise ApiError(400, '"filters" must be an object of FilterId -> value')
         kind = visual_kind(wrapper)[0]
         try:
             source = self.source(definition, visual_dataset_identifier(wrapper))
-            query = compile_visual(definition, sheet.get("SheetId", ""), wrapper, source, values)
+            query = compile_visual(definition, sheet.get("SheetId", ""), wrapper, source, values, filter_values)
         except (CompileError, DatasetError) as error:
             raise ApiError(422, str(error), visual_id=visual_id, type=kind) from None
         columns, rows = self._run(query.sql, query.params, visual_id=visual_id, type=kind)
@@ -160,10 +174,10 @@ class ViewerApp:
         definition = self.dashboard(dashboard_id).get("Definition") or {}
         try:
             _, control = find_control(definition, control_id)
-        except NotFound as error:
-            raise ApiError(404, str(error)) from None
-        selectable = control.get("SelectableValues") or {}
-        column = selectable.get("LinkToDataSetColumn")
+            selectable = control.get("SelectableValues") or {}
+            column = selectable.get("LinkToDataSetColumn")
+        except NotFound:
+            column, selectable = self._filter_control_column(definition, control_id)
         if not column:
             return {"control_id": control_id, "values": list(selectable.get("Values", []))}
         values = self._parameters(definition, None)
@@ -174,6 +188,25 @@ class ViewerApp:
             raise ApiError(422, str(error), control_id=control_id) from None
         _, rows = self._run(query.sql, query.params, control_id=control_id)
         return {"control_id": control_id, "values": [row[0] for row in rows], "sql": query.sql}
+
+    @staticmethod
+    def _filter_control_column(definition: dict, control_id: str) -> tuple[dict | None, dict]:
+        """A filter control lists its static SelectableValues, else the values of its filter's column."""
+        try:
+            _, control = find_filter_control(definition, control_id)
+        except NotFound:
+            raise ApiError(404, f"no parameter or filter control {control_id!r}") from None
+        selectable = control.get("SelectableValues") or {}
+        if selectable.get("Values"):
+            return None, selectable
+        _, source_filter = filters_by_id(definition).get(control.get("SourceFilterId"), ("", {}))
+        if not source_filter.get("Column"):
+            raise ApiError(422, f"filter control {control_id!r}: source filter {control.get('SourceFilterId')!r} not found", control_id=control_id)
+        return source_filter["Column"], selectable
+
+    def thumbnail(self, dashboard_id: str) -> str:
+        response = self.dashboard(dashboard_id)
+        return dashboard_thumbnail_svg(response.get("Name") or dashboard_id, response.get("Definition") or {})
 
     def healthz(self) -> dict:
         return {"status": "ok", "catalog_path": str(self.catalog_path), "catalog_exists": self.catalog_path.is_file()}
@@ -215,6 +248,7 @@ ROUTES: list[Route] = [
         ("GET", r"/favicon\.ico", "favicon"),
         ("GET", r"/static/(?P<name>[A-Za-z0-9_.-]+)", "static_file"),
         ("GET", r"/dashboards/" + _ID.format("dashboard_id") + "/?", "page_dashboard"),
+        ("GET", r"/dashboards/" + _ID.format("dashboard_id") + r"/thumbnail\.svg", "thumbnail_svg"),
         ("GET", r"/api/dashboards/?", "api_dashboards"),
         ("GET", r"/api/dashboards/" + _ID.format("dashboard_id"), "api_dashboard"),
         ("POST", r"/api/dashboards/" + _ID.format("dashboard_id") + "/visuals/" + _ID.format("visual_id"), "api_visual"),
@@ -334,6 +368,9 @@ class ViewerRequestHandler(BaseHTTPRequestHandler):
         self.app.dashboard(dashboard_id)  # 404 page for unknown dashboards
         self._send_html(200, (STATIC_DIR / "dashboard.html").read_text(encoding="utf-8"))
 
+    def thumbnail_svg(self, dashboard_id: str) -> None:
+        self._send(200, self.app.thumbnail(dashboard_id).encode(), CONTENT_TYPES[".svg"])
+
     def static_file(self, name: str) -> None:
         path = (STATIC_DIR / name).resolve()
         if path.parent != STATIC_DIR.resolve() or not path.is_file() or path.suffix not in CONTENT_TYPES:
@@ -355,7 +392,13 @@ class ViewerRequestHandler(BaseHTTPRequestHandler):
 
     def api_visual(self, dashboard_id: str, visual_id: str) -> None:
         body = self._read_json()
-        self._send_json(200, self.app.visual_data(dashboard_id, visual_id, body))
+        try:
+            self._send_json(200, self.app.visual_data(dashboard_id, visual_id, body))
+        except ApiError as error:
+            if not body.get("inline_errors"):
+                raise
+            # the page asks for errors in a 200 answer: a 4xx/5xx would also be logged as a browser console error
+            self._send_json(200, {"error": error.message, "error_status": error.status, **error.extra})
 
     def api_control_values(self, dashboard_id: str, control_id: str) -> None:
         self._send_json(200, self.app.control_values(dashboard_id, control_id))
@@ -377,7 +420,8 @@ def _index_page(dashboards: list[dict], problem: str) -> str:
     else:
         items = "".join(
             f'<li><a href="{html.escape(d["url"])}">{html.escape(d["name"])}</a>'
-            f' <span class="muted">{html.escape(d["dashboard_id"])}</span></li>'
+            f' <span class="muted">{html.escape(d["dashboard_id"])}</span>'
+            f'<a href="{html.escape(d["url"])}"><img class="thumb" src="{html.escape(d["url"])}/thumbnail.svg" alt="" loading="lazy"></a></li>'
             for d in dashboards
         )
         body = f'<ul class="dashboard-list">{items}</ul>'

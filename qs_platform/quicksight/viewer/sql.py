@@ -82,6 +82,11 @@ class QueryContext:
 
     def column(self, name: str) -> Sql:
         if name not in self._calculated:
+            if self.source.columns and name not in self.source.columns:
+                raise ExpressionError(
+                    f"column {name!r} is neither in dataset {self.source.dataset_id!r} nor a calculated field of it"
+                    f" (dataset columns: {', '.join(self.source.columns)})"
+                )
             return Sql(quote_identifier(name))
         if name in self._resolving:
             raise CalculatedFieldError(f"calculated field {name!r} refers to itself")
@@ -201,14 +206,14 @@ def custom_labels(kind: str, visual: dict) -> dict[str, str]:
 @dataclass
 class Wells:
     dimensions: list[tuple[str, dict]] = field(default_factory=list)  # (well name, DimensionField)
-    measures: list[dict] = field(default_factory=list)  # MeasureField
+    measures: list[tuple[str, dict]] = field(default_factory=list)  # (well name, MeasureField)
     unaggregated: list[dict] | None = None  # UnaggregatedField, for TableUnaggregatedFieldWells
     sort: list[dict] = field(default_factory=list)  # FieldSortOptions
     limit: int | None = None
     default_order: str = "none"  # none | dimensions | measure_desc
 
     def all_columns(self) -> list[dict]:
-        fields = [f for _, f in self.dimensions] + self.measures + (self.unaggregated or [])
+        fields = [f for _, f in self.dimensions] + [m for _, m in self.measures] + (self.unaggregated or [])
         columns = []
         for wrapper in fields:
             value = wrapper if "Column" in wrapper else next(iter(wrapper.values()), {})
@@ -217,23 +222,68 @@ class Wells:
         return columns
 
 
+def _named(well: str, fields: list | None) -> list[tuple[str, dict]]:
+    return [(well, f) for f in fields or []]
+
+
+def _category_chart_wells(kind: str, config: dict) -> Wells:
+    """Bar, line, pie and combo: categories (+ colours) against one or more measures."""
+    aggregated = next(iter((config.get("FieldWells") or {}).values()), {}) or {}
+    sort = config.get("SortConfiguration") or {}
+    limit_key = "CategoryItemsLimitConfiguration" if kind == "LineChartVisual" else "CategoryItemsLimit"
+    colors = aggregated.get("Colors", [])
+    if kind == "ComboChartVisual":
+        measures = _named("bar", aggregated.get("BarValues")) + _named("line", aggregated.get("LineValues"))
+    else:
+        measures = _named("value", aggregated.get("Values"))
+    return Wells(
+        dimensions=_named("category", aggregated.get("Category")) + _named("color", colors),
+        measures=measures,
+        sort=list(sort.get("CategorySort", [])),
+        limit=None if colors else (sort.get(limit_key) or {}).get("ItemsLimit"),
+        default_order="dimensions" if kind == "LineChartVisual" or colors else "measure_desc",
+    )
+
+
+def _pivot_sort(sort: dict) -> list[dict]:
+    """PivotFieldSortOptions sorting a row/column dimension by itself -> the FieldSort shape."""
+    options = []
+    for option in sort.get("FieldSortOptions", []):
+        by_field = (option.get("SortBy") or {}).get("Field")
+        if by_field:
+            options.append({"FieldSort": by_field})
+    return options
+
+
+def _scatter_wells(wells: dict) -> Wells:
+    if "ScatterPlotUnaggregatedFieldWells" in wells:
+        w = wells["ScatterPlotUnaggregatedFieldWells"]
+        return Wells(
+            dimensions=_named("x", w.get("XAxis")) + _named("y", w.get("YAxis"))
+            + _named("category", w.get("Category")) + _named("label", w.get("Label")),
+            measures=_named("size", w.get("Size")),
+            limit=CHART_ROW_LIMIT,
+        )
+    w = wells.get("ScatterPlotCategoricallyAggregatedFieldWells") or {}
+    return Wells(
+        dimensions=_named("category", w.get("Category")) + _named("label", w.get("Label")),
+        measures=_named("x", w.get("XAxis")) + _named("y", w.get("YAxis")) + _named("size", w.get("Size")),
+        default_order="dimensions",
+    )
+
+
 def field_wells(kind: str, visual: dict) -> Wells:
     config = visual.get("ChartConfiguration") or {}
     wells = config.get("FieldWells") or {}
     sort = config.get("SortConfiguration") or {}
-    if kind == "KPIVisual":
-        return Wells(measures=list(wells.get("Values", []))[:1])
-    if kind in ("BarChartVisual", "LineChartVisual", "PieChartVisual"):
-        aggregated = next(iter(wells.values()), {}) or {}
-        limit_key = "CategoryItemsLimitConfiguration" if kind == "LineChartVisual" else "CategoryItemsLimit"
-        colors = aggregated.get("Colors", [])
+    if kind == "KPIVisual":  # the value, its target, and one row per trend period (the page shows the last)
         return Wells(
-            dimensions=[("category", d) for d in aggregated.get("Category", [])] + [("color", d) for d in colors],
-            measures=list(aggregated.get("Values", [])),
-            sort=list(sort.get("CategorySort", [])),
-            limit=None if colors else (sort.get(limit_key) or {}).get("ItemsLimit"),
-            default_order="dimensions" if kind == "LineChartVisual" or colors else "measure_desc",
+            dimensions=_named("trend", wells.get("TrendGroups"))[:1],
+            measures=_named("value", wells.get("Values"))[:1] + _named("target", wells.get("TargetValues"))[:1],
+            default_order="dimensions",
         )
+    if kind in ("BarChartVisual", "LineChartVisual", "PieChartVisual", "ComboChartVisual"):
+        return _category_chart_wells(kind, config)
     if kind == "TableVisual":
         if "TableUnaggregatedFieldWells" in wells:
             return Wells(
@@ -243,13 +293,38 @@ def field_wells(kind: str, visual: dict) -> Wells:
             )
         aggregated = wells.get("TableAggregatedFieldWells") or {}
         return Wells(
-            dimensions=[("group_by", d) for d in aggregated.get("GroupBy", [])],
-            measures=list(aggregated.get("Values", [])),
+            dimensions=_named("group_by", aggregated.get("GroupBy")),
+            measures=_named("value", aggregated.get("Values")),
             sort=list(sort.get("RowSort", [])),
             limit=TABLE_ROW_LIMIT,
             default_order="dimensions",
         )
-    raise CompileError(f"{kind} is not supported by the local viewer (supported: {', '.join(SUPPORTED_VISUALS)})")
+    if kind == "PivotTableVisual":
+        aggregated = wells.get("PivotTableAggregatedFieldWells") or {}
+        return Wells(
+            dimensions=_named("row", aggregated.get("Rows")) + _named("column", aggregated.get("Columns")),
+            measures=_named("value", aggregated.get("Values")),
+            sort=_pivot_sort(sort),
+            default_order="dimensions",
+        )
+    if kind == "HeatMapVisual":
+        aggregated = wells.get("HeatMapAggregatedFieldWells") or {}
+        return Wells(
+            dimensions=_named("row", aggregated.get("Rows")) + _named("column", aggregated.get("Columns")),
+            measures=_named("value", aggregated.get("Values"))[:1],
+            sort=list(sort.get("HeatMapRowSort", [])) + list(sort.get("HeatMapColumnSort", [])),
+            default_order="dimensions",
+        )
+    if kind == "ScatterPlotVisual":
+        return _scatter_wells(wells)
+    if kind in ("FilledMapVisual", "GeospatialMapVisual"):
+        aggregated = next(iter(wells.values()), {}) or {}
+        return Wells(
+            dimensions=_named("geo", aggregated.get("Geospatial")) + _named("color", aggregated.get("Colors")),
+            measures=_named("value", aggregated.get("Values")),
+            default_order="measure_desc",
+        )
+    raise CompileError(f"unsupported visual: {kind} (the local viewer draws {', '.join(SUPPORTED_VISUALS)})")
 
 
 def visual_dataset_identifier(wrapper: dict) -> str:
@@ -301,19 +376,21 @@ class _FieldCompiler:
             sql = _truncate(sql, granularity)
         meta = self._meta(dimension.get("FieldId"), "dimension", well, name, name, number_format(dimension.get("FormatConfiguration")))
         meta["granularity"] = granularity
+        if well == "geo":
+            meta["geographic_role"] = self.ctx.source.geographic_roles.get(name)
         return SelectItem(sql, meta)
 
-    def measure(self, wrapper: dict) -> SelectItem:
+    def measure(self, well: str, wrapper: dict) -> SelectItem:
         kind, measure = _single(wrapper)
         fmt = number_format(measure.get("FormatConfiguration"))
         if kind == "CalculatedMeasureField":
             expr = translate(measure["Expression"], self.ctx)
             sql = expr.text if expr.aggregate else aggregate("SUM", expr.text)
-            return SelectItem(sql, self._meta(measure.get("FieldId"), "measure", "value", "", measure.get("FieldId", ""), fmt))
+            return SelectItem(sql, self._meta(measure.get("FieldId"), "measure", well, "", measure.get("FieldId", ""), fmt))
         name = measure["Column"]["ColumnName"]
         expr = self.ctx.field_column(measure["Column"])
         if expr.aggregate:  # an aggregated calculated field: QuickSight uses it as is
-            return SelectItem(expr.text, self._meta(measure.get("FieldId"), "measure", "value", name, name, fmt))
+            return SelectItem(expr.text, self._meta(measure.get("FieldId"), "measure", well, name, name, fmt))
         function = measure.get("AggregationFunction")
         if kind in ("CategoricalMeasureField", "DateMeasureField"):  # the function is a plain string here
             if (function or "COUNT") not in _AGGREGATIONS:
@@ -323,16 +400,15 @@ class _FieldCompiler:
             template, agg_label = _generic_aggregation(function) or _AGGREGATIONS["SUM"]
         return SelectItem(
             template.format(expr.text),
-            self._meta(measure.get("FieldId"), "measure", "value", name, f"{name} ({agg_label})", fmt),
+            self._meta(measure.get("FieldId"), "measure", well, name, f"{name} ({agg_label})", fmt),
         )
 
     def unaggregated(self, unaggregated: dict) -> SelectItem:
         name = unaggregated["Column"]["ColumnName"]
         expr = self.ctx.field_column(unaggregated["Column"])
-        if expr.aggregate:
-            raise CompileError(f"{name!r} is an aggregated calculated field; an unaggregated table cannot show it")
         fmt = number_format(unaggregated.get("FormatConfiguration"))
-        return SelectItem(expr.text, self._meta(unaggregated.get("FieldId"), "value", "value", name, name, fmt))
+        role = "measure" if expr.aggregate else "value"  # QuickSight then aggregates the table by the other columns
+        return SelectItem(expr.text, self._meta(unaggregated.get("FieldId"), role, "value", name, name, fmt))
 
 
 def _truncate(sql: str, granularity: str) -> str:
@@ -397,6 +473,9 @@ def _category_condition(ctx: QueryContext, expr: str, operator: str, values: lis
     return _with_nulls(condition, expr, null_option)
 
 
+_LIST_OPERATORS = {"CONTAINS": "EQUALS", "DOES_NOT_CONTAIN": "DOES_NOT_EQUAL"}
+
+
 def _category_filter(ctx: QueryContext, f: dict) -> Condition | None:
     expr = ctx.field_column(f["Column"])
     config = f.get("Configuration") or {}
@@ -407,13 +486,17 @@ def _category_filter(ctx: QueryContext, f: dict) -> Condition | None:
             values = value if isinstance(value, list) else [value]
         else:
             values = [options.get("CategoryValue")]
+        operator = options.get("MatchOperator", "EQUALS")
     else:
         options = config.get("FilterListConfiguration") or config.get("CustomFilterListConfiguration") or {}
         values = list(options.get("CategoryValues", []))
+        # a filter *list* "contains" its values: QuickSight's include/exclude list is exported as
+        # CONTAINS / DOES_NOT_CONTAIN (e.g. a control titled "CLASS_OF_SUPPLY equals"), i.e. membership
+        operator = _LIST_OPERATORS.get(options.get("MatchOperator", "EQUALS"), options.get("MatchOperator", "EQUALS"))
     values = [v for v in values if v is not None and v != ""]
     if options.get("SelectAllOptions") == "FILTER_ALL_VALUES" or (not values and options.get("NullOption") != "NULLS_ONLY"):
         return None
-    sql = _category_condition(ctx, expr.text, options.get("MatchOperator", "EQUALS"), values, options.get("NullOption"))
+    sql = _category_condition(ctx, expr.text, operator, values, options.get("NullOption"))
     return Condition(sql, expr.aggregate)
 
 
@@ -512,17 +595,139 @@ def _time_equality_filter(ctx: QueryContext, f: dict) -> Condition | None:
     return Condition(f"{_truncated(expr, unit)} = {_truncated(f'CAST({ctx.bind(value)} AS TIMESTAMP)', unit)}")
 
 
+def _top_bottom_filter(ctx: QueryContext, f: dict) -> Condition | None:
+    """Rows whose column value is among the top (DESC) / bottom (ASC) `Limit` groups by the sort aggregation."""
+    expr = ctx.field_column(f["Column"])
+    limit = f.get("Limit")
+    if f.get("ParameterName"):
+        limit = ctx.parameter_value(f["ParameterName"])
+        limit = limit[0] if isinstance(limit, list) and limit else limit
+    if limit in (None, "", []):
+        return None
+    orders = []
+    for option in f.get("AggregationSortConfigurations", []):
+        sort_expr = ctx.field_column(option["Column"])
+        function = _generic_aggregation(option.get("AggregationFunction"))
+        value = sort_expr.text if sort_expr.aggregate else (function or _AGGREGATIONS["SUM"])[0].format(sort_expr.text)
+        orders.append(f"{value} {'ASC' if option.get('SortDirection') == 'ASC' else 'DESC'} NULLS LAST")
+    if not orders:
+        raise CompileError(f"TopBottomFilter {f.get('FilterId')!r} has no AggregationSortConfigurations")
+    ranked = (
+        f"SELECT {expr.text} FROM {ctx.source.relation} AS t GROUP BY 1 ORDER BY {', '.join(orders)} "
+        f"LIMIT {ctx.bind(int(coerce_value('INTEGER', limit)))}"
+    )
+    return Condition(f"{expr.text} IN ({ranked})")
+
+
+_RELATIVE_UNITS = {"YEAR": "year", "QUARTER": "quarter", "MONTH": "month", "WEEK": "week", "DAY": "day", "HOUR": "hour", "MINUTE": "minute", "SECOND": "second"}
+
+
+def _relative_dates_filter(ctx: QueryContext, f: dict) -> Condition | None:
+    """THIS / PREVIOUS / LAST / NEXT / NOW n units, anchored at now or at a datetime parameter."""
+    expr, _ = _time_expression(ctx, {**f, "TimeGranularity": None})
+    unit = _RELATIVE_UNITS.get(f.get("TimeGranularity") or "DAY")
+    if unit is None:
+        raise CompileError(f"relative-date granularity {f.get('TimeGranularity')} is not supported")
+    anchor_option = f.get("AnchorDateConfiguration") or {}
+    anchor = "CAST(current_timestamp AS TIMESTAMP)"
+    if anchor_option.get("ParameterName"):
+        value = _filter_value(ctx, {"Parameter": anchor_option["ParameterName"]}, "DATETIME")
+        anchor = f"CAST({ctx.bind(value)} AS TIMESTAMP)" if value is not None else anchor
+    n = f.get("RelativeDateValue") or 1
+    if f.get("ParameterName"):
+        n = _filter_value(ctx, {"Parameter": f["ParameterName"]}, "INTEGER") or n
+    period = f"date_trunc('{unit}', {anchor})"
+    span = f"({ctx.bind(int(n))} * INTERVAL 1 {unit})"
+    kind = f.get("RelativeDateType", "THIS")
+    if kind in ("THIS", "NOW"):
+        condition = f"date_trunc('{unit}', {expr}) = {period}"
+    elif kind == "PREVIOUS":
+        condition = f"{expr} >= {period} - {span} AND {expr} < {period}"
+    elif kind == "LAST":
+        condition = f"{expr} > {anchor} - {span} AND {expr} <= {anchor}"
+    elif kind == "NEXT":
+        condition = f"{expr} >= {period} + INTERVAL 1 {unit} AND {expr} < {period} + INTERVAL 1 {unit} + {span}"
+    else:
+        raise CompileError(f"relative date type {kind} is not supported")
+    return Condition(_with_nulls(f"({condition})", expr, f.get("NullOption")))
+
+
+def _nested_filter(ctx: QueryContext, f: dict) -> Condition | None:
+    """Rows whose column value occurs (or, IncludeInnerSet false, does not occur) in rows matching the inner filter."""
+    expr = ctx.field_column(f["Column"])
+    inner = (f.get("InnerFilter") or {}).get("CategoryInnerFilter")
+    if not inner:
+        raise CompileError(f"NestedFilter {f.get('FilterId')!r} has no CategoryInnerFilter")
+    condition = _category_filter(ctx, inner)
+    if condition is None:
+        return None
+    subquery = f"SELECT {expr.text} FROM {ctx.source.relation} AS t WHERE {condition.sql}"
+    operator = "IN" if f.get("IncludeInnerSet", True) else "NOT IN"
+    return Condition(f"{expr.text} {operator} ({subquery})")
+
+
 _FILTERS = {
     "CategoryFilter": _category_filter,
     "NumericRangeFilter": _numeric_range_filter,
     "NumericEqualityFilter": _numeric_equality_filter,
     "TimeRangeFilter": _time_range_filter,
     "TimeEqualityFilter": _time_equality_filter,
+    "TopBottomFilter": _top_bottom_filter,
+    "RelativeDatesFilter": _relative_dates_filter,
+    "NestedFilter": _nested_filter,
 }
 
 
-def filter_conditions(ctx: QueryContext, definition: dict, sheet_id: str, visual_id: str) -> list[Condition]:
-    """Conditions of every enabled filter whose scope includes the visual and whose column is in its dataset."""
+def _pair(value: Any) -> tuple[Any, Any]:
+    if isinstance(value, dict):
+        return value.get("min"), value.get("max")
+    if isinstance(value, list) and len(value) == 2:
+        return value[0], value[1]
+    raise CompileError(f"a range filter control needs [min, max], got {value!r}")
+
+
+def _static(value: Any) -> dict | None:
+    return None if value in (None, "") else {"StaticValue": value}
+
+
+def apply_control_value(kind: str, f: dict, value: Any) -> dict:
+    """A copy of a filter with the value chosen in its filter control (null = every value)."""
+    f = {k: v for k, v in f.items() if k != "ParameterName"}
+    if kind == "CategoryFilter":
+        config = f.get("Configuration") or {}
+        options = next(iter(config.values()), {}) if config else {}
+        values = [v for v in (value if isinstance(value, list) else [value]) if v not in (None, "")]
+        listed = {k: v for k, v in options.items() if k not in ("CategoryValue", "ParameterName", "CategoryValues", "SelectAllOptions")}
+        listed["MatchOperator"] = options.get("MatchOperator", "EQUALS")
+        if values:
+            listed["CategoryValues"] = [str(v) for v in values]
+        else:
+            listed["SelectAllOptions"] = "FILTER_ALL_VALUES"
+        return {**f, "Configuration": {"FilterListConfiguration": listed}}
+    if kind in ("NumericRangeFilter", "TimeRangeFilter"):
+        low, high = _pair(value)
+        keys = ("RangeMinimum", "RangeMaximum") if kind == "NumericRangeFilter" else ("RangeMinimumValue", "RangeMaximumValue")
+        f = {**f, keys[0]: _static(low), keys[1]: _static(high)}
+        return {k: v for k, v in f.items() if not (k in keys and v is None) and k != "SelectAllOptions"}
+    if kind in ("NumericEqualityFilter", "TimeEqualityFilter"):
+        if value in (None, "", []):
+            return {**f, "SelectAllOptions": "FILTER_ALL_VALUES", "Value": None}
+        return {**f, "Value": value[0] if isinstance(value, list) else value}
+    if kind == "TopBottomFilter":
+        return {**f, "Limit": value}
+    if kind == "RelativeDatesFilter":
+        return {**f, "RelativeDateValue": value} if value not in (None, "") else f
+    raise CompileError(f"a filter control cannot set a {kind}")
+
+
+def filter_conditions(
+    ctx: QueryContext, definition: dict, sheet_id: str, visual_id: str, control_values: dict[str, Any] | None = None
+) -> list[Condition]:
+    """Conditions of every enabled filter whose scope includes the visual and whose column is in its dataset.
+
+    `control_values` (FilterId -> value chosen in a filter control) replace the filter's own values.
+    """
+    control_values = control_values or {}
     conditions = []
     for group in definition.get("FilterGroups", []):
         if not filter_in_scope(group, sheet_id, visual_id):
@@ -534,6 +739,8 @@ def filter_conditions(ctx: QueryContext, definition: dict, sheet_id: str, visual
             build = _FILTERS.get(kind)
             if build is None:
                 raise CompileError(f"{kind} (filter {f.get('FilterId')!r}) is not supported by the local viewer")
+            if f.get("FilterId") in control_values:
+                f = apply_control_value(kind, f, control_values[f["FilterId"]])
             condition = build(ctx, f)
             if condition is not None:
                 conditions.append(condition)
@@ -603,12 +810,14 @@ def _aliases(items: list[SelectItem]) -> list[str]:
     return aliases
 
 
-def _assemble(relation: str, select: list[str], where: list[str], group_by: int, having: list[str], order: list[str], limit: int | None) -> str:
+def _assemble(relation: str, select: list[str], where: list[str], group_by: int | str, having: list[str], order: list[str], limit: int | None) -> str:
     lines = ["SELECT", ",\n".join(f"    {s}" for s in select), f"FROM {relation} AS t"]
     if where:
         lines.append("WHERE " + "\n  AND ".join(where))
-    if group_by:
-        lines.append("GROUP BY " + ", ".join(str(i + 1) for i in range(group_by)))
+    if group_by == "ALL":
+        lines.append("GROUP BY ALL")
+    elif group_by:
+        lines.append("GROUP BY " + ", ".join(str(i + 1) for i in range(int(group_by))))
     if having:
         lines.append("HAVING " + "\n   AND ".join(having))
     if order:
@@ -619,32 +828,40 @@ def _assemble(relation: str, select: list[str], where: list[str], group_by: int,
 
 
 def compile_visual(
-    definition: dict, sheet_id: str, wrapper: dict, source: DatasetSource, parameter_values: dict[str, Any]
+    definition: dict,
+    sheet_id: str,
+    wrapper: dict,
+    source: DatasetSource,
+    parameter_values: dict[str, Any],
+    filter_values: dict[str, Any] | None = None,
 ) -> CompiledQuery:
     """The query of one visual; raises `CompileError` with a readable message."""
     kind, visual = visual_kind(wrapper)
     ctx = QueryContext(definition, source, parameter_values)
     try:
-        return _compile(ctx, definition, sheet_id, kind, visual)
+        return _compile(ctx, definition, sheet_id, kind, visual, filter_values or {})
     except ExpressionError as error:
         raise CompileError(str(error)) from None
     except (KeyError, TypeError) as error:
         raise CompileError(f"malformed {kind} definition ({type(error).__name__}: {error})") from None
 
 
-def _compile(ctx: QueryContext, definition: dict, sheet_id: str, kind: str, visual: dict) -> CompiledQuery:
+def _compile(ctx: QueryContext, definition: dict, sheet_id: str, kind: str, visual: dict, filter_values: dict[str, Any]) -> CompiledQuery:
     wells = field_wells(kind, visual)
     fields = _FieldCompiler(ctx, definition, custom_labels(kind, visual))
     aggregated = wells.unaggregated is None
     if aggregated:
-        items = [fields.dimension(well, d) for well, d in wells.dimensions] + [fields.measure(m) for m in wells.measures]
+        items = [fields.dimension(well, d) for well, d in wells.dimensions] + [fields.measure(well, m) for well, m in wells.measures]
     else:
         items = [fields.unaggregated(u) for u in wells.unaggregated]
     if not items:
         raise CompileError("the visual has no fields in its field wells")
+    group_by: int | str = len(wells.dimensions) if aggregated else 0
+    if not aggregated and any(item.meta["role"] == "measure" for item in items):
+        aggregated, group_by = True, "ALL"
     if kind == "KPIVisual" and not wells.measures:
         raise CompileError("the KPI has no value field")
-    conditions = filter_conditions(ctx, definition, sheet_id, visual.get("VisualId", ""))
+    conditions = filter_conditions(ctx, definition, sheet_id, visual.get("VisualId", ""), filter_values)
     having = [c.sql for c in conditions if c.having]
     if having and not aggregated:
         raise CompileError("an aggregated filter cannot apply to an unaggregated table")
@@ -656,7 +873,7 @@ def _compile(ctx: QueryContext, definition: dict, sheet_id: str, kind: str, visu
         ctx.source.relation,
         [f"{item.sql} AS {alias}" for item, alias in zip(items, aliases)],
         [c.sql for c in conditions if not c.having],
-        len(wells.dimensions) if aggregated else 0,
+        group_by,
         having,
         _order_by(ctx, wells, items, aliases, aggregated),
         limit,

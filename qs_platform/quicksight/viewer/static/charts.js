@@ -1,4 +1,5 @@
-/* Small inline-SVG charts for the dashboard viewer: KPI, bar, line, pie and table. No dependencies.
+/* Small inline-SVG charts for the dashboard viewer: KPI, bar, line, pie, table, pivot table, combo, scatter,
+ * heat map and maps (points on a fitted equirectangular projection / shaded region tiles). No dependencies.
  *
  * Every renderer takes (container, result, options) where result is the visual endpoint's JSON:
  *   {columns: [...], rows: [[...]], fields: [{label, role, well, granularity, format}, ...]}
@@ -225,9 +226,13 @@
 
   function kpi(container, result) {
     const f = fieldsOf(result);
-    const m = f.measures.length ? f.measures[0] : 0;
+    const m = well(result, "value").length ? well(result, "value")[0] : (f.measures.length ? f.measures[0] : 0);
+    const target = well(result, "target")[0], trend = well(result, "trend")[0];
     const field = f.fields[m] || {};
-    const value = result.rows.length ? result.rows[0][m] : null;
+    // with TrendGroups the rows are periods in order: the KPI is the latest, compared with the one before
+    const last = result.rows.length ? result.rows[result.rows.length - 1] : null;
+    const previous = trend !== undefined && result.rows.length > 1 ? result.rows[result.rows.length - 2] : null;
+    const value = last ? last[m] : null;
     container.innerHTML = "";
     const box = document.createElement("div");
     box.className = "kpi";
@@ -237,9 +242,19 @@
     number.title = value === null || value === undefined ? "no value" : String(value);
     const label = document.createElement("div");
     label.className = "kpi-label";
-    label.textContent = field.label || "";
+    label.textContent = (field.label || "") + (trend !== undefined && last ? " · " + formatDimension(last[trend], f.fields[trend]) : "");
     box.appendChild(number);
     box.appendChild(label);
+    const compare = function (base, text) {
+      if (typeof value !== "number" || typeof base !== "number") return;
+      const delta = document.createElement("div");
+      delta.className = "kpi-comparison " + (value >= base ? "up" : "down");
+      const percent = base !== 0 ? " (" + (value >= base ? "+" : "") + formatNumber(((value - base) / Math.abs(base)) * 100) + "%)" : "";
+      delta.textContent = text + formatNumber(base, field.format) + percent;
+      box.appendChild(delta);
+    };
+    if (target !== undefined && last) compare(last[target], "target ");
+    if (previous) compare(previous[m], "previous ");
     container.appendChild(box);
     const size = Math.max(16, Math.min(container.clientHeight * 0.42, (container.clientWidth * 0.9) / Math.max(number.textContent.length * 0.62, 1), 64));
     number.style.fontSize = Math.round(size) + "px";
@@ -493,8 +508,384 @@
     container.appendChild(wrap);
   }
 
+  // ---- shared by the visuals below ----------------------------------------------------------------------
+
+  /** Indexes of the result columns of one field well ("row", "x", "bar", ...). */
+  function well(result, name) {
+    const fields = fieldsOf(result).fields;
+    return fields.map(function (f, i) { return f.well === name ? i : -1; }).filter(function (i) { return i >= 0; });
+  }
+
+  function keyOf(row, indexes) {
+    return JSON.stringify(indexes.map(function (i) { return row[i]; }));
+  }
+
+  function labelOf(row, indexes, fields) {
+    return indexes.map(function (i) { return formatDimension(row[i], fields[i]); }).join(" · ");
+  }
+
+  function numbers(values) {
+    return values.filter(function (v) { return typeof v === "number" && Number.isFinite(v); });
+  }
+
+  function intensity(v, lo, hi) {
+    return hi > lo ? (v - lo) / (hi - lo) : 1;
+  }
+
+  /** Light-to-dark blue for value v in [lo, hi]. */
+  function shade(v, lo, hi) {
+    if (typeof v !== "number") return "#f1f3f6";
+    const t = intensity(v, lo, hi);
+    const mix = function (a, b) { return Math.round(a + (b - a) * t); };
+    return "rgb(" + mix(222, 17) + "," + mix(235, 80) + "," + mix(247, 170) + ")";
+  }
+
+  function yAxis(svg, scale, x, y, fmt, anchor) {
+    scale.ticks.forEach(function (t) {
+      svgText(svg, x, y(t) + 4, formatTick(t, fmt), { "text-anchor": anchor });
+    });
+  }
+
+  // ---- pivot table --------------------------------------------------------------------------------------
+
+  function pivotTable(container, result, options) {
+    const fields = fieldsOf(result).fields;
+    const rowDims = well(result, "row"), colDims = well(result, "column"), measures = fieldsOf(result).measures;
+    const rowTotals = Boolean(options && options.row_totals && colDims.length);  // one column: its total is itself
+    const rowKeys = [], rowLabels = {}, colKeys = [], colLabels = {}, cells = {};
+    result.rows.forEach(function (row) {
+      const rk = keyOf(row, rowDims), ck = keyOf(row, colDims);
+      if (!(rk in rowLabels)) { rowKeys.push(rk); rowLabels[rk] = rowDims.map(function (i) { return formatDimension(row[i], fields[i]); }); }
+      if (!(ck in colLabels)) { colKeys.push(ck); colLabels[ck] = labelOf(row, colDims, fields); }
+      cells[rk + "|" + ck] = row;
+    });
+    container.innerHTML = "";
+    const wrap = document.createElement("div");
+    wrap.className = "table-wrap";
+    const tableEl = document.createElement("table");
+    tableEl.className = "data-table pivot-table";
+    const head = tableEl.createTHead();
+    if (colDims.length) {
+      const top = head.insertRow();
+      rowDims.forEach(function () { top.appendChild(document.createElement("th")); });
+      colKeys.forEach(function (ck) {
+        const th = document.createElement("th");
+        th.colSpan = Math.max(measures.length, 1);
+        th.className = "pivot-column";
+        th.textContent = colLabels[ck];
+        top.appendChild(th);
+      });
+      if (rowTotals) top.appendChild(Object.assign(document.createElement("th"), { colSpan: measures.length, textContent: "Total", className: "pivot-column total" }));
+    }
+    const names = head.insertRow();
+    rowDims.forEach(function (i) { names.appendChild(Object.assign(document.createElement("th"), { textContent: fields[i].label })); });
+    const totalColumns = colKeys.length + (rowTotals ? 1 : 0);
+    for (let c = 0; c < totalColumns; c++) {
+      measures.forEach(function (m) { names.appendChild(Object.assign(document.createElement("th"), { textContent: fields[m].label, className: "num" })); });
+    }
+    const body = tableEl.createTBody();
+    const columnTotals = {};
+    rowKeys.forEach(function (rk) {
+      const tr = body.insertRow();
+      rowLabels[rk].forEach(function (label) { const th = document.createElement("th"); th.className = "pivot-row"; th.textContent = label; tr.appendChild(th); });
+      const sums = measures.map(function () { return 0; });
+      colKeys.forEach(function (ck) {
+        const row = cells[rk + "|" + ck];
+        measures.forEach(function (m, mi) {
+          const td = tr.insertCell();
+          td.className = "num cell";
+          const v = row ? row[m] : null;
+          td.textContent = row ? formatNumber(v, fields[m].format) : "";
+          if (typeof v === "number") {
+            sums[mi] += v;
+            columnTotals[ck + "|" + mi] = (columnTotals[ck + "|" + mi] || 0) + v;
+          }
+        });
+      });
+      if (rowTotals) {
+        measures.forEach(function (m, mi) { const td = tr.insertCell(); td.className = "num total"; td.textContent = formatNumber(sums[mi], fields[m].format); });
+      }
+    });
+    if (options && options.column_totals && rowKeys.length) {
+      const tr = body.insertRow();
+      tr.className = "total-row";
+      rowDims.forEach(function (_, i) { const th = document.createElement("th"); th.textContent = i === 0 ? "Total" : ""; tr.appendChild(th); });
+      colKeys.forEach(function (ck) {
+        measures.forEach(function (m, mi) { const td = tr.insertCell(); td.className = "num total"; td.textContent = formatNumber(columnTotals[ck + "|" + mi], fields[m].format); });
+      });
+    }
+    wrap.appendChild(tableEl);
+    if (!result.rows.length) {
+      wrap.appendChild(Object.assign(document.createElement("div"), { className: "table-note empty-rows", textContent: "No rows match the current filters and parameters." }));
+    }
+    container.appendChild(wrap);
+  }
+
+  // ---- combo (bars + lines) -----------------------------------------------------------------------------
+
+  function combo(container, result, options) {
+    const fields = fieldsOf(result).fields;
+    const cats = well(result, "category"), colors = well(result, "color");
+    const barMeasures = well(result, "bar"), lineMeasures = well(result, "line");
+    const categories = [], catIndex = {}, bars = [], barIndex = {}, lines = lineMeasures.map(function (m) { return { label: fields[m].label, field: fields[m], values: {} }; });
+    const barSeries = function (key, label, field) {
+      if (!(key in barIndex)) { barIndex[key] = bars.length; bars.push({ label: label, field: field, values: {} }); }
+      return bars[barIndex[key]];
+    };
+    result.rows.forEach(function (row) {
+      const key = keyOf(row, cats);
+      if (!(key in catIndex)) { catIndex[key] = categories.length; categories.push({ key: key, label: labelOf(row, cats, fields) }); }
+      if (colors.length && barMeasures.length) {
+        const s = barSeries("c:" + keyOf(row, colors), labelOf(row, colors, fields), fields[barMeasures[0]]);
+        s.values[key] = (s.values[key] || 0) + (row[barMeasures[0]] || 0);
+      } else {
+        barMeasures.forEach(function (m) { barSeries("m:" + m, fields[m].label, fields[m]).values[key] = row[m]; });
+      }
+      // with a Colors well the query is per colour: lines add the colours up (an approximation)
+      lines.forEach(function (s, li) {
+        const v = row[lineMeasures[li]];
+        if (typeof v === "number") s.values[key] = (s.values[key] || 0) + v;
+      });
+    });
+    if (!categories.length) return empty(container);
+    const stacked = options && /STACKED/.test(options.arrangement || "");
+    const legend = bars.map(function (s) { return { label: s.label }; }).concat(lines.map(function (s) { return { label: s.label }; }));
+    const chart = frame(container, legend.length > 1 ? legend : []);
+    const svg = chart.svg, W = chart.width, H = chart.height;
+    const barTotals = categories.map(function (c) {
+      const vs = bars.map(function (s) { return s.values[c.key] || 0; });
+      return stacked ? [vs.filter(function (v) { return v < 0; }).reduce(function (a, b) { return a + b; }, 0), vs.filter(function (v) { return v > 0; }).reduce(function (a, b) { return a + b; }, 0)] : [Math.min.apply(null, vs.concat([0])), Math.max.apply(null, vs.concat([0]))];
+    });
+    const barFmt = bars.length ? bars[0].field.format : null, lineFmt = lines.length ? lines[0].field.format : null;
+    const lineValues = numbers([].concat.apply([], lines.map(function (s) { return Object.values(s.values); })));
+    const top = 12, bottom = 24;
+    const barScale = niceScale(Math.min.apply(null, barTotals.map(function (t) { return t[0]; }).concat([0])), Math.max.apply(null, barTotals.map(function (t) { return t[1]; }).concat([0])), Math.max(2, Math.floor((H - top - bottom) / 40)));
+    const lineScale = niceScale(Math.min.apply(null, lineValues.concat([0])), Math.max.apply(null, lineValues.concat([0])), barScale.ticks.length - 1);
+    const left = Math.max.apply(null, barScale.ticks.map(function (t) { return textWidth(formatTick(t, barFmt)); })) + 12;
+    const right = lines.length ? Math.max.apply(null, lineScale.ticks.map(function (t) { return textWidth(formatTick(t, lineFmt)); })) + 12 : 10;
+    const yBar = function (v) { return H - bottom - ((v - barScale.min) / (barScale.max - barScale.min)) * (H - top - bottom); };
+    const yLine = function (v) { return H - bottom - ((v - lineScale.min) / (lineScale.max - lineScale.min)) * (H - top - bottom); };
+    barScale.ticks.forEach(function (t) { svgEl("line", { class: "grid", x1: left, x2: W - right, y1: yBar(t), y2: yBar(t) }, svg); });
+    if (bars.length) yAxis(svg, barScale, left - 6, yBar, barFmt, "end");
+    if (lines.length) yAxis(svg, lineScale, W - right + 6, yLine, lineFmt, "start");
+    svgEl("line", { class: "axis", x1: left, x2: W - right, y1: yBar(0), y2: yBar(0) }, svg);
+    const band = (W - left - right) / categories.length;
+    const groupWidth = Math.max(2, band * 0.7);
+    const barWidth = stacked || !bars.length ? groupWidth : groupWidth / bars.length;
+    const labelEvery = Math.max(1, Math.ceil(Math.max.apply(null, categories.map(function (c) { return textWidth(c.label); })) / Math.max(band, 1)));
+    categories.forEach(function (c, ci) {
+      const cx = left + ci * band + band / 2;
+      if (ci % labelEvery === 0) svgText(svg, cx, H - bottom + 15, truncate(c.label, band * labelEvery - 4), { "text-anchor": "middle" });
+      let pos = 0, neg = 0;
+      bars.forEach(function (s, si) {
+        const v = s.values[c.key];
+        const value = typeof v === "number" ? v : 0;
+        let start = 0;
+        if (stacked) { start = value >= 0 ? pos : neg; if (value >= 0) pos += value; else neg += value; }
+        const x0 = left + ci * band + (band - groupWidth) / 2 + (stacked ? 0 : si * barWidth);
+        const y1 = yBar(Math.max(start, start + value)), y2 = yBar(Math.min(start, start + value));
+        const rect = svgEl("rect", { class: "bar", x: x0, y: y1, width: Math.max(barWidth - 1, 1), height: Math.max(y2 - y1, value ? 1 : 0), fill: PALETTE[si % PALETTE.length], rx: 2 }, svg);
+        tooltip(rect, c.label + " · " + s.label + ": " + formatNumber(v, s.field.format));
+      });
+    });
+    lines.forEach(function (s, li) {
+      const color = PALETTE[(bars.length + li) % PALETTE.length];
+      let d = "", pen = "M";
+      categories.forEach(function (c, ci) {
+        const v = s.values[c.key];
+        if (typeof v !== "number") { pen = "M"; return; }
+        d += pen + (left + ci * band + band / 2).toFixed(1) + " " + yLine(v).toFixed(1) + " ";
+        pen = "L";
+      });
+      svgEl("path", { class: "line", d: d.trim(), fill: "none", stroke: color, "stroke-width": 2.2 }, svg);
+      categories.forEach(function (c, ci) {
+        const v = s.values[c.key];
+        if (typeof v !== "number") return;
+        const dot = svgEl("circle", { class: "point", cx: left + ci * band + band / 2, cy: yLine(v), r: 3, fill: "#fff", stroke: color, "stroke-width": 1.8 }, svg);
+        tooltip(dot, c.label + " · " + s.label + ": " + formatNumber(v, s.field.format));
+      });
+    });
+  }
+
+  // ---- scatter ------------------------------------------------------------------------------------------
+
+  function linearScale(values, lo, hi) {
+    let min = Math.min.apply(null, values), max = Math.max.apply(null, values);
+    if (min === max) { min -= 1; max += 1; }
+    const step = niceStep(max - min, 5);
+    min = Math.floor(min / step) * step;
+    max = Math.ceil(max / step) * step;
+    const ticks = [];
+    for (let t = min; t <= max + step / 2; t += step) ticks.push(Math.abs(t) < step / 1e6 ? 0 : t);
+    return { ticks: ticks, at: function (v) { return lo + ((v - min) / (max - min)) * (hi - lo); } };
+  }
+
+  function scatter(container, result, options) {
+    const fields = fieldsOf(result).fields;
+    const x = well(result, "x")[0], y = well(result, "y")[0], size = well(result, "size")[0];
+    const cats = well(result, "category"), labels = well(result, "label");
+    const points = result.rows.filter(function (r) { return typeof r[x] === "number" && typeof r[y] === "number"; });
+    if (x === undefined || y === undefined || !points.length) return empty(container);
+    // aggregated: one point per category (labelled); colours only tell categories apart when points are per label/row
+    const groupOf = function (r) { return (options && options.unaggregated) || labels.length ? labelOf(r, cats, fields) : ""; };
+    const groups = {}, groupList = [];
+    points.forEach(function (r) {
+      const g = groupOf(r);
+      if (!(g in groups)) { groups[g] = groupList.length; groupList.push({ label: g }); }
+    });
+    const chart = frame(container, groupList.length > 1 ? groupList : []);
+    const svg = chart.svg, W = chart.width, H = chart.height;
+    const xf = fields[x].format, yf = fields[y].format;
+    const left = 48, right = 14, top = 10, bottom = 34;
+    const xs = linearScale(points.map(function (r) { return r[x]; }), left, W - right);
+    const ys = linearScale(points.map(function (r) { return r[y]; }), H - bottom, top);
+    xs.ticks.forEach(function (t) {
+      svgEl("line", { class: "grid", x1: xs.at(t), x2: xs.at(t), y1: top, y2: H - bottom }, svg);
+      svgText(svg, xs.at(t), H - bottom + 14, formatTick(t, xf), { "text-anchor": "middle" });
+    });
+    ys.ticks.forEach(function (t) {
+      svgEl("line", { class: "grid", x1: left, x2: W - right, y1: ys.at(t), y2: ys.at(t) }, svg);
+      svgText(svg, left - 6, ys.at(t) + 4, formatTick(t, yf), { "text-anchor": "end" });
+    });
+    svgText(svg, (left + W - right) / 2, H - 4, fields[x].label, { "text-anchor": "middle" });
+    const sizes = size === undefined ? [] : numbers(points.map(function (r) { return r[size]; }));
+    const maxSize = sizes.length ? Math.max.apply(null, sizes.map(Math.abs)) : 0;
+    points.forEach(function (r) {
+      const g = groupOf(r);
+      const radius = maxSize > 0 && typeof r[size] === "number" ? 3 + 9 * Math.sqrt(Math.abs(r[size]) / maxSize) : 4.5;
+      const dot = svgEl("circle", { class: "point", cx: xs.at(r[x]), cy: ys.at(r[y]), r: radius, fill: PALETTE[groups[g] % PALETTE.length], "fill-opacity": 0.75, stroke: "#fff" }, svg);
+      const name = labelOf(r, cats.concat(labels), fields);
+      tooltip(dot, (name ? name + " · " : "") + fields[x].label + ": " + formatNumber(r[x], xf) + ", " + fields[y].label + ": " + formatNumber(r[y], yf));
+    });
+  }
+
+  // ---- heat map -----------------------------------------------------------------------------------------
+
+  function heatMap(container, result) {
+    const fields = fieldsOf(result).fields;
+    const rowDims = well(result, "row"), colDims = well(result, "column"), m = fieldsOf(result).measures[0];
+    if (!result.rows.length || m === undefined) return empty(container);
+    const rows = [], rowIndex = {}, cols = [], colIndex = {};
+    result.rows.forEach(function (r) {
+      const rk = keyOf(r, rowDims), ck = keyOf(r, colDims);
+      if (!(rk in rowIndex)) { rowIndex[rk] = rows.length; rows.push(labelOf(r, rowDims, fields)); }
+      if (!(ck in colIndex)) { colIndex[ck] = cols.length; cols.push(labelOf(r, colDims, fields)); }
+    });
+    const values = numbers(result.rows.map(function (r) { return r[m]; }));
+    const lo = Math.min.apply(null, values), hi = Math.max.apply(null, values);
+    const chart = frame(container, []);
+    const svg = chart.svg, W = chart.width, H = chart.height;
+    const left = Math.min(W * 0.3, Math.max.apply(null, rows.map(textWidth)) + 10), top = 18, right = 4, bottom = 4;
+    const cw = (W - left - right) / cols.length, ch = (H - top - bottom) / rows.length;
+    cols.forEach(function (c, i) { if (cw > 14) svgText(svg, left + (i + 0.5) * cw, top - 5, truncate(c, cw - 2), { "text-anchor": "middle" }); });
+    rows.forEach(function (r, i) { if (ch > 9) svgText(svg, left - 5, top + (i + 0.5) * ch + 4, truncate(r, left - 8), { "text-anchor": "end" }); });
+    result.rows.forEach(function (r) {
+      const ri = rowIndex[keyOf(r, rowDims)], ci = colIndex[keyOf(r, colDims)];
+      const cell = svgEl("rect", { class: "cell", x: left + ci * cw, y: top + ri * ch, width: Math.max(cw - 1, 1), height: Math.max(ch - 1, 1), fill: shade(r[m], lo, hi) }, svg);
+      tooltip(cell, rows[ri] + " · " + cols[ci] + ": " + formatNumber(r[m], fields[m].format));
+      if (cw > 40 && ch > 14) svgText(svg, left + (ci + 0.5) * cw, top + (ri + 0.5) * ch + 4, formatNumber(r[m], fields[m].format), { "text-anchor": "middle", class: "cell-label" + (intensity(r[m], lo, hi) > 0.55 ? " on-dark" : "") });
+    });
+  }
+
+  // ---- maps (offline: no tiles, no shapes) --------------------------------------------------------------
+
+  const LATITUDE = /^(lat|latitude|.*_lat|.*latitude)$/i, LONGITUDE = /^(lon|lng|long|longitude|.*_lon|.*_lng|.*longitude)$/i;
+
+  /** [latitude index, longitude index] among the Geospatial well's columns, or null for a named place. */
+  function latLon(result) {
+    const fields = fieldsOf(result).fields, geo = well(result, "geo");
+    if (geo.length < 2) return null;
+    const name = function (i) { return fields[i].column || fields[i].label || ""; };
+    const role = function (i, wanted, pattern) { return fields[i].geographic_role ? fields[i].geographic_role === wanted : pattern.test(name(i)); };
+    const lat = geo.find(function (i) { return role(i, "LATITUDE", LATITUDE); });
+    const lon = geo.find(function (i) { return role(i, "LONGITUDE", LONGITUDE); });
+    return lat !== undefined && lon !== undefined ? [lat, lon] : [geo[0], geo[1]];
+  }
+
+  /** Points on an equirectangular projection fitted to the data, over a 10° graticule. */
+  function pointMap(container, result, lat, lon) {
+    const fields = fieldsOf(result).fields, m = fieldsOf(result).measures[0], colors = well(result, "color");
+    const points = result.rows.filter(function (r) { return typeof r[lat] === "number" && typeof r[lon] === "number"; });
+    if (!points.length) return empty(container, "No points with coordinates");
+    const groups = {}, groupList = [];
+    points.forEach(function (r) { const g = labelOf(r, colors, fields); if (!(g in groups)) { groups[g] = groupList.length; groupList.push({ label: g }); } });
+    const chart = frame(container, groupList.length > 1 ? groupList : []);
+    const svg = chart.svg, W = chart.width, H = chart.height, pad = 18;
+    let south = Math.min.apply(null, points.map(function (r) { return r[lat]; })), north = Math.max.apply(null, points.map(function (r) { return r[lat]; }));
+    let west = Math.min.apply(null, points.map(function (r) { return r[lon]; })), east = Math.max.apply(null, points.map(function (r) { return r[lon]; }));
+    const spanLat = Math.max(north - south, 2), spanLon = Math.max(east - west, 2);
+    south -= spanLat * 0.1; north += spanLat * 0.1; west -= spanLon * 0.1; east += spanLon * 0.1;
+    const kx = Math.cos(((north + south) / 2) * Math.PI / 180);  // keep shapes roughly true at mid-latitude
+    const scale = Math.min((W - 2 * pad) / ((east - west) * kx), (H - 2 * pad) / (north - south));
+    // widen the shorter side so the map fills the card
+    const extraLon = ((W - 2 * pad) / (scale * kx) - (east - west)) / 2, extraLat = ((H - 2 * pad) / scale - (north - south)) / 2;
+    west -= extraLon; east += extraLon; south -= extraLat; north += extraLat;
+    const ox = pad, oy = pad;
+    const px = function (v) { return ox + (v - west) * kx * scale; }, py = function (v) { return oy + (north - v) * scale; };
+    svgEl("rect", { class: "map-water", x: px(west), y: py(north), width: (east - west) * kx * scale, height: (north - south) * scale, fill: "#eef4fb", stroke: "#d6e2f0" }, svg);
+    for (let g = Math.ceil(west / 10) * 10; g <= east; g += 10) svgEl("line", { class: "graticule", x1: px(g), x2: px(g), y1: py(north), y2: py(south) }, svg);
+    for (let g = Math.ceil(south / 10) * 10; g <= north; g += 10) svgEl("line", { class: "graticule", x1: px(west), x2: px(east), y1: py(g), y2: py(g) }, svg);
+    const values = m === undefined ? [] : numbers(points.map(function (r) { return r[m]; }));
+    const maxValue = values.length ? Math.max.apply(null, values.map(Math.abs)) : 0;
+    points.forEach(function (r) {
+      const g = labelOf(r, colors, fields);
+      const radius = maxValue > 0 && typeof r[m] === "number" ? 3 + 10 * Math.sqrt(Math.abs(r[m]) / maxValue) : 4;
+      const dot = svgEl("circle", { class: "map-point", cx: px(r[lon]), cy: py(r[lat]), r: radius, fill: PALETTE[groups[g] % PALETTE.length], "fill-opacity": 0.7, stroke: "#fff" }, svg);
+      tooltip(dot, r[lat].toFixed(3) + ", " + r[lon].toFixed(3) + (m === undefined ? "" : " · " + fields[m].label + ": " + formatNumber(r[m], fields[m].format)) + (g ? " · " + g : ""));
+    });
+    svgText(svg, W - 4, H - 4, "approximate projection, no base map (offline)", { "text-anchor": "end", class: "map-note" });
+  }
+
+  /** Named regions without shapes: one shaded tile per region, darker for larger values. */
+  function regionTiles(container, result) {
+    const fields = fieldsOf(result).fields, geo = well(result, "geo"), m = fieldsOf(result).measures[0];
+    if (!result.rows.length) return empty(container);
+    const values = m === undefined ? [] : numbers(result.rows.map(function (r) { return r[m]; }));
+    const lo = Math.min.apply(null, values.concat([0])), hi = Math.max.apply(null, values.concat([0]));
+    const chart = frame(container, []);
+    const svg = chart.svg, W = chart.width, H = chart.height;
+    const n = result.rows.length;
+    const columns = Math.max(1, Math.ceil(Math.sqrt((n * W) / H)));
+    const rows = Math.ceil(n / columns);
+    const tw = W / columns, th = Math.min(H / rows, tw);
+    result.rows.forEach(function (r, i) {
+      const x = (i % columns) * tw, y = Math.floor(i / columns) * th;
+      const v = m === undefined ? null : r[m];
+      const tile = svgEl("rect", { class: "region", x: x + 1, y: y + 1, width: Math.max(tw - 2, 1), height: Math.max(th - 2, 1), rx: 3, fill: shade(v, lo, hi) }, svg);
+      const name = labelOf(r, geo, fields);
+      tooltip(tile, name + (m === undefined ? "" : ": " + formatNumber(v, fields[m].format)));
+      if (th > 16 && tw > 30) svgText(svg, x + tw / 2, y + th / 2 + 4, truncate(name, tw - 6), { "text-anchor": "middle", class: "cell-label" + (typeof v === "number" && intensity(v, lo, hi) > 0.55 ? " on-dark" : "") });
+    });
+  }
+
+  function geospatialMap(container, result) {
+    const coordinates = latLon(result);
+    return coordinates ? pointMap(container, result, coordinates[0], coordinates[1]) : regionTiles(container, result);
+  }
+
+  function unsupported(container, type) {
+    container.innerHTML = "";
+    const box = document.createElement("div");
+    box.className = "unsupported";
+    box.textContent = "unsupported visual: " + type;
+    container.appendChild(box);
+  }
+
   window.QSCharts = {
-    renderers: { KPIVisual: kpi, BarChartVisual: bar, LineChartVisual: line, PieChartVisual: pie, TableVisual: table },
+    renderers: {
+      KPIVisual: kpi,
+      BarChartVisual: bar,
+      LineChartVisual: line,
+      PieChartVisual: pie,
+      TableVisual: table,
+      PivotTableVisual: pivotTable,
+      ComboChartVisual: combo,
+      ScatterPlotVisual: scatter,
+      HeatMapVisual: heatMap,
+      FilledMapVisual: regionTiles,
+      GeospatialMapVisual: geospatialMap,
+    },
+    unsupported: unsupported,
     formatNumber: formatNumber,
     formatDimension: formatDimension,
     palette: PALETTE,

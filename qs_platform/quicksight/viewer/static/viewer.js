@@ -14,6 +14,7 @@
     dashboard: null,
     sheet: null,
     params: {},
+    filters: {},  // FilterId -> value chosen in a filter control (absent: the filter's own values)
     results: {},
     generations: {},
     lastRequested: null,
@@ -212,7 +213,7 @@
   }
 
   function refreshSheet(force) {
-    const key = JSON.stringify(state.params);
+    const key = JSON.stringify([state.params, state.filters]);
     if (!force && key === state.lastRequested) return;
     state.lastRequested = key;
     writeHash();
@@ -221,6 +222,11 @@
 
   async function loadVisual(visual) {
     const card = cardOf(visual.visual_id);
+    if (!visual.supported) {
+      Charts.unsupported(card.querySelector(".visual-body"), visual.type);
+      card.dataset.state = "unsupported";
+      return;
+    }
     const generation = (state.generations[visual.visual_id] || 0) + 1;
     state.generations[visual.visual_id] = generation;
     card.dataset.state = "loading";
@@ -229,9 +235,15 @@
       const result = await api(dashboardPath("/visuals/" + encodeURIComponent(visual.visual_id)), {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ parameters: state.params, sheet_id: state.sheet.sheet_id }),
+        // inline_errors: a visual that cannot be computed answers 200 + {error}, so the browser logs nothing
+        body: JSON.stringify({ parameters: state.params, filters: state.filters, sheet_id: state.sheet.sheet_id, inline_errors: true }),
       });
       if (state.generations[visual.visual_id] !== generation || !card.isConnected) return;
+      if (result.error) {
+        delete state.results[visual.visual_id];
+        showVisualError(card, result.error, result.sql);
+        return;
+      }
       state.results[visual.visual_id] = result;
       draw(visual, card, result);
     } catch (error) {
@@ -293,6 +305,10 @@
       const node = buildControl(control);
       if (node) box.appendChild(node);
     });
+    (sheet.filter_controls || []).forEach(function (control) {
+      const node = buildFilterControl(control);
+      if (node) box.appendChild(node);
+    });
   }
 
   function buildControl(control) {
@@ -340,14 +356,14 @@
     row.appendChild(output);
   }
 
-  function fillOptions(select, values, current) {
+  function fillOptions(select, values, current, emptyLabel) {
     select.innerHTML = "";
     const selected = [].concat(current === null || current === undefined ? [] : current).map(String);
     const all = values.map(String);
     selected.forEach(function (v) { if (all.indexOf(v) < 0) all.unshift(v); });
     if (!select.multiple && !selected.length) all.unshift("");
     all.forEach(function (value) {
-      const option = element("option", null, value === "" ? "(not set)" : value);
+      const option = element("option", null, value === "" ? emptyLabel || "(not set)" : value);
       option.value = value;
       option.selected = selected.indexOf(value) >= 0;
       select.appendChild(option);
@@ -389,6 +405,133 @@
     const current = state.params[control.parameter];
     input.value = typeof current === "string" ? current.slice(0, 10) : "";
     input.addEventListener("change", function () { setParameter(control.parameter, input.value || null, true); });
+    row.appendChild(input);
+  }
+
+  // ---- filter controls (they set a filter's values; parameters are untouched) ----------------------------
+
+  function setFilter(filterId, value, immediately) {
+    state.filters[filterId] = value;
+    clearTimeout(state.refreshTimer);
+    if (immediately) refreshSheet(false);
+    else state.refreshTimer = setTimeout(function () { refreshSheet(false); }, 200);
+  }
+
+  function filterValue(control) {
+    return control.filter_id in state.filters ? state.filters[control.filter_id] : control.default;
+  }
+
+  function buildFilterControl(control) {
+    const builders = {
+      Dropdown: filterListControl,
+      List: filterListControl,
+      Slider: filterSliderControl,
+      DateTimePicker: filterDateControl,
+      TextField: filterTextControl,
+      TextArea: filterTextControl,
+      RelativeDateTime: filterTextControl,
+    };
+    const build = builders[control.kind];
+    if (!build || !control.supported) return null;
+    const wrap = element("div", "control filter-control");
+    wrap.dataset.controlId = control.control_id;
+    wrap.dataset.filterId = control.filter_id;
+    const label = element("label", "control-title", control.title || control.column || control.filter_id);
+    label.htmlFor = "control-" + control.control_id;
+    wrap.appendChild(label);
+    const row = element("div", "control-row");
+    build(control, row);
+    wrap.appendChild(row);
+    return wrap;
+  }
+
+  function filterListControl(control, row) {
+    const select = element("select");
+    select.id = "control-" + control.control_id;
+    select.multiple = control.multi;
+    const current = filterValue(control);
+    fillOptions(select, control.values, current, "(all)");
+    if (control.linked) {
+      api(dashboardPath("/controls/" + encodeURIComponent(control.control_id) + "/values"))
+        .then(function (payload) { fillOptions(select, payload.values, filterValue(control), "(all)"); })
+        .catch(function (error) { select.title = error.message; select.classList.add("invalid"); });
+    }
+    select.addEventListener("change", function () {
+      const chosen = Array.prototype.filter.call(select.options, function (o) { return o.selected && o.value !== ""; })
+        .map(function (o) { return o.value; });
+      setFilter(control.filter_id, chosen, true);
+    });
+    row.appendChild(select);
+  }
+
+  function rangeInput(control, id, value, onChange) {
+    const input = element("input");
+    input.type = "range";
+    input.id = id;
+    input.min = control.min === null || control.min === undefined ? 0 : control.min;
+    input.max = control.max === null || control.max === undefined ? 100 : control.max;
+    input.step = control.step || 1;
+    input.value = value === null || value === undefined ? (id.endsWith("-max") ? input.max : input.min) : value;
+    const output = element("output", null, Charts.formatNumber(Number(input.value)));
+    input.addEventListener("input", function () { output.textContent = Charts.formatNumber(Number(input.value)); onChange(false); });
+    input.addEventListener("change", function () { onChange(true); });
+    return [input, output];
+  }
+
+  function filterSliderControl(control, row) {
+    const current = filterValue(control);
+    if (control.range) {
+      const bounds = Array.isArray(current) ? current : [null, null];
+      const low = rangeInput(control, "control-" + control.control_id, bounds[0], function (now) { update(now); });
+      const high = rangeInput(control, "control-" + control.control_id + "-max", bounds[1], function (now) { update(now); });
+      const update = function (now) { setFilter(control.filter_id, [Number(low[0].value), Number(high[0].value)], now); };
+      low.concat(high).forEach(function (node) { row.appendChild(node); });
+      return;
+    }
+    const single = rangeInput(control, "control-" + control.control_id, current, function (now) { setFilter(control.filter_id, Number(single[0].value), now); });
+    single.forEach(function (node) { row.appendChild(node); });
+  }
+
+  function dateInput(id, value) {
+    const input = element("input");
+    input.type = "date";
+    input.id = id;
+    input.value = typeof value === "string" ? value.slice(0, 10) : "";
+    return input;
+  }
+
+  function filterDateControl(control, row) {
+    const current = filterValue(control);
+    if (control.range) {
+      const bounds = Array.isArray(current) ? current : [null, null];
+      const from = dateInput("control-" + control.control_id, bounds[0]);
+      const to = dateInput("control-" + control.control_id + "-max", bounds[1]);
+      const update = function () { setFilter(control.filter_id, [from.value || null, to.value || null], true); };
+      from.addEventListener("change", update);
+      to.addEventListener("change", update);
+      row.appendChild(from);
+      row.appendChild(element("span", "muted", "to"));
+      row.appendChild(to);
+      return;
+    }
+    const input = dateInput("control-" + control.control_id, current);
+    input.addEventListener("change", function () { setFilter(control.filter_id, input.value || null, true); });
+    row.appendChild(input);
+  }
+
+  function filterTextControl(control, row) {
+    const input = element("input");
+    input.type = "text";
+    input.id = "control-" + control.control_id;
+    const current = filterValue(control);
+    input.value = current === null || current === undefined ? "" : [].concat(current).join(", ");
+    input.addEventListener("change", function () {
+      const text = input.value.trim();
+      const value = control.filter_kind === "CategoryFilter"
+        ? text.split(",").map(function (v) { return v.trim(); }).filter(Boolean)
+        : (text === "" ? null : text);
+      setFilter(control.filter_id, value, true);
+    });
     row.appendChild(input);
   }
 
