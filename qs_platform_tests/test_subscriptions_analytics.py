@@ -99,12 +99,13 @@ HAND_PULLS = {
 # ---- the lake, built once -----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory, config):
+@pytest.fixture(scope="module", params=[11, 29], ids=["seed11", "held-out-seed29"])
+def built(request, tmp_path_factory, config):
+    """Two generated histories (other ids, versions, deletions, currencies), each checked against Python."""
     lake = LocalLake(tmp_path_factory.mktemp("subscriptions") / "lake")
     landing = lake.root / "landing"
-    keys = generate_subscriptions(landing, n_subscriptions=80, seed=11)
-    keys += generate_exchange_rates(landing, seed=11)
+    keys = generate_subscriptions(landing, n_subscriptions=80, seed=request.param)
+    keys += generate_exchange_rates(landing, seed=request.param)
     for key, objects in HAND_PULLS.items():
         (landing / key).parent.mkdir(parents=True, exist_ok=True)
         (landing / key).write_text(json.dumps(objects))
