@@ -26,7 +26,7 @@ def env(tmp_path, monkeypatch):
 
 def test_validate_ok_and_broken(env, tmp_path, monkeypatch):
     result = runner.invoke(app, ["validate"])
-    assert result.exit_code == 0 and re.search(r"OK — 8 sources, \d+ tables, 2 datasets, 1 dashboards", result.output)
+    assert result.exit_code == 0 and re.search(r"OK — 8 sources, \d+ tables, \d+ datasets, \d+ dashboards", result.output)
     broken = tmp_path / "broken"
     shutil.copytree(CONFIG_DIR, broken)
     (broken / "sources" / "service_requests.yaml").write_text(
@@ -53,7 +53,7 @@ def test_sync_in_an_empty_lake_then_export(env, tmp_path):
     assert again.exit_code == 0 and "nothing to do" in again.output
 
     listed = runner.invoke(app, ["dashboards", "list"])
-    assert listed.output.startswith("service-division\tService requests by division\tversion 1")
+    assert "service-division\tService requests by division\tversion 1" in listed.output.splitlines()
     exported = runner.invoke(app, ["dashboards", "export", "service-division"])
     definition = json.loads(exported.output)
     validate_request("CreateDashboard", {"AwsAccountId": "111122223333", "DashboardId": "service-division", "Name": "x", "Definition": definition})
@@ -83,3 +83,23 @@ def test_seed_copies_examples_once(env, tmp_path):
     assert (tmp_path / "lake" / "landing" / "service_requests" / "division_data_24-12-23.csv").stat().st_size == SERVICE_REQUESTS_CSV.stat().st_size
     second = runner.invoke(app, ["seed"])
     assert "seeded before" in second.output
+
+
+def test_rebuild_recomputes_every_partition_then_what_is_downstream(env, tmp_path):
+    import datetime as dt
+
+    from qs_platform.examples.generators import generate_sales
+
+    generate_sales(tmp_path / "lake" / "landing", stores=["DEL-A"], days=[dt.date(2024, 3, 1), dt.date(2024, 3, 2)], rows_per_file=10, seed=3)
+    assert runner.invoke(app, ["sync"]).exit_code == 0
+    partitions = sorted(p.name for p in (tmp_path / "lake" / "processed" / "sales_daily").glob("transaction_date=*"))
+    assert partitions[-2:] == ["transaction_date=2024-03-01", "transaction_date=2024-03-02"]
+
+    result = runner.invoke(app, ["rebuild", "sales_daily"])
+
+    assert result.exit_code == 0, result.output
+    assert re.search(rf"materialized processed/sales_daily: \d+ rows, {len(partitions)} of {len(partitions)} partitions rewritten "
+                     r"\(full rebuild requested\)", result.output)
+    assert "materialized catalog/processed/sales_daily" in result.output, "downstream follows the rebuilt table"
+    unknown = runner.invoke(app, ["rebuild", "no_such_table"])
+    assert unknown.exit_code == 2 and "not a processed table: no_such_table" in unknown.output

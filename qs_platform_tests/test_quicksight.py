@@ -62,7 +62,7 @@ def test_resources_are_created_once_then_left_alone(tmp_path, dashboard, config)
     def deploy():
         source = ensure_data_source(client, ACCOUNT, REGION)
         outcomes = [source]
-        for dataset in config.datasets:
+        for dataset in [config.dataset(ds) for ds in COLUMNS]:  # the datasets of this dashboard
             table = CatalogTable(dataset.table, [(c, {"STRING": "VARCHAR", "INTEGER": "BIGINT", "DECIMAL": "DOUBLE", "DATETIME": "DATE"}[t]) for c, t in COLUMNS[dataset.id].items()], 1)
             outcomes.append(ensure_dataset(client, ACCOUNT, REGION, dataset_request(dataset, table, arn(ACCOUNT, REGION, "datasource", DATA_SOURCE_ID))))
         request = dashboard_request(dashboard, ACCOUNT, compile_definition(dashboard, arns(dashboard), COLUMNS))

@@ -33,7 +33,7 @@ def _load_file(path: Path, problems: list[str]) -> ProjectConfig | None:
         problems.append(f"{path}: expected a mapping with keys sources/tables/datasets/dashboards, got {type(data).__name__}")
         return None
     try:
-        return ProjectConfig.model_validate(data)
+        return ProjectConfig.model_validate(data, context={"base_dir": path.parent})  # template paths are relative to their file
     except ValidationError as error:
         for item in error.errors():
             detail = item["msg"].removeprefix("Value error, ")

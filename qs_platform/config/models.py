@@ -7,7 +7,10 @@ the YAML file and the key.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -356,6 +359,11 @@ class Dataset(Strict):
     name: str = ""
     table: str = Field(pattern=r"^(raw|processed)\.[a-z][a-z0-9_]*$", description="Catalog name, e.g. processed.division_kpis")
     import_mode: Literal["SPICE", "DIRECT_QUERY"] = "SPICE"
+    sql: str = Field(
+        default="",
+        description="Athena SQL for a CustomSql dataset instead of the whole table; it must return the columns of `table` "
+        "(e.g. a row filter), which type the dataset's columns",
+    )
 
     @property
     def display_name(self) -> str:
@@ -365,6 +373,8 @@ class Dataset(Strict):
 # ---- dashboards -------------------------------------------------------------------------------------------
 
 Aggregation = Literal["sum", "avg", "min", "max", "count", "distinct_count", "median", "none"]
+VisualType = Literal["kpi", "bar", "line", "pie", "table", "pivot", "combo", "scatter", "heatmap", "map"]
+PARAMETER_REFERENCE = re.compile(r"\$\{(\w+)\}")
 
 
 class Measure(Strict):
@@ -382,35 +392,64 @@ class Dimension(Strict):
 
 
 class Visual(Strict):
+    """One visual. Wells by type: `category` is the x axis (bar, line, pie, combo), the rows (heatmap), the colour
+    (scatter) or the geographic column (map); `color` splits bars/lines into series (e.g. one per scenario);
+    `group_by` are table/pivot rows; `columns` pivot/heatmap columns; `line_values` the lines of a combo."""
+
     id: str = Field(pattern=DASHBOARD_ID)
-    type: Literal["kpi", "bar", "line", "pie", "table"]
+    type: VisualType
     title: str
     dataset: str
     values: list[Measure] = Field(min_length=1)
     category: Dimension | None = None
+    color: Dimension | None = None
     group_by: list[Dimension] = Field(default_factory=list)
+    columns: list[Dimension] = Field(default_factory=list)
+    line_values: list[Measure] = Field(default_factory=list)
     sort_descending: bool = True
+    sort_by: Literal["value", "category"] | None = Field(default=None, description="Default: category for line, value otherwise")
     width: int = Field(default=12, ge=1, le=36)
     height: int = Field(default=8, ge=1, le=40)
 
     @model_validator(mode="after")
     def _wells_fit_type(self) -> "Visual":
-        if self.type in ("bar", "line", "pie") and self.category is None:
+        needs_category = ("bar", "line", "pie", "combo", "heatmap", "map")
+        if self.type in needs_category and self.category is None:
             raise ValueError(f"a {self.type} visual needs a category")
-        if self.type == "line" and self.category and self.category.granularity is None:
-            pass  # a line over a non-date category is allowed
         if self.type == "kpi" and (self.category or self.group_by or len(self.values) != 1):
             raise ValueError("a kpi visual has exactly one value and no category/group_by")
-        if self.type == "table" and not self.group_by:
-            raise ValueError("a table visual needs group_by")
+        if self.type in ("table", "pivot") and not self.group_by:
+            raise ValueError(f"a {self.type} visual needs group_by (its rows)")
+        if self.type == "combo" and not self.line_values:
+            raise ValueError("a combo visual needs line_values (values are its bars)")
+        if self.type == "scatter" and len(self.values) not in (2, 3):
+            raise ValueError("a scatter visual has 2 values (x, y) and optionally a third (size)")
+        if self.type == "heatmap" and (len(self.columns) != 1 or len(self.values) != 1):
+            raise ValueError("a heatmap visual has one category (rows), one entry in columns and one value")
+        if self.type == "map" and len(self.values) != 1:
+            raise ValueError("a map visual has one value")
+        if self.color and self.type not in ("bar", "line", "combo"):
+            raise ValueError("color (series) applies to bar, line and combo visuals")
+        if self.columns and self.type not in ("pivot", "heatmap"):
+            raise ValueError("columns apply to pivot and heatmap visuals")
+        if self.line_values and self.type != "combo":
+            raise ValueError("line_values apply to combo visuals")
         return self
+
+    @property
+    def dimensions(self) -> list[Dimension]:
+        return [d for d in (self.category, self.color) if d] + self.group_by + self.columns
+
+    @property
+    def measures(self) -> list[Measure]:
+        return self.values + self.line_values
 
 
 class Parameter(Strict):
     name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9]*$")
-    type: Literal["string", "integer", "decimal"]
-    default: str | int | float
-    control: Literal["slider", "dropdown", "text"] = "slider"
+    type: Literal["string", "integer", "decimal", "datetime"]
+    default: str | int | float = Field(description="datetime: ISO 8601, e.g. 2024-01-31")
+    control: Literal["slider", "dropdown", "text", "date_picker", "none"] = "slider"
     title: str = ""
     min: float | None = None
     max: float | None = None
@@ -418,11 +457,17 @@ class Parameter(Strict):
     values: list[str] = Field(default_factory=list, description="Choices of a dropdown")
 
     @model_validator(mode="after")
-    def _slider_bounds(self) -> "Parameter":
+    def _control_fits_type(self) -> "Parameter":
         if self.control == "slider" and (self.min is None or self.max is None or self.step is None):
             raise ValueError("a slider needs min, max and step")
-        if self.control == "slider" and self.type == "string":
+        if self.control == "slider" and self.type not in ("integer", "decimal"):
             raise ValueError("a slider needs an integer or decimal parameter")
+        if (self.control == "date_picker") != (self.type == "datetime") and self.control != "none":
+            raise ValueError("a datetime parameter takes a date_picker (or none) control, and a date_picker needs a datetime parameter")
+        if self.control == "dropdown" and not self.values:
+            raise ValueError("a dropdown needs values")
+        if self.type == "datetime":
+            datetime.fromisoformat(str(self.default))  # ValueError names the bad default
         return self
 
 
@@ -432,38 +477,138 @@ class CalculatedField(Strict):
     expression: str
 
 
+class FilterScope(Strict):
+    sheet: str
+    visuals: list[str] = Field(default_factory=list, description="Empty: every visual of the sheet")
+
+
+class Filter(Strict):
+    """A filter on one dataset column, scoped to sheets or visuals, optionally with a control on those sheets.
+
+    category: keep `values` (or drop them with `exclude`), or the values of a (string) `parameter`, or all values
+    until a user picks some in its dropdown control;
+    range: numeric `min`/`max` (a slider control also needs `step`); date_range: ISO dates `min`/`max`."""
+
+    id: str = Field(pattern=DASHBOARD_ID)
+    dataset: str
+    column: str
+    kind: Literal["category", "range", "date_range"]
+    values: list[str] = Field(default_factory=list)
+    exclude: bool = False
+    parameter: str | None = None
+    min: float | str | None = None
+    max: float | str | None = None
+    step: float | None = None
+    scope: list[FilterScope] = Field(default_factory=list, description="Empty: every sheet, every visual")
+    control: Literal["dropdown", "slider", "date_picker", "none"] = "none"
+    title: str = ""
+
+    @model_validator(mode="after")
+    def _fits_kind(self) -> "Filter":
+        if self.kind == "category" and not (self.values or self.parameter or self.control != "none"):
+            raise ValueError("a category filter needs values, a parameter or a dropdown control (then it starts with all values)")
+        if self.kind != "category" and (self.values or self.parameter):
+            raise ValueError(f"a {self.kind} filter takes min/max, not values or parameter")
+        if self.kind != "category" and self.min is None and self.max is None:
+            raise ValueError(f"a {self.kind} filter needs min or max")
+        if self.kind == "date_range":
+            for bound in (self.min, self.max):
+                if bound is not None:
+                    datetime.fromisoformat(str(bound))
+        expected = {"category": ("dropdown", "none"), "range": ("slider", "none"), "date_range": ("date_picker", "none")}[self.kind]
+        if self.control not in expected:
+            raise ValueError(f"a {self.kind} filter takes a {expected[0]} control (or none), not {self.control}")
+        if self.control == "slider" and (self.min is None or self.max is None or self.step is None):
+            raise ValueError("a slider control needs min, max and step")
+        return self
+
+
 class Sheet(Strict):
     id: str = Field(pattern=DASHBOARD_ID)
     title: str
     visuals: list[Visual] = Field(min_length=1)
 
 
+class TemplateBinding(Strict):
+    """An exported QuickSight Definition used as a template: its DataSetIdentifiers are the placeholders.
+
+    Every identifier of the template is either bound to one of our datasets (`datasets`) or `prune`d (with all that
+    depends on it); `columns` renames the template's columns of an identifier to ours, structurally."""
+
+    path: str = Field(description="JSON file (a Definition or a DescribeDashboardDefinition answer), relative to the YAML file")
+    datasets: dict[str, str] = Field(description="template DataSetIdentifier -> our dataset id")
+    columns: dict[str, dict[str, str]] = Field(default_factory=dict, description="template identifier -> {template column: our column}")
+    prune: list[str] = Field(default_factory=list, description="template identifiers deliberately left unbound")
+
+    @field_validator("path")
+    @classmethod
+    def _resolve(cls, path: str, info) -> str:
+        base = (info.context or {}).get("base_dir")
+        resolved = Path(base) / path if base else Path(path)
+        if not resolved.is_file():
+            raise ValueError(f"template file {resolved} does not exist")
+        return str(resolved.resolve())
+
+    @model_validator(mode="after")
+    def _bound_once(self) -> "TemplateBinding":
+        both = sorted(set(self.datasets) & set(self.prune))
+        if both:
+            raise ValueError(f"identifiers both bound and pruned: {both}")
+        unbound = sorted(set(self.columns) - set(self.datasets))
+        if unbound:
+            raise ValueError(f"columns given for identifiers that are not bound in datasets: {unbound}")
+        return self
+
+
 class Dashboard(Strict):
     id: str = Field(pattern=DASHBOARD_ID)
     name: str
     datasets: list[str] = Field(min_length=1)
+    optional_datasets: list[str] = Field(default_factory=list, description="Pruned with what depends on them when absent or empty")
     parameters: list[Parameter] = Field(default_factory=list)
     calculated_fields: list[CalculatedField] = Field(default_factory=list)
-    sheets: list[Sheet] = Field(min_length=1)
+    filters: list[Filter] = Field(default_factory=list)
+    sheets: list[Sheet] = Field(default_factory=list)
+    template: TemplateBinding | None = None
+
+    @property
+    def version(self) -> str:
+        """The declaration's hash with the template's bytes instead of its path: editing either redeploys, moving the
+        config folder does not."""
+        declaration = self.model_dump(mode="json")
+        if self.template:
+            declaration["template"]["path"] = hashlib.sha256(Path(self.template.path).read_bytes()).hexdigest()
+        return hashlib.sha256(json.dumps(declaration, sort_keys=True).encode()).hexdigest()[:12]
 
     @model_validator(mode="after")
     def _references(self) -> "Dashboard":
         declared = set(self.datasets)
-        for field in self.calculated_fields:
-            if field.dataset not in declared:
-                raise ValueError(f"calculated field {field.name!r} uses dataset {field.dataset!r}, not in datasets {sorted(declared)}")
+        if bool(self.sheets) == bool(self.template):
+            raise ValueError("a dashboard has either sheets or a template")
+        if self.template:
+            for placeholder, dataset in self.template.datasets.items():
+                if dataset not in declared:
+                    raise ValueError(f"template.datasets.{placeholder}: {dataset!r} is not in datasets {sorted(declared)}")
+        extra = sorted(set(self.optional_datasets) - declared)
+        if extra:
+            raise ValueError(f"optional_datasets {extra} are not in datasets {sorted(declared)}")
         params = {p.name for p in self.parameters}
         for field in self.calculated_fields:
-            for used in re.findall(r"\$\{(\w+)\}", field.expression):
+            for used in PARAMETER_REFERENCE.findall(field.expression):
                 if used not in params:
-                    raise ValueError(f"calculated field {field.name!r} uses ${{{used}}}, which is not a declared parameter")
-        ids = [v.id for s in self.sheets for v in s.visuals] + [s.id for s in self.sheets]
-        if len(ids) != len(set(ids)):
-            raise ValueError("sheet and visual ids must be unique within a dashboard")
-        for sheet in self.sheets:
-            for visual in sheet.visuals:
-                if visual.dataset not in declared:
-                    raise ValueError(f"visual {visual.id!r} uses dataset {visual.dataset!r}, not in datasets {sorted(declared)}")
+                    raise ValueError(f"calculated field {field.name!r} uses ${{{used}}}, which is not a declared parameter; declared: {sorted(params)}")
+        users = [("calculated field", f.name, f.dataset) for f in self.calculated_fields] + [("filter", f.id, f.dataset) for f in self.filters]
+        users += [("visual", v.id, v.dataset) for s in self.sheets for v in s.visuals]
+        for kind, name, dataset in users:
+            if dataset not in declared:
+                raise ValueError(f"{kind} {name!r} uses dataset {dataset!r}, not in datasets {sorted(declared)}")
+        for flt in self.filters:
+            if flt.parameter and flt.parameter not in params:
+                raise ValueError(f"filter {flt.id!r} uses parameter {flt.parameter!r}, which is not declared; declared: {sorted(params)}")
+        ids = [v.id for s in self.sheets for v in s.visuals] + [s.id for s in self.sheets] + [f.id for f in self.filters]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"sheet, visual and filter ids must be unique within a dashboard; repeated: {duplicates}")
         return self
 
 

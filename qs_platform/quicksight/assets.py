@@ -1,16 +1,35 @@
-"""Asset factories of the QuickSight layer: the data source, one asset per dataset and per dashboard."""
+"""Asset factories of the QuickSight layer: the data source, one asset per dataset and per dashboard.
+
+Every asset here writes to QuickSight, so each runs in the `quicksight` pool (limited to one at a time in the
+dagster.yaml that Settings.prepare_dagster_home writes): writes never run concurrently.
+"""
 
 import dagster as dg
 
 from qs_platform.catalog.assets import catalog_asset_key
 from qs_platform.config.models import Dashboard, Dataset, ProjectConfig
-from qs_platform.quicksight.common import arn
-from qs_platform.quicksight.dashboards import DashboardError, compile_definition, dashboard_request, ensure_dashboard
-from qs_platform.quicksight.datasets import DATA_SOURCE_ID, dataset_request, ensure_data_source, ensure_dataset, refresh_spice
+from qs_platform.quicksight.common import arn, permissions_for
+from qs_platform.quicksight.dashboards import (
+    DASHBOARD_OWNER_ACTIONS,
+    DashboardError,
+    dashboard_request,
+    ensure_dashboard,
+)
+from qs_platform.quicksight.datasets import (
+    DATA_SOURCE_ID,
+    DataSourceFailed,
+    SpiceRefreshFailed,
+    dataset_request,
+    ensure_data_source,
+    ensure_dataset,
+    refresh_spice,
+)
+from qs_platform.quicksight.definition import build_definition
 from qs_platform.resources import CatalogResource, LakeResource, QuickSightResource
 
 DATA_SOURCE_KEY = dg.AssetKey(["quicksight", "data_source", "lake"])
 QUICKSIGHT_POOL = "quicksight"  # QuickSight writes never run concurrently (throttling)
+SPICE_CHECK = "spice_current"
 
 
 def dataset_key(dataset_id: str) -> dg.AssetKey:
@@ -25,15 +44,34 @@ def build_data_source_asset(condition: dg.AutomationCondition) -> dg.AssetsDefin
     @dg.asset(key=DATA_SOURCE_KEY, group_name="quicksight", kinds={"quicksight"}, pool=QUICKSIGHT_POOL, automation_condition=condition,
               description="The ATHENA data source every dataset reads through.")
     def _data_source(quicksight: QuickSightResource) -> dg.MaterializeResult:
-        outcome = ensure_data_source(quicksight.client(), quicksight.account_id, quicksight.region)
-        return dg.MaterializeResult(metadata={"arn": outcome.arn, "action": outcome.action})
+        try:
+            outcome = ensure_data_source(
+                quicksight.client(), quicksight.account_id, quicksight.region, workgroup=quicksight.athena_workgroup,
+                principals=tuple(quicksight.principals),
+            )
+        except DataSourceFailed as error:
+            raise dg.Failure(description=str(error)) from error
+        return dg.MaterializeResult(metadata={"arn": outcome.arn, "action": outcome.action, "changes": list(outcome.changes)})
 
     return _data_source
 
 
+def upstream_data_version(context: dg.AssetExecutionContext, key: dg.AssetKey) -> str:
+    """A fingerprint of the upstream table's data: the run that last materialized its catalog entry (a new
+    run id every time the data changed; the same as long as nothing upstream ran)."""
+    event = context.instance.get_latest_materialization_event(key)
+    return event.run_id if event else "never-materialized"
+
+
 def build_dataset_asset(dataset: Dataset, config: ProjectConfig, condition: dg.AutomationCondition) -> dg.AssetsDefinition:
+    key = dataset_key(dataset.id)
+    spice = dataset.import_mode == "SPICE"
+    check_specs = [
+        dg.AssetCheckSpec(SPICE_CHECK, asset=key, description="The SPICE copy holds the latest upstream data (warns when the daily refresh cap skipped a refresh).")
+    ] if spice else []
+
     @dg.asset(
-        key=dataset_key(dataset.id),
+        key=key,
         deps=[catalog_asset_key(dataset.table), DATA_SOURCE_KEY],
         group_name="quicksight",
         kinds={"quicksight"},
@@ -41,29 +79,78 @@ def build_dataset_asset(dataset: Dataset, config: ProjectConfig, condition: dg.A
         automation_condition=condition,
         description=f"QuickSight dataset {dataset.display_name!r} over {dataset.table} ({dataset.import_mode}).",
         code_version=dataset.version,
+        check_specs=check_specs,
     )
     def _dataset(context: dg.AssetExecutionContext, lake: LakeResource, catalog: CatalogResource, quicksight: QuickSightResource) -> dg.MaterializeResult:
-        table = catalog.get(lake.get(), config).describe(dataset.table)
+        catalog_ = catalog.get(lake.get(), config)
+        table = catalog_.describe(dataset.table)
         client, account, region = quicksight.client(), quicksight.account_id, quicksight.region
-        request = dataset_request(dataset, table, arn(account, region, "datasource", DATA_SOURCE_ID))
-        outcome = ensure_dataset(client, account, region, request)
-        metadata = {"arn": outcome.arn, "action": outcome.action, "table": dataset.table, "import_mode": dataset.import_mode, "dagster/row_count": table.row_count}
-        if dataset.import_mode == "SPICE":
-            ingestion = refresh_spice(client, account, dataset.id, f"qs-platform-{context.run_id}")
-            if ingestion["IngestionStatus"] != "COMPLETED":
-                raise dg.Failure(description=f"SPICE ingestion of {dataset.id} {ingestion['IngestionStatus']}: {ingestion.get('ErrorInfo')}")
-            metadata["spice_rows"] = dg.MetadataValue.json(ingestion.get("RowInfo", {}))
-        return dg.MaterializeResult(metadata=metadata)
+        layer = dataset.table.split(".", 1)[0]
+        database = catalog_.database(layer) if hasattr(catalog_, "database") else layer  # Glue names its databases per layer
+        request = dataset_request(dataset, table, arn(account, region, "datasource", DATA_SOURCE_ID), database=database)
+        outcome = ensure_dataset(client, account, region, request, principals=tuple(quicksight.principals))
+        metadata = {
+            "arn": outcome.arn, "action": outcome.action, "changes": list(outcome.changes), "table": dataset.table,
+            "import_mode": dataset.import_mode, "dagster/row_count": table.row_count,
+        }
+        if not spice:
+            return dg.MaterializeResult(metadata=metadata)
+        try:
+            refresh = refresh_spice(
+                client, account, region, dataset.id, data_version=upstream_data_version(context, catalog_asset_key(dataset.table)),
+                edition=quicksight.edition, started_ingestion=outcome.response.get("IngestionId"),
+            )
+        except SpiceRefreshFailed as error:
+            raise dg.Failure(description=str(error), metadata=metadata) from error
+        metadata.update(spice_refresh=refresh.status, spice_message=refresh.message)
+        if refresh.refreshes_last_24h is not None:
+            metadata.update(spice_refreshes_last_24h=refresh.refreshes_last_24h, spice_daily_cap=refresh.cap)
+        if refresh.row_info:
+            metadata.update(spice_rows_ingested=refresh.row_info.get("RowsIngested", 0), spice_rows_dropped=refresh.row_info.get("RowsDropped", 0))
+        skipped = refresh.status == "skipped_cap"
+        if skipped:
+            context.log.warning(refresh.message)
+        check = dg.AssetCheckResult(
+            check_name=SPICE_CHECK, passed=not skipped, severity=dg.AssetCheckSeverity.WARN, description=refresh.message,
+        )
+        return dg.MaterializeResult(metadata=metadata, check_results=[check])
 
     return _dataset
 
 
-def dataset_column_types(client, account_id: str, dataset_id: str) -> dict[str, str]:
-    described = client.describe_data_set(AwsAccountId=account_id, DataSetId=dataset_id)["DataSet"]
+def _describe_data_set(client, account_id: str, dataset_id: str) -> dict | None:
+    try:
+        return client.describe_data_set(AwsAccountId=account_id, DataSetId=dataset_id)["DataSet"]
+    except client.exceptions.ResourceNotFoundException:
+        return None
+
+
+def _column_types(described: dict) -> dict[str, str]:
     if described.get("OutputColumns"):
         return {c["Name"]: c["Type"] for c in described["OutputColumns"]}
     tables = described["PhysicalTableMap"].values()
-    return {c["Name"]: c["Type"] for t in tables for c in next(iter(t.values())).get("InputColumns", [])}
+    return {c["Name"]: c["Type"] for t in tables for c in next(iter(t.values())).get("InputColumns", next(iter(t.values())).get("Columns", []))}
+
+
+def _geographic_columns(described: dict) -> set[str]:
+    """Columns a TagColumnOperation gives a ColumnGeographicRole (what a map visual needs)."""
+    return {
+        transform["TagColumnOperation"]["ColumnName"]
+        for table in described.get("LogicalTableMap", {}).values()
+        for transform in table.get("DataTransforms", [])
+        if any("ColumnGeographicRole" in tag for tag in transform.get("TagColumnOperation", {}).get("Tags", []))
+    }
+
+
+def dataset_column_types(client, account_id: str, dataset_id: str) -> dict[str, str]:
+    return _column_types(client.describe_data_set(AwsAccountId=account_id, DataSetId=dataset_id)["DataSet"])
+
+
+def _reported_empty(context: dg.AssetExecutionContext, dataset_id: str) -> bool:
+    """The dataset's last materialization saw an empty table (its optional input never arrived)."""
+    event = context.instance.get_latest_materialization_event(dataset_key(dataset_id))
+    rows = event.asset_materialization.metadata.get("dagster/row_count") if event and event.asset_materialization else None
+    return rows is not None and rows.value == 0
 
 
 def build_dashboard_asset(dashboard: Dashboard, condition: dg.AutomationCondition) -> dg.AssetsDefinition:
@@ -74,26 +161,38 @@ def build_dashboard_asset(dashboard: Dashboard, condition: dg.AutomationConditio
         kinds={"quicksight"},
         pool=QUICKSIGHT_POOL,
         automation_condition=condition,
-        description=f"QuickSight dashboard {dashboard.name!r}.",
+        description=f"QuickSight dashboard {dashboard.name!r}" + (f" from template {dashboard.template.path}." if dashboard.template else "."),
         code_version=dashboard.version,
     )
-    def _dashboard(quicksight: QuickSightResource) -> dg.MaterializeResult:
+    def _dashboard(context: dg.AssetExecutionContext, quicksight: QuickSightResource) -> dg.MaterializeResult:
         client, account, region = quicksight.client(), quicksight.account_id, quicksight.region
         arns = {ds: arn(account, region, "dataset", ds) for ds in dashboard.datasets}
-        columns = {ds: dataset_column_types(client, account, ds) for ds in dashboard.datasets}
+        described = {ds: _describe_data_set(client, account, ds) for ds in dashboard.datasets}
+        absent = {ds for ds, d in described.items() if d is None or (ds in dashboard.optional_datasets and _reported_empty(context, ds))}
+        present = {ds: d for ds, d in described.items() if ds not in absent}
+        columns = {ds: _column_types(d) for ds, d in present.items()}
+        geographic = {ds: _geographic_columns(d) for ds, d in present.items()}
         try:
-            request = dashboard_request(dashboard, account, compile_definition(dashboard, arns, columns))
-            outcome = ensure_dashboard(client, account, region, request)
+            definition, pruned = build_definition(dashboard, arns, columns, absent=absent, geographic=geographic)
+            request = dashboard_request(dashboard, account, definition)
+            outcome = ensure_dashboard(client, account, region, request, permissions=permissions_for(quicksight.principals, DASHBOARD_OWNER_ACTIONS))
         except DashboardError as error:
             raise dg.Failure(description=str(error)) from error
+        for line in pruned.lines():
+            context.log.info(f"dashboard {dashboard.id}: {line}")
         metadata = {
             "arn": outcome.arn,
             "action": outcome.action,
-            "sheets": len(dashboard.sheets),
-            "visuals": sum(len(s.visuals) for s in dashboard.sheets),
+            "changes": list(outcome.changes),
+            "sheets": len(definition["Sheets"]),
+            "visuals": sum(len(s.get("Visuals", [])) for s in definition["Sheets"]),
+            "pruned": dg.MetadataValue.json(pruned.as_dict()),
         }
         if quicksight.local_store and quicksight.viewer_url:
             metadata["viewer"] = dg.MetadataValue.url(f"{quicksight.viewer_url}/dashboards/{dashboard.id}")
+            # drawn by the viewer from the stored Definition (layout + visual types, no data): see viewer/thumbnail.py
+            thumbnail = f"{quicksight.viewer_url}/dashboards/{dashboard.id}/thumbnail.svg"
+            metadata["thumbnail"] = dg.MetadataValue.md(f"[![{dashboard.name}]({thumbnail})]({quicksight.viewer_url}/dashboards/{dashboard.id})")
         else:
             metadata["console"] = dg.MetadataValue.url(f"https://{region}.quicksight.aws.amazon.com/sn/dashboards/{dashboard.id}")
         return dg.MaterializeResult(metadata=metadata)

@@ -161,8 +161,12 @@ class _Tx:
             (arn, kind, parent, _dumps(body), pending_reads),
         )
 
-    def update(self, arn: str, body: dict) -> None:
-        self.conn.execute("UPDATE resources SET body = ? WHERE arn = ?", (_dumps(body), arn))
+    def update(self, arn: str, body: dict, pending_reads: int | None = None) -> None:
+        """Replace a resource's body; `pending_reads` (strict mode) makes the change asynchronous again."""
+        if pending_reads is None:
+            self.conn.execute("UPDATE resources SET body = ? WHERE arn = ?", (_dumps(body), arn))
+        else:
+            self.conn.execute("UPDATE resources SET body = ?, pending_reads = ? WHERE arn = ?", (_dumps(body), pending_reads, arn))
 
     def delete(self, arn: str) -> None:
         """Delete a resource with its children and all their tags."""
@@ -259,6 +263,8 @@ class _Ctx:
     region: str
     strict: bool
     now: datetime
+    ingestion_error: dict | None = None  # ErrorInfo every new ingestion ends with (FAILED), to test failure handling
+    version_errors: tuple = ()  # Version.Errors every new dashboard version ends with (CREATION_FAILED), likewise
 
     @property
     def scope(self) -> str:
@@ -337,12 +343,14 @@ def _data_source(ctx: _Ctx, params: dict) -> tuple[str, dict]:
     return arn, _require(ctx, arn, "Data source", params["DataSourceId"])
 
 
-def _data_source_view(body: dict) -> dict:
+def _data_source_view(body: dict, in_progress: bool = False) -> dict:
+    """A data source as described; strict mode shows a new or updated one in progress on its first describe."""
+    status = body["Status"].replace("SUCCESSFUL", "IN_PROGRESS") if in_progress else body["Status"]
     return {
         "Arn": body["Arn"],
         "DataSourceId": body["DataSourceId"],
         **body["Spec"],
-        "Status": body["Status"],
+        "Status": status,
         "CreatedTime": body["CreatedTime"],
         "LastUpdatedTime": body["LastUpdatedTime"],
     }
@@ -361,22 +369,22 @@ def _create_data_source(ctx: _Ctx, p: dict) -> dict:
         "CreatedTime": ctx.now,
         "LastUpdatedTime": ctx.now,
     }
-    ctx.tx.insert(arn, "datasource", ctx.scope, body)
+    ctx.tx.insert(arn, "datasource", ctx.scope, body, pending_reads=ctx.pending_reads)
     ctx.tx.set_tags(arn, p.get("Tags", []))
-    return {"Arn": arn, "DataSourceId": ident, "CreationStatus": body["Status"]}
+    return {"Arn": arn, "DataSourceId": ident, "CreationStatus": "CREATION_IN_PROGRESS" if ctx.strict else body["Status"]}
 
 
 def _describe_data_source(ctx: _Ctx, p: dict) -> dict:
-    _, body = _data_source(ctx, p)
-    return {"DataSource": _data_source_view(body)}
+    arn, _ = _data_source(ctx, p)
+    return {"DataSource": _data_source_view(*ctx.tx.observe(arn))}
 
 
 def _update_data_source(ctx: _Ctx, p: dict) -> dict:
     arn, body = _data_source(ctx, p)
     body["Spec"].update(_without(p, *_DATA_SOURCE_NON_SPEC))
     body.update(Status="UPDATE_SUCCESSFUL", LastUpdatedTime=ctx.now)
-    ctx.tx.update(arn, body)
-    return {"Arn": arn, "DataSourceId": body["DataSourceId"], "UpdateStatus": body["Status"]}
+    ctx.tx.update(arn, body, pending_reads=ctx.pending_reads)
+    return {"Arn": arn, "DataSourceId": body["DataSourceId"], "UpdateStatus": "UPDATE_IN_PROGRESS" if ctx.strict else body["Status"]}
 
 
 def _delete_data_source(ctx: _Ctx, p: dict) -> dict:
@@ -386,7 +394,7 @@ def _delete_data_source(ctx: _Ctx, p: dict) -> dict:
 
 
 def _list_data_sources(ctx: _Ctx, p: dict) -> dict:
-    views = [_data_source_view(body) for body, _ in ctx.tx.children("datasource", ctx.scope)]
+    views = [_data_source_view(body, pending) for body, pending in ctx.tx.children("datasource", ctx.scope)]
     page, token = _paginate(views, p)
     return {"DataSources": page, **token}
 
@@ -506,13 +514,15 @@ def _apply_transform(columns: list[dict], transform: dict) -> list[dict]:
 
 def _start_ingestion(ctx: _Ctx, data_set_arn: str, ingestion_id: str, request_type: str) -> dict:
     arn = f"{data_set_arn}/ingestion/{ingestion_id}"
+    error = ctx.ingestion_error
     body = {
         "Arn": arn,
         "IngestionId": ingestion_id,
-        "FinalStatus": "COMPLETED",
+        "FinalStatus": "FAILED" if error else "COMPLETED",
         "RequestSource": "MANUAL",
         "RequestType": request_type,
         "CreatedTime": ctx.now,
+        **({"ErrorInfo": error} if error else {}),
     }
     ctx.tx.insert(arn, "ingestion", data_set_arn, body, pending_reads=ctx.pending_reads)
     return body
@@ -588,7 +598,7 @@ def _update_data_set_permissions(ctx: _Ctx, p: dict) -> dict:
 
 
 def _ingestion_view(body: dict, in_progress: bool) -> dict:
-    view = _without(body, "FinalStatus")
+    view = _without(body, "FinalStatus", *(("ErrorInfo",) if in_progress else ()))
     view.update(IngestionStatus="RUNNING" if in_progress else body["FinalStatus"], IngestionTimeInSeconds=0)
     if view["IngestionStatus"] == "COMPLETED":
         view.update(RowInfo={"RowsIngested": 0, "RowsDropped": 0, "TotalRowsInDataset": 0}, IngestionSizeInBytes=0)
@@ -649,8 +659,8 @@ def _declared_data_sets(spec: dict) -> list[tuple[str, str]]:
 
 def _version_errors(ctx: _Ctx, declared: list[tuple[str, str]]) -> list[dict]:
     if not ctx.strict:
-        return []
-    return [
+        return list(ctx.version_errors)
+    return list(ctx.version_errors) + [
         {"Type": "DATA_SET_NOT_FOUND", "Message": f"Data set {arn} (identifier {ident!r}) does not exist."}
         for ident, arn in declared
         if ctx.tx.get(arn) is None
@@ -953,10 +963,12 @@ def _redacted(params: dict) -> dict:
 class LocalQuickSightBackend:
     """Answers QuickSight calls of the clients it is attached to from a SQLite store.
 
-    ``strict`` makes asynchronous resources (dashboard versions, ingestions) report in progress
+    ``strict`` makes asynchronous resources (data sources, dashboard versions, ingestions) report in progress
     on their first describe (List* calls show that state without using it up) and checks that
     dashboard definitions reference datasets that exist.
     ``throttle_every=N`` answers every Nth call of this backend with ThrottlingException.
+    ``ingestion_error={"Type": ..., "Message": ...}`` makes every ingestion it starts end FAILED with that ErrorInfo;
+    ``version_errors=[{"Type": ..., "Message": ..., "ViolatedEntities": [{"Path": ...}]}]`` every dashboard version.
     """
 
     def __init__(
@@ -967,6 +979,8 @@ class LocalQuickSightBackend:
         region: str = "us-east-1",
         strict: bool = False,
         throttle_every: int | None = None,
+        ingestion_error: dict | None = None,
+        version_errors: list[dict] | None = None,
     ):
         if throttle_every is not None and throttle_every < 1:
             raise ValueError("throttle_every must be a positive integer")
@@ -974,6 +988,8 @@ class LocalQuickSightBackend:
         self.region = region
         self.strict = strict
         self.throttle_every = throttle_every
+        self.ingestion_error = ingestion_error
+        self.version_errors = tuple(version_errors or ())
         self._store = _Store(store_path)
         self._lock = threading.Lock()
         self._call_count = 0
@@ -1038,7 +1054,7 @@ class LocalQuickSightBackend:
             )
         handler, status = _OPERATIONS[operation]
         with self._store.transaction() as tx:
-            body = handler(_Ctx(tx, self.account_id, self.region, self.strict, now), params)
+            body = handler(_Ctx(tx, self.account_id, self.region, self.strict, now, self.ingestion_error, self.version_errors), params)
             tx.log_call(operation, _redacted(params), None, now)
         return status, body
 
@@ -1069,6 +1085,8 @@ def local_quicksight_client(
     account_id: str = "111122223333",
     strict: bool = False,
     throttle_every: int | None = None,
+    ingestion_error: dict | None = None,
+    version_errors: list[dict] | None = None,
 ) -> BaseClient:
     """A real boto3 QuickSight client whose calls are answered by a LocalQuickSightBackend."""
     client = boto3.client(
@@ -1079,7 +1097,8 @@ def local_quicksight_client(
         config=Config(retries={"mode": "standard"}),
     )
     backend = LocalQuickSightBackend(
-        store_path, account_id=account_id, region=region, strict=strict, throttle_every=throttle_every
+        store_path, account_id=account_id, region=region, strict=strict, throttle_every=throttle_every,
+        ingestion_error=ingestion_error, version_errors=version_errors,
     )
     backend.attach(client)
     return client

@@ -1,0 +1,87 @@
+"""An exported QuickSight Definition used as a template, bound to our datasets structurally.
+
+The placeholders are the template's DataSetIdentifiers: each is bound to one of our datasets or pruned, explicitly
+(an identifier neither bound nor pruned, or a binding naming an identifier the template lacks, is refused). Binding
+rewrites the identifier in every column reference, the declaration's ARN, and, where the spec maps them, column
+names (in column references and in that dataset's calculated-field expressions). Nothing is text-replaced.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from qs_platform.config.models import Dashboard, TemplateBinding
+from qs_platform.quicksight.definition.pruning import PruneReport, prune_definition
+from qs_platform.quicksight.definition.validator import (
+    DashboardError,
+    rename_expression_columns,
+    walk,
+)
+
+
+@lru_cache(maxsize=8)
+def _read(path: str, mtime: float) -> str:
+    return Path(path).read_text(encoding="utf-8")
+
+
+def load_template(path: str | Path) -> dict:
+    """The Definition in a JSON file: a bare Definition or a DescribeDashboardDefinition/Analysis answer."""
+    path = Path(path)
+    try:
+        data = json.loads(_read(str(path), path.stat().st_mtime))
+    except (OSError, json.JSONDecodeError) as error:
+        raise DashboardError(f"template {path}: cannot read a JSON Definition: {error}") from error
+    definition = data.get("Definition", data) if isinstance(data, dict) else None
+    if not isinstance(definition, dict) or "DataSetIdentifierDeclarations" not in definition:
+        raise DashboardError(f"template {path}: no Definition with DataSetIdentifierDeclarations in it")
+    return definition
+
+
+def template_identifiers(definition: dict) -> list[str]:
+    return [d["Identifier"] for d in definition["DataSetIdentifierDeclarations"]]
+
+
+def binding_problems(binding: TemplateBinding, definition: dict) -> list[str]:
+    identifiers = template_identifiers(definition)
+    known = set(identifiers)
+    problems = [
+        f"template.{part}: {name!r} is not a DataSetIdentifier of {binding.path}; its identifiers: {identifiers}"
+        for part, names in (("datasets", binding.datasets), ("prune", binding.prune), ("columns", binding.columns))
+        for name in names
+        if name not in known
+    ]
+    covered = set(binding.datasets) | set(binding.prune)
+    problems += [
+        f"template: identifier {name!r} of {binding.path} is neither bound (template.datasets) nor pruned (template.prune)"
+        for name in identifiers
+        if name not in covered
+    ]
+    return problems
+
+
+def bind_template(dashboard: Dashboard, dataset_arns: dict[str, str]) -> tuple[dict, PruneReport]:
+    """The template's Definition bound to our datasets, and what `template.prune` removed."""
+    binding = dashboard.template
+    template = load_template(binding.path)
+    problems = binding_problems(binding, template)
+    if problems:
+        raise DashboardError("\n".join(f"dashboard {dashboard.id}: {p}" for p in problems))
+    definition, report = prune_definition(copy.deepcopy(template), set(binding.prune))
+    for node in walk(definition):
+        reference = node.value
+        if isinstance(reference, dict) and reference.get("DataSetIdentifier") in binding.datasets:
+            placeholder = reference["DataSetIdentifier"]
+            if "ColumnName" in reference:
+                reference["ColumnName"] = binding.columns.get(placeholder, {}).get(reference["ColumnName"], reference["ColumnName"])
+            if "Expression" in reference:
+                reference["Expression"] = rename_expression_columns(reference["Expression"], binding.columns.get(placeholder, {}))
+            reference["DataSetIdentifier"] = binding.datasets[placeholder]
+    declarations = {}
+    for declaration in definition["DataSetIdentifierDeclarations"]:
+        dataset = binding.datasets[declaration["Identifier"]]
+        declarations[dataset] = {"Identifier": dataset, "DataSetArn": dataset_arns[dataset]}
+    definition["DataSetIdentifierDeclarations"] = list(declarations.values())
+    return definition, report
