@@ -103,3 +103,15 @@ def test_rebuild_recomputes_every_partition_then_what_is_downstream(env, tmp_pat
     assert "materialized catalog/processed/sales_daily" in result.output, "downstream follows the rebuilt table"
     unknown = runner.invoke(app, ["rebuild", "no_such_table"])
     assert unknown.exit_code == 2 and "not a processed table: no_such_table" in unknown.output
+
+
+def test_validate_refuses_an_athena_table_whose_sql_athena_would_misread(env, tmp_path, monkeypatch):
+    folder = tmp_path / "config"
+    shutil.copytree(CONFIG_DIR, folder)
+    (folder / "tables" / "on_athena.yaml").write_text(
+        "tables:\n  - name: on_athena\n    engine: athena\n    sql: select division, count(*) as n from processed.service_requests group by all\n"
+    )
+    monkeypatch.setenv("QS_CONFIG_DIR", str(folder))
+    result = runner.invoke(app, ["validate"])
+    assert result.exit_code == 1
+    assert re.search(r"engine athena: .*on_athena.*GROUP BY ALL", result.output, re.I), result.output

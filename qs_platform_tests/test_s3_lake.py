@@ -207,9 +207,8 @@ def test_keys_cannot_escape_the_lake(lake):
         lake.read_bytes("/landing/a.csv")
 
 
-def test_parquet_scan_is_not_implemented_yet(lake):
-    with pytest.raises(NotImplementedError, match="httpfs"):
-        lake.parquet_scan("processed/t/")
+def test_parquet_scan_of_an_empty_prefix_is_none(lake):
+    assert lake.parquet_scan("processed/t/") is None  # reading Parquet from S3: test_aws_lake.py
 
 
 def test_open_lake_honours_the_standard_endpoint_variable(endpoint, bucket, monkeypatch):

@@ -3,12 +3,15 @@
 import dagster as dg
 import duckdb
 
-from qs_platform.catalog.base import Catalog, CatalogTable
+from qs_platform.catalog.base import Catalog, CatalogTable, SchemaError
 from qs_platform.catalog.tables import TableNotMaterialized, duplicate_copies_select
 from qs_platform.config.models import ProjectConfig
 from qs_platform.lake import Lake
 from qs_platform.resources import CatalogResource, LakeResource
 from qs_platform.transform.assets import asset_key_for_table, table_schema
+
+
+SCHEMA_CHECK = "schema_compatible"
 
 
 def catalog_asset_key(table_name: str) -> dg.AssetKey:
@@ -32,9 +35,21 @@ def register_quarantine(catalog: Catalog, raw_table: str) -> CatalogTable | None
         return None
 
 
+def catalog_location_metadata(catalog: CatalogResource, table_name: str) -> dict:
+    aws = catalog.aws
+    if aws:
+        layer, name = table_name.split(".", 1)
+        database = aws.glue_databases[layer]
+        return {"catalog": f"glue:{database}.{name}", "query": dg.MetadataValue.md(f'```sql\nselect * from "{database}"."{name}" limit 10  -- Athena\n```')}
+    return {"catalog": catalog.path, "query": dg.MetadataValue.md(f"```\nduckdb {catalog.path} -c \"select * from {table_name} limit 10\"\n```")}
+
+
 def build_catalog_asset(table_name: str, config: ProjectConfig, condition: dg.AutomationCondition) -> dg.AssetsDefinition:
+    key = catalog_asset_key(table_name)
+
     @dg.asset(
-        key=catalog_asset_key(table_name),
+        key=key,
+        check_specs=[dg.AssetCheckSpec(SCHEMA_CHECK, asset=key, blocking=True, description="The new data fits the registered table")],
         deps=[asset_key_for_table(table_name, config)],
         group_name="catalog",
         kinds={"duckdb"},
@@ -43,7 +58,14 @@ def build_catalog_asset(table_name: str, config: ProjectConfig, condition: dg.Au
     )
     def _catalog_entry(context: dg.AssetExecutionContext, lake: LakeResource, catalog: CatalogResource) -> dg.MaterializeResult:
         lake_ = lake.get()
-        entry = catalog.get(lake_, config).register(table_name)
+        try:
+            entry = catalog.get(lake_, config).register(table_name)
+        except SchemaError as error:
+            context.log.error(f"{table_name}: not registered: {error}")
+            return dg.MaterializeResult(
+                metadata={"registered": False},
+                check_results=[dg.AssetCheckResult(check_name=SCHEMA_CHECK, passed=False, metadata={"error": str(error)})],
+            )
         duplicates = duplicate_copies(lake_, table_name) if table_name.startswith("raw.") else []
         quarantined = register_quarantine(catalog.get(lake_, config), table_name) if table_name.startswith("raw.") else None
         if duplicates:
@@ -54,9 +76,9 @@ def build_catalog_asset(table_name: str, config: ProjectConfig, condition: dg.Au
                 **({"quarantined_rows": quarantined.row_count} if quarantined else {}),
                 "dagster/row_count": entry.row_count,
                 "dagster/column_schema": table_schema(entry.columns),
-                "catalog": catalog.path,
-                "query": dg.MetadataValue.md(f"```\nduckdb {catalog.path} -c \"select * from {table_name} limit 10\"\n```"),
-            }
+                **catalog_location_metadata(catalog, table_name),
+            },
+            check_results=[dg.AssetCheckResult(check_name=SCHEMA_CHECK, passed=True)],
         )
 
     return _catalog_entry

@@ -9,6 +9,10 @@ import abc
 from dataclasses import dataclass
 
 
+class SchemaError(ValueError):
+    """The table's data cannot be registered as it is (an incompatible type change, a type the engine cannot read)."""
+
+
 @dataclass(frozen=True)
 class CatalogTable:
     name: str  # e.g. processed.division_kpis

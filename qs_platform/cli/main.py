@@ -45,16 +45,37 @@ def _quicksight_client(settings: Settings):
 
 @app.command()
 def validate() -> None:
-    """Check every file under the config folder; exit 2 with file/key/expectation for each problem."""
+    """Check every file under the config folder (exit 2 with file/key/expectation for each problem), then every
+    dashboard's Definition against the column types of its datasets and the SQL of `engine: athena` tables (exit 1
+    naming sheet, visual and field, or the construct Athena would run differently)."""
     settings = _settings()
     config = _config(settings)
     from qs_platform.project import build_definitions
+    from qs_platform.quicksight.definition import check_dashboards
 
     build_definitions(settings, config)
     typer.echo(
         f"{settings.config_dir}: OK — {len(config.sources)} sources, {len(config.tables)} tables, "
         f"{len(config.datasets)} datasets, {len(config.dashboards)} dashboards"
     )
+    from qs_platform.transform.athena import portability_problems
+
+    failed = False
+    for problem in portability_problems(config):  # engine: athena tables whose SQL Athena would run differently
+        failed = True
+        typer.secho(f"engine athena: {problem}", fg="red", err=True)
+    for check in check_dashboards(config):  # compiled against the column types of the config, no API call
+        if check.problems:
+            failed = True
+            typer.secho(f"dashboard {check.dashboard_id}: {len(check.problems)} problems", fg="red", err=True)
+            for problem in check.problems:
+                typer.secho(f"  {problem}", fg="red", err=True)
+        else:
+            typer.echo(f"dashboard {check.dashboard_id}: OK — {check.sheets} sheets, {check.visuals} visuals")
+        for line in check.pruned.lines():
+            typer.echo(f"  {line}")
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -69,9 +90,37 @@ def sync() -> None:
     config = _config(settings)
     settings.prepare_dagster_home()
     defs = build_definitions(settings, config)
-    typer.echo(f"lake {settings.lake_url} · catalog {settings.catalog_path} · DAGSTER_HOME {settings.dagster_home}")
+    typer.echo(f"lake {settings.lake_url} · catalog {settings.catalog_location} · DAGSTER_HOME {settings.dagster_home}")
     with dg.DagsterInstance.get() as instance:
         report = Syncer(defs, instance, echo=typer.echo).sync()
+    _print_report(report)
+
+
+@app.command()
+def rebuild(tables: list[str] = typer.Argument(None, help="Processed table names (default: every processed table).")) -> None:
+    """Recompute processed tables whole (every partition), then everything downstream; exit 1 if any run failed."""
+    import dagster as dg
+
+    from qs_platform.cli.sync import Syncer
+    from qs_platform.project import build_definitions
+
+    settings = _settings()
+    config = _config(settings)
+    known = [t.name for t in config.tables]
+    unknown = [name for name in tables or [] if name not in known]
+    if unknown:
+        typer.secho(f"not a processed table: {', '.join(unknown)}; known: {', '.join(known)}", fg="red", err=True)
+        raise typer.Exit(2)
+    settings.prepare_dagster_home()
+    defs = build_definitions(settings, config)
+    with dg.DagsterInstance.get() as instance:
+        syncer = Syncer(defs, instance, echo=typer.echo)
+        syncer.rebuild([config.table(name) for name in tables or known])
+        report = syncer.sync()
+    _print_report(report)
+
+
+def _print_report(report) -> None:
     typer.echo(f"{len(report.materialized)} materializations, {len(report.failed_runs)} failed runs, {len(report.quarantined)} files quarantined")
     for line in report.quarantined:
         typer.secho(f"quarantined: {line}", fg="yellow")
@@ -232,6 +281,9 @@ def dashboards_serve() -> None:
         server.serve_forever()
     except KeyboardInterrupt:
         server.shutdown()
+
+
+app.command("iam-policy")(__import__("qs_platform.cli.iam", fromlist=["iam_policy"]).iam_policy)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import heapq
+import os
 import re
 import tempfile
+import time
+import uuid
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path, PurePosixPath
@@ -19,6 +23,8 @@ MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
 MD5_ETAG = re.compile(r"^[0-9a-f]{32}$")
 KMS_ENCRYPTION = {"aws:kms", "aws:kms:dsse"}
 MAX_LOCAL_NAME_BYTES = 200  # a key segment may be up to 1024 bytes; most filesystems allow 255
+CACHE_DIR_VARIABLE = "QS_S3_CACHE_DIR"
+STALE_CACHE_GRACE_SECONDS = 900  # a reader may still be scanning a superseded copy for a while
 
 
 def parse_s3_url(url: str) -> tuple[str, str]:
@@ -53,14 +59,25 @@ def local_name(key: str) -> str:
     return "object" + "".join(PurePosixPath(name).suffixes[-2:])[-50:]
 
 
+def sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get(CACHE_DIR_VARIABLE) or Path(tempfile.gettempdir()) / "qs-platform-s3-cache")
+
+
 class S3Lake(Lake):
     list_page_size = 1000  # keys per ListObjectsV2 request (S3's maximum)
 
-    def __init__(self, url: str, *, client=None, endpoint_url: str | None = None, region: str | None = None):
+    def __init__(
+        self, url: str, *, client=None, endpoint_url: str | None = None, region: str | None = None, cache_dir: str | Path | None = None
+    ):
         self.bucket, self.root = parse_s3_url(url)
         self.url = f"s3://{self.bucket}/{self.root}".rstrip("/")
         # With endpoint_url None, boto3 itself honours AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL.
         self.client = client or boto3.client("s3", endpoint_url=endpoint_url, region_name=region)
+        self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
 
     def _key(self, key: str) -> str:
         """The S3 key of a lake key."""
@@ -129,11 +146,15 @@ class S3Lake(Lake):
 
     @contextmanager
     def staged_write(self, key: str) -> Iterator[Path]:
+        """The file is written locally and uploaded straight to `key`: no temporary S3 key exists at any time.
+
+        S3 makes an object visible only once its PUT or multipart upload completes, and s3transfer aborts a failed
+        multipart upload, so readers never see part of an object and nothing is left behind.
+        """
         s3_key = self._key(key)
         with tempfile.TemporaryDirectory(prefix="qs-lake-") as folder:
             path = Path(folder) / local_name(key)
             yield path
-            # S3 only makes an object visible once its PUT or multipart upload completes.
             self.client.upload_file(str(path), self.bucket, s3_key)
 
     def put_bytes(self, key: str, data: bytes) -> None:
@@ -142,14 +163,124 @@ class S3Lake(Lake):
     def read_bytes(self, key: str) -> bytes:
         return b"".join(self._stream(key))
 
+    def download(self, key: str, path: str | Path) -> None:
+        self.client.download_file(self.bucket, self._key(key), str(path))
+
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(key))  # S3 does not mind a missing key
 
     def parquet_scan(self, prefix: str) -> str | None:
-        raise NotImplementedError(
-            f"DuckDB cannot scan s3:// without httpfs; reading Parquet layers from {self.uri(prefix)} "
-            "comes with the AWS target"
-        )
+        """`read_parquet([...])` over local copies of every Parquet object under `prefix`, kept in an ETag-keyed cache.
+
+        Why a cache of local files rather than DuckDB's httpfs or pyarrow's S3 filesystem: httpfs is not bundled with
+        DuckDB 2.0 and would be downloaded at run time; pyarrow's S3FileSystem needs its own endpoint/credential
+        configuration (it does not follow botocore's chain and AWS_ENDPOINT_URL the same way) and re-reads every
+        file on every scan. Through boto3 everything honours the standard AWS settings, and an unchanged object
+        (same ETag) is never downloaded twice: layers are re-read by every run downstream of them.
+        """
+        objects = [o for o in self.list(prefix) if o.key.endswith(".parquet")]
+        if not objects:
+            return None
+        folder = self._cache_folder(prefix)
+        paths = [self._cached(folder, o.key, o.etag) for o in objects]
+        self._drop_stale(folder, set(paths))
+        files = ", ".join(sql_string(str(p)) for p in paths)
+        return f"read_parquet([{files}], union_by_name = true, hive_partitioning = false)"
+
+    def _cache_folder(self, prefix: str) -> Path:
+        scope = hashlib.sha256(f"{self.bucket}/{self._key(prefix)}".encode()).hexdigest()[:24]
+        folder = self.cache_dir / self.bucket / scope
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def _cached(self, folder: Path, key: str, etag: str) -> Path:
+        """The local copy of `key` at `etag`, downloaded only when absent; its mtime records the last use."""
+        name = hashlib.sha256(key.encode()).hexdigest()[:32] + "-" + re.sub(r"[^0-9A-Za-z-]", "", etag) + ".parquet"
+        path = folder / name
+        if path.exists():
+            os.utime(path)
+            return path
+        partial = folder / f".{name}.{uuid.uuid4().hex}.part"
+        try:
+            with open(partial, "wb") as handle:
+                handle.writelines(self._stream(key))
+            os.replace(partial, path)  # concurrent readers see a whole file or none
+        finally:
+            partial.unlink(missing_ok=True)
+        return path
+
+    @staticmethod
+    def _drop_stale(folder: Path, current: set[Path]) -> None:
+        """Copies of changed or deleted objects, once no scan has returned them for a grace period."""
+        for path in folder.iterdir():
+            if path in current:
+                continue
+            try:
+                if time.time() - path.stat().st_mtime > STALE_CACHE_GRACE_SECONDS:
+                    path.unlink()
+            except FileNotFoundError:
+                pass
 
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{self._key(key)}"
+
+
+def copy_object(source: S3Lake, source_key: str, target: S3Lake, target_key: str) -> None:
+    """A server-side copy between two S3 lakes (or within one); multipart above the transfer threshold, so any size."""
+    target.client.copy({"Bucket": source.bucket, "Key": source._key(source_key)}, target.bucket, target._key(target_key))
+
+
+class LayeredLake(Lake):
+    """A lake whose layers live in buckets or prefixes of their own.
+
+    `layers` maps a layer (`raw`, `processed`, `quarantine`) to the S3 lake holding its folder: the key
+    `raw/x.parquet` is `<raw layer URL>/raw/x.parquet`; every other key stays in the default lake. Callers still
+    see one lake with one key space.
+    """
+
+    def __init__(self, default: Lake, layers: dict[str, Lake]):
+        self.default = default
+        self.layers = layers
+        self.url = default.url
+
+    def lake_for(self, key: str) -> Lake:
+        return self.layers.get(key.split("/", 1)[0], self.default)
+
+    def list(self, prefix: str, start_after: str | None = None) -> Iterator[LakeObject]:
+        if "/" in prefix:
+            yield from self.lake_for(prefix).list(prefix, start_after)
+            return
+        own = (o for o in self.default.list(prefix, start_after) if o.key.split("/", 1)[0] not in self.layers)
+        routed = [lake.list(prefix, start_after) for layer, lake in sorted(self.layers.items()) if layer.startswith(prefix)]
+        yield from heapq.merge(own, *routed, key=lambda o: o.key)
+
+    def exists(self, key: str) -> bool:
+        return self.lake_for(key).exists(key)
+
+    def content_hash(self, key: str) -> str:
+        return self.lake_for(key).content_hash(key)
+
+    @contextmanager
+    def local_copy(self, key: str) -> Iterator[Path]:
+        with self.lake_for(key).local_copy(key) as path:
+            yield path
+
+    @contextmanager
+    def staged_write(self, key: str) -> Iterator[Path]:
+        with self.lake_for(key).staged_write(key) as path:
+            yield path
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        self.lake_for(key).put_bytes(key, data)
+
+    def read_bytes(self, key: str) -> bytes:
+        return self.lake_for(key).read_bytes(key)
+
+    def delete(self, key: str) -> None:
+        self.lake_for(key).delete(key)
+
+    def parquet_scan(self, prefix: str) -> str | None:
+        return self.lake_for(prefix).parquet_scan(prefix)
+
+    def uri(self, key: str) -> str:
+        return self.lake_for(key).uri(key)

@@ -6,7 +6,9 @@ from pydantic import Field
 
 from qs_platform.catalog.tables import TableNotMaterialized
 from qs_platform.config.models import ProjectConfig, Table
-from qs_platform.resources import LakeResource
+from qs_platform.catalog.athena import AthenaQueryFailed
+from qs_platform.resources import CatalogResource, LakeResource
+from qs_platform.transform.athena import NotPortable
 from qs_platform.transform.checks import CheckOutcome
 from qs_platform.transform.run import PartitionMismatch, PartitionStats, run_transform
 from qs_platform.transform.sql import sql_dependencies
@@ -87,6 +89,17 @@ def partition_metadata(stats: PartitionStats) -> dict:
     }
 
 
+def execute(table: Table, project: ProjectConfig, lake: LakeResource, catalog: CatalogResource, full_rebuild: bool, log):
+    """DuckDB here, or Athena for `engine: athena` under the aws profile (locally such a table runs on DuckDB)."""
+    if table.engine == "athena" and catalog.aws is not None:
+        from qs_platform.transform.athena import run_athena_transform
+
+        return run_athena_transform(catalog.athena(), catalog.get(lake.get(), project), project, table)
+    if table.engine == "athena":
+        log.info(f"{table.table_name}: engine athena runs on DuckDB under the local profile")
+    return run_transform(lake.get(), project, table, full_rebuild=full_rebuild)
+
+
 def build_processed_asset(table: Table, project: ProjectConfig, condition: dg.AutomationCondition) -> dg.AssetsDefinition:
     key = asset_key_for_table(table.table_name, project)
 
@@ -103,10 +116,10 @@ def build_processed_asset(table: Table, project: ProjectConfig, condition: dg.Au
         code_version=table.version,
         metadata={"sql": dg.MetadataValue.md(f"```sql\n{table.sql}\n```")},
     )
-    def _processed(context: dg.AssetExecutionContext, config: TransformConfig, lake: LakeResource) -> dg.MaterializeResult:
+    def _processed(context: dg.AssetExecutionContext, config: TransformConfig, lake: LakeResource, catalog: CatalogResource) -> dg.MaterializeResult:
         try:
-            result = run_transform(lake.get(), project, table, full_rebuild=config.full_rebuild)
-        except (duckdb.Error, TableNotMaterialized, PartitionMismatch) as error:
+            result = execute(table, project, lake, catalog, config.full_rebuild, context.log)
+        except (duckdb.Error, TableNotMaterialized, PartitionMismatch, NotPortable, AthenaQueryFailed) as error:
             raise dg.Failure(description=f"{table.table_name}: {error}") from error
         if result.published:
             context.log.info(f"{table.table_name}: {result.row_count} rows -> {result.key}")
