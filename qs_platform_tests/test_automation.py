@@ -95,5 +95,8 @@ def test_continuous_arrivals_do_not_starve_downstream(instance):
         assert requested(result, "table") == 1, f"tick {tick}: the table waits for a file run that is always in progress"
         dg.materialize(assets, selection=["table", "dashboard"], instance=instance)
         cursor = result.cursor
+    quiet = dg.evaluate_automation_conditions(defs=assets, instance=instance, cursor=cursor)
+    assert requested(quiet, "dashboard") == 0, "the table it was built with in the same run is not newer than it"
+    assert requested(quiet, "table") == 0
     in_flight = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
     assert [run.run_id for run in in_flight] == [loading.run_id], "the test really had an upstream run in progress"

@@ -14,8 +14,8 @@ import pytest
 from qs_platform_tests.test_viewer import project_dashboards, start_viewer
 from qs_platform_tests.test_viewer_browser import (
     CHROMIUM,
-    CHROMIUM_ARGS,
     PageWatch,
+    chromium_browser,  # noqa: F401 - the shared fixture
     kpi_text,
     sync_playwright,
     visual_states,
@@ -36,16 +36,6 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed (apt-get install chromium)"),
     pytest.mark.skipif(sync_playwright is None, reason="the playwright Python package is not installed (pip install playwright)"),
 ]
-
-
-@pytest.fixture
-def chromium_browser():
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def screenshot(page, path: Path) -> None:

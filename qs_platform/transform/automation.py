@@ -33,10 +33,19 @@ class UpstreamNewerThanLatestRun(dg.AutomationCondition):
             return dg.AutomationResult(true_subset=context.get_empty_subset(), context=context)
         instance = context.asset_graph_view.instance
         latest_run = instance.get_latest_planned_materialization_info(context.key)
-        records = instance.get_asset_records(parents)
-        newest_upstream = max((r.asset_entry.last_materialization_storage_id or 0 for r in records), default=0)
-        newer = latest_run is not None and newest_upstream > latest_run.storage_id
+        newer = latest_run is not None and any(
+            _newer_than(record.asset_entry.last_materialization_record, latest_run) for record in instance.get_asset_records(parents)
+        )
         return dg.AutomationResult(true_subset=context.candidate_subset if newer else context.get_empty_subset(), context=context)
+
+
+def _newer_than(materialization, latest_run) -> bool:
+    """An upstream materialization after the run was planned, by another run (one of the same run fed it already)."""
+    return (
+        materialization is not None
+        and materialization.storage_id > latest_run.storage_id
+        and materialization.event_log_entry.run_id != latest_run.run_id
+    )
 
 
 def on_upstream_change(file_partitioned: list[dg.AssetKey]) -> dg.AutomationCondition:
