@@ -20,7 +20,7 @@ dev: $(STAMP)
 
 ## make test: install (incl. Chromium for the browser tests) and run the whole suite
 test: $(STAMP) chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile  # two workers: the 2-core budget is 10 minutes
 
 ## make bench: performance benchmarks (not part of the tests)
 bench: $(STAMP)

@@ -123,7 +123,8 @@ def test_aws_profile_from_landed_file_to_dashboard_and_a_quiet_second_sync(recor
     dataset = quicksight.describe_data_set(AwsAccountId=ACCOUNT, DataSetId=config.datasets[0].id)["DataSet"]
     table = next(iter(dataset["PhysicalTableMap"].values()))["RelationalTable"]
     assert (table["Schema"], table["Catalog"]) == ("processed", "AwsDataCatalog")
-    assert recorded.operations("quicksight")["CreateIngestion"] >= 1
+    # creating a SPICE dataset starts its first ingestion (AWS does so itself); the platform waits for it, no extra refresh
+    assert recorded.operations("quicksight")["DescribeIngestion"] >= 1
     permissions = quicksight.describe_dashboard_permissions(AwsAccountId=ACCOUNT, DashboardId="service-division")["Permissions"]
     assert [p["Principal"] for p in permissions] == [f"arn:aws:quicksight:us-east-1:{ACCOUNT}:group/default/bi-readers"]
 
