@@ -74,3 +74,17 @@ def test_dependencies_come_from_the_sql():
     assert sql_dependencies(sql) == ["processed.b", "raw.a"]
     with pytest.raises(SqlError):
         sql_dependencies("select from (")
+
+
+def test_an_athena_table_runs_on_duckdb_under_the_local_profile(lake, config):
+    from types import SimpleNamespace
+
+    from qs_platform.resources import CatalogResource, LakeResource
+    from qs_platform.transform.assets import execute
+
+    table = config.table("sales_daily").model_copy(update={"engine": "athena"})
+    messages = []
+    log = SimpleNamespace(info=messages.append)
+    result = execute(table, config, LakeResource(url=str(lake.root)), CatalogResource(path=str(lake.root / "c.duckdb")), False, log)
+    assert result.published and result.partitions.mode == "full"
+    assert messages == ["processed.sales_daily: engine athena runs on DuckDB under the local profile"]
