@@ -18,9 +18,8 @@ import duckdb
 import pytest
 
 from qs_platform.catalog.tables import table_prefix
-from qs_platform.ingest.load import ingest_file
 from qs_platform.transform.run import run_transform
-from qs_platform_tests.conftest import SEEDS, land
+from qs_platform_tests.conftest import SEEDS, ingest, land
 
 LOGISTICS = SEEDS / "logistics"
 FILES = {
@@ -61,12 +60,12 @@ def _crafted_files() -> dict[str, str]:
 def _ingest_all(lake, config, crafted: bool = True) -> None:
     for source, name in FILES.items():
         key = land(lake, f"landing/logistics/assessments/10908/{name}", (LOGISTICS / name).read_bytes())
-        result = ingest_file(lake, config.source(source), key, key)
+        result = ingest(lake, config.source(source), key)
         assert result.status == "loaded" and result.rejected_rows == 0, result
     if crafted:
         for source, text in _crafted_files().items():
             key = land(lake, f"landing/logistics/assessments/{CRAFTED}/{FILES[source]}", text)
-            assert ingest_file(lake, config.source(source), key, key).status == "loaded"
+            assert ingest(lake, config.source(source), key).status == "loaded"
 
 
 def _build(lake, config) -> dict[str, list[dict]]:
@@ -217,6 +216,6 @@ def test_logistics_tables_run_on_empty_inputs(lake, config):
 def test_items_without_parameters_give_no_periods(lake, config):
     name = FILES["logistics_items"]
     key = land(lake, f"landing/logistics/assessments/10908/{name}", (LOGISTICS / name).read_bytes())
-    ingest_file(lake, config.source("logistics_items"), key, key)
+    ingest(lake, config.source("logistics_items"), key)
     counts = {t: run_transform(lake, config, config.table(t)).row_count for t in TABLES}
     assert counts == dict.fromkeys(TABLES, 0)

@@ -19,9 +19,9 @@ import duckdb
 import pytest
 
 from qs_platform.examples.generators import generate_exchange_rates, generate_subscriptions
-from qs_platform.ingest.load import ingest_file
 from qs_platform.lake import LocalLake
 from qs_platform.transform.run import connect_with_tables, run_transform
+from qs_platform_tests.conftest import ingest
 
 TABLES = ("subscriptions_latest", "subscriptions_mrr_monthly", "subscriptions_mom")
 CENT = Decimal("0.01")
@@ -112,7 +112,7 @@ def built(request, tmp_path_factory, config):
         keys.append(key)
     for key in keys:
         source = config.source(key.split("/", 1)[0])
-        result = ingest_file(lake, source, f"landing/{key}", key.split("/", 1)[1])
+        result = ingest(lake, source, f"landing/{key}")
         assert result.status == "loaded" and result.rejected_rows == 0, result
     tables = {}
     for name in TABLES:
