@@ -15,11 +15,8 @@ from pathlib import Path
 
 from qs_platform.config.models import Dashboard, TemplateBinding
 from qs_platform.quicksight.definition.pruning import PruneReport, prune_definition
-from qs_platform.quicksight.definition.validator import (
-    DashboardError,
-    rename_expression_columns,
-    walk,
-)
+from qs_platform.quicksight.definition.validator import DashboardError, walk
+from qs_platform.quicksight.expression_language import rename_columns
 
 
 @lru_cache(maxsize=8)
@@ -77,7 +74,7 @@ def bind_template(dashboard: Dashboard, dataset_arns: dict[str, str]) -> tuple[d
             if "ColumnName" in reference:
                 reference["ColumnName"] = binding.columns.get(placeholder, {}).get(reference["ColumnName"], reference["ColumnName"])
             if "Expression" in reference:
-                reference["Expression"] = rename_expression_columns(reference["Expression"], binding.columns.get(placeholder, {}))
+                reference["Expression"] = rename_columns(reference["Expression"], binding.columns.get(placeholder, {}))
             reference["DataSetIdentifier"] = binding.datasets[placeholder]
     declarations = {}
     for declaration in definition["DataSetIdentifierDeclarations"]:
