@@ -475,7 +475,7 @@ def definition() -> dict:
 def broken_definition() -> dict:
     broken = definition()
     broken["CalculatedFields"].append(
-        {"DataSetIdentifier": "requests", "Name": "share_of_division", "Expression": "sum({estimated_cost}) / sumOver(sum({estimated_cost}), [{division}])"}
+        {"DataSetIdentifier": "requests", "Name": "share_of_division", "Expression": "sum({estimated_cost}) / periodToDatePercentile({estimated_cost}, 50, {start_date}, YEAR)"}
     )
     broken["Sheets"][0]["Visuals"].append(kpi("kpi-broken", "Share (broken)", measure("f-broken", "share_of_division")))
     return broken
@@ -795,7 +795,9 @@ def test_unknown_dashboards_visuals_and_endpoints_are_404_json(viewer):
 def test_broken_expression_gives_a_readable_error_and_other_visuals_still_work(viewer):
     status, payload = viewer.visual("kpi-broken", dashboard=BROKEN_DASHBOARD_ID)
     assert status == 422
-    assert payload["error"] == "calculated field 'share_of_division': unsupported function sumOver() at position 24"
+    assert payload["error"] == (
+        "calculated field 'share_of_division': function periodToDatePercentile() is not supported by the local viewer (no translation yet)"
+    )
     assert viewer.rows("kpi-requests", dashboard=BROKEN_DASHBOARD_ID) == [[8]]
 
 
@@ -1148,7 +1150,7 @@ class _Columns:
         ('concat({a}, " - ", toString({b}))', """("a" || ' - ' || CAST("b" AS VARCHAR))""", False),
         ("round(abs(coalesce({a}, 0)), 2)", 'round(abs(coalesce("a", 0)), 2)', False),
         ("in({a}, ['x', 'it''s'])", """("a" IN ('x', 'it''s'))""", False),
-        ("truncDate('MM', {d})", """date_trunc('month', "d")""", False),
+        ("truncDate('MM', {d})", """date_trunc('month', CAST("d" AS TIMESTAMP))""", False),
         ("NOT isNull({a}) OR {b} = -2", '((NOT ("a" IS NULL)) OR ("b" = (-2)))', False),
         ("amount * 2", '("amount" * 2)', False),  # a column name without braces, as QuickSight accepts
         ("sumIf({a}, {b} = 'x') / count({a})", """(sum("a") FILTER (WHERE ("b" = 'x')) / NULLIF(count("a"), 0))""", True),
@@ -1162,7 +1164,8 @@ def test_expression_translation(expression, sql, aggregate):
 @pytest.mark.parametrize(
     "expression, message",
     [
-        ("sumOver({a}, [{b}])", "unsupported function sumOver() at position 0"),
+        ("medianOver({a}, [{b}])", "unknown function medianOver() at position 0 (not in QuickSight's function list)"),
+        ("periodToDatePercentile({a}, 50, {b}, YEAR)", "function periodToDatePercentile() is not supported by the local viewer"),
         ("sum({a}", "expected ')' at position 7, found the end of the expression"),
         ("ifelse({a} > 1, 2)", "ifelse() takes condition, value pairs"),
         ("sum(sum({a}))", "nested aggregation"),

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from dateutil import parser as dateutil_parser
+
 SUPPORTED_VISUALS = (
     "KPIVisual",
     "BarChartVisual",
@@ -146,6 +148,7 @@ class ParameterDeclaration:
     multi_valued: bool
     default: Any  # a value, a list (multi-valued) or None
     unset: Any  # the value when a control is cleared
+    problem: str = ""  # why a default could not be read (the parameter then starts unset); never fails the page
 
 
 def parameter_declarations(definition: dict) -> dict[str, ParameterDeclaration]:
@@ -160,17 +163,37 @@ def parameter_declarations(definition: dict) -> dict[str, ParameterDeclaration]:
 
 def _declaration(kind: str, declaration: dict) -> ParameterDeclaration:
     multi = declaration.get("ParameterValueType") == "MULTI_VALUED"
-    statics = [coerce_value(kind, v) for v in (declaration.get("DefaultValues") or {}).get("StaticValues", [])]
+    name = declaration["Name"]
+    defaults = declaration.get("DefaultValues") or {}
+    problems = []
+    try:
+        statics = [coerce_value(kind, v) for v in defaults.get("StaticValues", [])]
+        if not statics and (defaults.get("RollingDate") or {}).get("Expression"):
+            statics = [rolling_date(defaults["RollingDate"]["Expression"])]
+    except ParameterError as error:
+        statics, problems = [], [f"parameter {name}: default: {error}"]
     default = statics if multi else (statics[0] if statics else None)
     when_unset = declaration.get("ValueWhenUnset") or {}
+    unset = default  # RECOMMENDED_VALUE: the default
     if when_unset.get("ValueWhenUnsetOption") == "NULL":
         unset = [] if multi else None
     elif "CustomValue" in when_unset:
-        custom = coerce_value(kind, when_unset["CustomValue"])
-        unset = [custom] if multi else custom
-    else:  # RECOMMENDED_VALUE: the default
-        unset = default
-    return ParameterDeclaration(declaration["Name"], kind, multi, default, unset)
+        try:
+            custom = coerce_value(kind, when_unset["CustomValue"])
+            unset = [custom] if multi else custom
+        except ParameterError as error:
+            problems.append(f"parameter {name}: value when unset: {error}")
+    return ParameterDeclaration(name, kind, multi, default, unset, "; ".join(problems))
+
+
+def rolling_date(expression: str) -> dt.datetime:
+    """The value of a RollingDate expression (`addDateTime(-1, 'MM', truncDate('MM', now()))`), computed now."""
+    from .expressions import ExpressionError, evaluate_constant  # the translator imports this module
+
+    try:
+        return _datetime(evaluate_constant(expression))
+    except (ExpressionError, ValueError, TypeError) as error:
+        raise ParameterError(f"rolling date {expression!r}: {error}") from None
 
 
 def coerce_value(kind: str, value: Any) -> Any:
@@ -188,7 +211,7 @@ def coerce_value(kind: str, value: Any) -> Any:
         if kind == "DATETIME":
             return _datetime(value)
         return str(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ParameterError(f"{value!r} is not a valid {kind.lower()} value") from None
 
 
@@ -198,7 +221,10 @@ def _datetime(value: Any) -> dt.datetime:
     if isinstance(value, dt.date):
         return dt.datetime(value.year, value.month, value.day)
     text = str(value).strip().replace("Z", "+00:00")
-    parsed = dt.datetime.fromisoformat(text)
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        parsed = dateutil_parser.parse(text)  # what botocore accepts for a timestamp: '2017/01/01', 'Jan 1 2017' …
     return parsed if parsed.tzinfo is None else parsed.astimezone(dt.UTC).replace(tzinfo=None)
 
 
@@ -396,6 +422,7 @@ def parameter_summary(declaration: ParameterDeclaration) -> dict:
         "type": declaration.type,
         "multi_valued": declaration.multi_valued,
         "default": declaration.default,
+        "problem": declaration.problem,
     }
 
 
