@@ -349,7 +349,8 @@ def ranking(template: str) -> Callable[[Call], Sql]:
         args, level = _level(call.args, call.name)
         order = _list(args[0], call.name, "sort order")
         partition = _list(args[1], call.name, "partition") if len(args) > 1 else None
-        return windowed(call, f"{template} {over(partition, order)}", level, [i for i, _ in order.items])
+        text = template.format(over=over(partition, order))
+        return windowed(call, text, level, [i for i, _ in order.items])
     return build
 
 
@@ -559,9 +560,9 @@ def _catalogue() -> list[Function]:
         _F("sumOver", _TABLE, 1, 3, over_function("sum({0})")),
         _F("varOver", _TABLE, 1, 3, over_function("var_samp({0})")),
         _F("varpOver", _TABLE, 1, 3, over_function("var_pop({0})")),
-        _F("denseRank", _TABLE, 1, 3, ranking("dense_rank()")),
-        _F("rank", _TABLE, 1, 3, ranking("rank()")),
-        _F("percentileRank", _TABLE, 1, 3, ranking("(100 * percent_rank())")),
+        _F("denseRank", _TABLE, 1, 3, ranking("dense_rank() {over}")),
+        _F("rank", _TABLE, 1, 3, ranking("rank() {over}")),
+        _F("percentileRank", _TABLE, 1, 3, ranking("(100 * percent_rank() {over})")),
         _F("runningAvg", _TABLE, 2, 3, running("avg({0})")),
         _F("runningCount", _TABLE, 2, 3, running("count({0})")),
         _F("runningMax", _TABLE, 2, 3, running("max({0})")),
