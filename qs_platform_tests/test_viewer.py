@@ -904,9 +904,7 @@ def extra_definition() -> dict:
                 }}),
                 kpi("kpi-nested", "Total with growth", measure("n-total", "total_with_growth")),
                 kpi("kpi-loop", "Loop", measure("l-loop", "loop_a")),
-                {"WordCloudVisual": {"VisualId": "cloud", "ChartConfiguration": {"FieldWells": {"WordCloudAggregatedFieldWells": {
-                    "GroupBy": [category("wc-div", "division")], "Size": [measure("wc-cost", "estimated_cost", "SUM")],
-                }}}}},
+                {"PluginVisual": {"VisualId": "cloud", "PluginArn": f"arn:aws:quicksight:{REGION}:{ACCOUNT}:plugin/word-art"}},
             ],
         }
     ]
@@ -996,7 +994,7 @@ def test_unsupported_things_are_readable_422s(extra_viewer):
     status, payload = extra_viewer.visual("kpi-loop", dashboard=EXTRA_DASHBOARD_ID)
     assert status == 422 and payload["error"] == "calculated field 'loop_a' refers to itself"
     status, payload = extra_viewer.visual("cloud", dashboard=EXTRA_DASHBOARD_ID)
-    assert status == 422 and payload["error"].startswith("unsupported visual: WordCloudVisual")
+    assert status == 422 and payload["error"].startswith("unsupported visual: PluginVisual (third-party plugin code")
 
 
 # ---- integration: the real local backend, the project's own dashboards --------------------------------------

@@ -13,19 +13,9 @@ from typing import Any
 
 from dateutil import parser as dateutil_parser
 
-SUPPORTED_VISUALS = (
-    "KPIVisual",
-    "BarChartVisual",
-    "LineChartVisual",
-    "PieChartVisual",
-    "TableVisual",
-    "PivotTableVisual",
-    "ComboChartVisual",
-    "ScatterPlotVisual",
-    "HeatMapVisual",
-    "FilledMapVisual",
-    "GeospatialMapVisual",
-)
+from .rich_text import rich_text_lines
+from .visual_types import SUPPORTED_VISUALS, unsupported_reason
+
 # DefaultFilterControlOptions member -> the FilterControl kind it stands for (CrossSheet controls use it)
 _DEFAULT_CONTROL_KINDS = {
     "DefaultDropdownOptions": "Dropdown",
@@ -317,6 +307,7 @@ def visual_summary(wrapper: dict, layout: dict[str, dict]) -> dict:
         "visual_id": vid,
         "type": kind,
         "supported": kind in SUPPORTED_VISUALS,
+        "unsupported_reason": "" if kind in SUPPORTED_VISUALS else unsupported_reason(kind),
         "title": visual_title(visual),
         "layout": layout.get(vid),
         "options": _visual_options(kind, visual),
@@ -393,10 +384,11 @@ def filter_control_summary(wrapper: dict, filters: dict[str, tuple[str, dict]]) 
 
 
 def text_box_summary(box: dict, layout: dict[str, dict]) -> dict:
-    content = re.sub(r"<br\s*/?>", "\n", box.get("Content", ""))
+    lines = rich_text_lines(box.get("Content", ""))
     return {
         "text_box_id": box.get("SheetTextBoxId"),
-        "text": re.sub(r"<[^>]+>", "", content).strip(),
+        "text": "\n".join(lines),
+        "lines": lines,
         "layout": layout.get(box.get("SheetTextBoxId", "")),
     }
 

@@ -259,20 +259,30 @@ def translate(expression: str, resolver: Resolver) -> Sql:
 
 
 class _Constants:
-    """Resolver of an expression with no columns and no parameters (a RollingDate default)."""
+    """Resolver of an expression with no columns (a RollingDate default, a narrative's expression)."""
+
+    def __init__(self, parameters: dict | None):
+        self.parameters = parameters or {}
+        self.params: dict[str, object] = {}
 
     def column(self, name: str) -> Sql:
         raise ExpressionError(f"a constant expression cannot use the column {name!r}")
 
     def parameter(self, name: str) -> Sql:
-        raise ExpressionError(f"a constant expression cannot use the parameter ${{{name}}}")
+        if name not in self.parameters:
+            raise ExpressionError(f"unknown parameter ${{{name}}}")
+        key = f"p{len(self.params)}"
+        self.params[key] = self.parameters[name]
+        return Sql(f"${key}")
 
 
-def evaluate_constant(expression: str) -> object:
-    """The value of an expression without columns, e.g. `addDateTime(-1, 'MM', truncDate('MM', now()))`."""
-    sql = translate(expression, _Constants())
+def evaluate_constant(expression: str, parameters: dict | None = None) -> object:
+    """The value of an expression without columns, e.g. `addDateTime(-1, 'MM', truncDate('MM', now()))` or
+    `ifelse(${Period} = 'Weekly', 'the week of ', '')` with the parameters' values."""
+    resolver = _Constants(parameters)
+    sql = translate(expression, resolver)
     try:
         with duckdb.connect() as con:
-            return con.execute(f"SELECT {sql.text}").fetchone()[0]
+            return con.execute(f"SELECT {sql.text}", resolver.params).fetchone()[0]
     except duckdb.Error as error:
         raise ExpressionError(f"cannot evaluate {expression!r}: {error}") from None

@@ -84,7 +84,9 @@ def _compile(ctx: QueryContext, definition: dict, sheet_id: str, kind: str, visu
     wells = field_wells(kind, visual)
     fields = _FieldCompiler(ctx, definition, custom_labels(kind, visual))
     aggregated = wells.unaggregated is None
-    if aggregated:
+    if wells.box_plot:
+        items = [fields.dimension(well, d) for well, d in wells.dimensions] + [s for _, m in wells.measures for s in fields.box_stats(m)]
+    elif aggregated:
         items = [fields.dimension(well, d) for well, d in wells.dimensions] + [fields.measure(well, m) for well, m in wells.measures]
     else:
         items = [fields.unaggregated(u) for u in wells.unaggregated]

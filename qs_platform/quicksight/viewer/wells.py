@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .context import _AGGREGATIONS, _GRANULARITIES, _DATE_GRANULARITIES, CompileError, QueryContext, _generic_aggregation, _single, aggregate
-from .definition import SUPPORTED_VISUALS, visual_kind
+from .definition import visual_kind
+from .visual_types import SUPPORTED_VISUALS, unsupported_reason
 from .expressions import translate
 
 TABLE_ROW_LIMIT = 1000
@@ -74,6 +75,7 @@ class Wells:
     sort: list[dict] = field(default_factory=list)  # FieldSortOptions
     limit: int | None = None
     default_order: str = "none"  # none | dimensions | measure_desc
+    box_plot: bool = False  # each measure becomes min, quartiles and max of its rows
 
     def all_columns(self) -> list[dict]:
         fields = [f for _, f in self.dimensions] + [m for _, m in self.measures] + (self.unaggregated or [])
@@ -187,7 +189,40 @@ def field_wells(kind: str, visual: dict) -> Wells:
             measures=_named("value", aggregated.get("Values")),
             default_order="measure_desc",
         )
-    raise CompileError(f"unsupported visual: {kind} (the local viewer draws {', '.join(SUPPORTED_VISUALS)})")
+    simple = _SIMPLE_WELLS.get(kind)
+    if simple:
+        aggregated = next(iter(wells.values()), {}) if wells else {}
+        aggregated = aggregated if isinstance(aggregated, dict) else {}
+        dims, measures, order = simple
+        limit = (sort.get("CategoryItemsLimit") or sort.get("CategoryItemsLimitConfiguration") or {}).get("ItemsLimit")
+        return Wells(
+            dimensions=[d for well, key in dims for d in _named(well, aggregated.get(key))],
+            measures=[m for well, key in measures for m in _named(well, aggregated.get(key))],
+            sort=list(sort.get("CategorySort", [])),
+            limit=limit,
+            default_order=order,
+        )
+    if kind == "GaugeChartVisual":
+        return Wells(measures=_named("value", wells.get("Values"))[:1] + _named("target", wells.get("TargetValues"))[:1])
+    if kind == "BoxPlotVisual":
+        aggregated = wells.get("BoxPlotAggregatedFieldWells") or {}
+        return Wells(dimensions=_named("category", aggregated.get("GroupBy")), measures=_named("value", aggregated.get("Values"))[:1],
+                     default_order="dimensions", box_plot=True)
+    if kind == "HistogramVisual":
+        values = (wells.get("HistogramAggregatedFieldWells") or {}).get("Values") or []
+        return Wells(unaggregated=[next(iter(v.values()), {}) for v in values[:1]], limit=CHART_ROW_LIMIT)
+    raise CompileError(f"unsupported visual: {kind} ({unsupported_reason(kind)}; the local viewer draws {', '.join(SUPPORTED_VISUALS)})")
+
+
+# kind -> ([(well, field-well key)] of dimensions, [(well, key)] of measures, default order)
+_SIMPLE_WELLS = {
+    "WordCloudVisual": ([("category", "GroupBy")], [("value", "Size")], "measure_desc"),
+    "FunnelChartVisual": ([("category", "Category")], [("value", "Values")], "measure_desc"),
+    "TreeMapVisual": ([("category", "Groups")], [("value", "Sizes"), ("color_value", "Colors")], "measure_desc"),
+    "RadarChartVisual": ([("category", "Category"), ("color", "Color")], [("value", "Values")], "dimensions"),
+    "WaterfallVisual": ([("category", "Categories"), ("color", "Breakdowns")], [("value", "Values")], "dimensions"),
+    "SankeyDiagramVisual": ([("source", "Source"), ("destination", "Destination")], [("value", "Weight")], "measure_desc"),
+}
 
 
 def visual_dataset_identifier(wrapper: dict) -> str:
@@ -265,6 +300,20 @@ class _FieldCompiler:
             template.format(expr.text),
             self._meta(measure.get("FieldId"), "measure", well, name, f"{name} ({agg_label})", fmt),
         )
+
+    def box_stats(self, wrapper: dict) -> list[SelectItem]:
+        """min, first quartile, median, third quartile and max of a box plot's measure over its rows."""
+        _, measure = _single(wrapper)
+        name = measure["Column"]["ColumnName"]
+        expr = self.ctx.field_column(measure["Column"])
+        if expr.aggregate:
+            raise CompileError(f"a box plot needs a row-level column, and {name!r} is aggregated")
+        fmt = number_format(measure.get("FormatConfiguration"))
+        stats = [("min", "min({})"), ("q1", "quantile_cont({}, 0.25)"), ("median", "median({})"), ("q3", "quantile_cont({}, 0.75)"), ("max", "max({})")]
+        return [
+            SelectItem(template.format(expr.text), self._meta(measure.get("FieldId"), "measure", stat, name, f"{name} ({stat})", fmt))
+            for stat, template in stats
+        ]
 
     def unaggregated(self, unaggregated: dict) -> SelectItem:
         name = unaggregated["Column"]["ColumnName"]
