@@ -297,6 +297,8 @@ def _visual_options(kind: str, visual: dict) -> dict:
         }
     if kind == "ScatterPlotVisual":
         return {"unaggregated": "ScatterPlotUnaggregatedFieldWells" in (config.get("FieldWells") or {})}
+    if kind == "HistogramVisual":
+        return {"bin_count": ((config.get("BinOptions") or {}).get("BinCount") or {}).get("Value")}
     return {}
 
 
