@@ -225,3 +225,10 @@ def test_constant_expressions_and_java_date_formats():
     assert evaluate_constant("truncDate('MM', parseDate('2024-05-17', 'yyyy-MM-dd'))") == D(2024, 5, 1)
     assert strftime_format("yyyy-MM-dd'T'HH:mm:ss") == "%Y-%m-%dT%H:%M:%S"
     assert strftime_format("MMM d, yyyy") == "%b %-d, %Y"
+
+
+def test_readme_coverage_table_is_generated_from_the_catalogues():
+    from qs_platform.quicksight.viewer.coverage import README, readme_with_table
+
+    text = README.read_text(encoding="utf-8")
+    assert readme_with_table(text) == text, "run: python -m qs_platform.quicksight.viewer.coverage --write"
