@@ -354,14 +354,18 @@ def ranking(template: str) -> Callable[[Call], Sql]:
     return build
 
 
-def running(template: str) -> Callable[[Call], Sql]:
-    """runningSum(measure, [sort], [partition]) and kin: from the first row of the partition to this one."""
+def framed(template: str, frame: str) -> Callable[[Call], Sql]:
+    """f(measure, [sort], [partition]) over a frame of the sorted partition: runningSum, firstValue and kin."""
     def build(call: Call) -> Sql:
         measure, order = call.args[0], _list(call.args[1], call.name, "sort order")
         partition = _list(call.args[2], call.name, "partition") if len(call.args) > 2 else None
-        frame = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
         return windowed(call, f"{template.format(measure.text)} {over(partition, order, frame)}", "POST_AGG_FILTER", [measure])
     return build
+
+
+def running(template: str) -> Callable[[Call], Sql]:
+    """runningSum(measure, [sort], [partition]) and kin: from the first row of the partition to this one."""
+    return framed(template, "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW")
 
 
 def moving(template: str) -> Callable[[Call], Sql]:
@@ -415,12 +419,7 @@ def _percent_of_total(call: Call) -> Sql:
 
 
 def _first_last(function: str) -> Callable[[Call], Sql]:
-    def build(call: Call) -> Sql:
-        measure, order = call.args[0], _list(call.args[1], call.name, "sort order")
-        partition = _list(call.args[2], call.name, "partition") if len(call.args) > 2 else None
-        frame = "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
-        return windowed(call, f"{function}({measure.text}) {over(partition, order, frame)}", "POST_AGG_FILTER", [measure])
-    return build
+    return framed(function + "({0})", "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING")
 
 
 def _period_over_period(kind: str) -> Callable[[Call], Sql]:
