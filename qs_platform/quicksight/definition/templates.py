@@ -13,13 +13,12 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
+import yaml
+
 from qs_platform.config.models import Dashboard, TemplateBinding
 from qs_platform.quicksight.definition.pruning import PruneReport, prune_definition
-from qs_platform.quicksight.definition.validator import (
-    DashboardError,
-    rename_expression_columns,
-    walk,
-)
+from qs_platform.quicksight.definition.validator import DashboardError, walk
+from qs_platform.quicksight.expression_language import rename_columns
 
 
 @lru_cache(maxsize=8)
@@ -28,12 +27,15 @@ def _read(path: str, mtime: float) -> str:
 
 
 def load_template(path: str | Path) -> dict:
-    """The Definition in a JSON file: a bare Definition or a DescribeDashboardDefinition/Analysis answer."""
+    """The Definition in a JSON or YAML file (`.yaml`/`.yml`, as exports also come): a bare Definition or a
+    DescribeDashboardDefinition/Analysis answer."""
     path = Path(path)
+    is_yaml = path.suffix.lower() in (".yaml", ".yml")
     try:
-        data = json.loads(_read(str(path), path.stat().st_mtime))
-    except (OSError, json.JSONDecodeError) as error:
-        raise DashboardError(f"template {path}: cannot read a JSON Definition: {error}") from error
+        text = _read(str(path), path.stat().st_mtime)
+        data = yaml.safe_load(text) if is_yaml else json.loads(text)
+    except (OSError, json.JSONDecodeError, yaml.YAMLError) as error:
+        raise DashboardError(f"template {path}: cannot read a {'YAML' if is_yaml else 'JSON'} Definition: {error}") from error
     definition = data.get("Definition", data) if isinstance(data, dict) else None
     if not isinstance(definition, dict) or "DataSetIdentifierDeclarations" not in definition:
         raise DashboardError(f"template {path}: no Definition with DataSetIdentifierDeclarations in it")
@@ -77,7 +79,7 @@ def bind_template(dashboard: Dashboard, dataset_arns: dict[str, str]) -> tuple[d
             if "ColumnName" in reference:
                 reference["ColumnName"] = binding.columns.get(placeholder, {}).get(reference["ColumnName"], reference["ColumnName"])
             if "Expression" in reference:
-                reference["Expression"] = rename_expression_columns(reference["Expression"], binding.columns.get(placeholder, {}))
+                reference["Expression"] = rename_columns(reference["Expression"], binding.columns.get(placeholder, {}))
             reference["DataSetIdentifier"] = binding.datasets[placeholder]
     declarations = {}
     for declaration in definition["DataSetIdentifierDeclarations"]:
