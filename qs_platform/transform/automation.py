@@ -57,6 +57,10 @@ class AfterDeadRun(dg.AutomationCondition):
 
 def consecutive_deaths(instance: dg.DagsterInstance, key: dg.AssetKey, limit: int) -> int:
     """How many of the asset's latest runs died, newest first, up to `limit`."""
+    latest = instance.get_latest_planned_materialization_info(key)
+    run = instance.get_run_by_id(latest.run_id) if latest else None
+    if run is None or run.tags.get(DIED_TAG) != "true":
+        return 0  # the common case, in two lookups
     deaths = 0
     for record in instance.fetch_planned_materializations(key, limit=limit).records:
         run = instance.get_run_by_id(record.run_id)
