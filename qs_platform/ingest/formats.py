@@ -211,16 +211,20 @@ def _csv_records(con, path: str, source: Source) -> FileRecords:
 # ---- JSON ---------------------------------------------------------------------------------------------------
 
 
+def _path_segment(key: str) -> str:
+    return '."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def json_path(path: str) -> str:
     """A DuckDB JSON path for a dotted path (`customer.billing_address.city`), each key quoted."""
-    return "$" + "".join('."' + part.replace("\\", "\\\\").replace('"', '\\"') + '"' for part in path.split("."))
+    return "$" + "".join(_path_segment(part) for part in path.split("."))
 
 
 def json_key_text(key: str, document: str = "json") -> str:
     """The text of a top-level key of `document` (the empty key has no JSON path: it is looked up by key)."""
     if key == "":
         return f"(select json_extract_string(e.value, '$') from json_each({document}) as e where e.key = '')"
-    return f"json_extract_string({document}, {sql_string(json_path(key))})"
+    return f"json_extract_string({document}, {sql_string('$' + _path_segment(key))})"  # one key, dots and all
 
 
 def _json_records(con, path: str, source: Source) -> FileRecords:
