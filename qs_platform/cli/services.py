@@ -89,6 +89,7 @@ def register(app: typer.Typer, settings_of, config_of) -> None:
         defs = build_definitions(settings, config)
         with dg.DagsterInstance.get() as instance:
             syncer = Syncer(defs, instance, echo=typer.echo)
+            syncer.recover()  # a pull killed mid-run still holds its pool slot: mark it dead first
             syncer.run_pulls([landing_asset_key(s) for s in pulled])
         for line in syncer.report.failed_runs:
             typer.secho(f"FAILED: {line}", fg="red", err=True)

@@ -100,6 +100,8 @@ class StandinServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # keep-alive answers would otherwise wait ~40 ms for the client's delayed ACK
+    wbufsize = 1 << 16  # headers and body leave in one segment (flushed after each request)
     server: StandinServer
 
     def log_message(self, format, *args):  # noqa: A002 - the stand-in's access log would drown test output
