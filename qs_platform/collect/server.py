@@ -86,7 +86,7 @@ class CollectorServer(ThreadingHTTPServer):
         return f"http://{host}:{port}"
 
     def start(self) -> "CollectorServer":
-        threading.Thread(target=self.serve_forever, name="collector", daemon=True).start()
+        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.1}, name="collector", daemon=True).start()
         return self
 
     def stop(self) -> None:

@@ -75,7 +75,7 @@ class StandinServer(ThreadingHTTPServer):
         return f"http://{host}:{port}"
 
     def start(self) -> "StandinServer":
-        threading.Thread(target=self.serve_forever, name=f"standin-{self.server_address[1]}", daemon=True).start()
+        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.1}, name=f"standin-{self.server_address[1]}", daemon=True).start()
         return self
 
     def stop(self) -> None:
