@@ -107,16 +107,12 @@ def rebuild(tables: list[str] = typer.Argument(None, help="Processed table names
 
     settings = _settings()
     config = _config(settings)
-    known = [t.name for t in config.tables]
-    unknown = [name for name in tables or [] if name not in known]
-    if unknown:
-        typer.secho(f"not a processed table: {', '.join(unknown)}; known: {', '.join(known)}", fg="red", err=True)
-        raise typer.Exit(2)
+    chosen = services.pick(config.tables, tables, "processed table")
     settings.prepare_dagster_home()
     defs = build_definitions(settings, config)
     with dg.DagsterInstance.get() as instance:
         syncer = Syncer(defs, instance, echo=typer.echo)
-        syncer.rebuild([config.table(name) for name in tables or known])
+        syncer.rebuild(chosen)
         report = syncer.sync()
     _print_report(report)
 

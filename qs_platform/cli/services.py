@@ -18,14 +18,18 @@ COLLECTOR_PORT = 8060
 STANDIN_KEY_VARIABLE = "QS_CHARGEBEE_API_KEY"
 
 
-def collecting_sources(config: ProjectConfig, names: list[str] | None = None):
-    chosen = [s for s in config.sources if s.collect and (not names or s.name in names)]
-    unknown = sorted(set(names or []) - {s.name for s in chosen})
+def pick(available: list, names: list[str] | None, what: str) -> list:
+    """The named ones of `available` (sources or tables; all of them when no names are given); exit 2 on others."""
+    known = [item.name for item in available]
+    unknown = [name for name in names or [] if name not in known]
     if unknown:
-        known = sorted(s.name for s in config.sources if s.collect)
-        typer.secho(f"not a collecting source (no collect: block): {', '.join(unknown)}; collecting: {known}", fg="red", err=True)
+        typer.secho(f"not a {what}: {', '.join(unknown)}; known: {', '.join(known)}", fg="red", err=True)
         raise typer.Exit(2)
-    return chosen
+    return [item for item in available if not names or item.name in names]
+
+
+def collecting_sources(config: ProjectConfig, names: list[str] | None = None):
+    return pick([s for s in config.sources if s.collect], names, "collecting source (with a collect: block)")
 
 
 def spool_root(settings: Settings) -> Path:
@@ -80,11 +84,7 @@ def register(app: typer.Typer, settings_of, config_of) -> None:
 
         settings = settings_of()
         config = config_of(settings)
-        pulled = [s for s in config.sources if s.pull and (not sources or s.name in sources)]
-        unknown = sorted(set(sources or []) - {s.name for s in pulled})
-        if unknown:
-            typer.secho(f"not a pull source: {', '.join(unknown)}; pull sources: {sorted(s.name for s in config.sources if s.pull)}", fg="red", err=True)
-            raise typer.Exit(2)
+        pulled = pick([s for s in config.sources if s.pull], sources, "pull source")
         settings.prepare_dagster_home()
         defs = build_definitions(settings, config)
         with dg.DagsterInstance.get() as instance:

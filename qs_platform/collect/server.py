@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from qs_platform.collect.spool import Spool, SpoolClosed
 from qs_platform.config.models import Source, normalise_column_name
+from qs_platform.httpserve import BackgroundHTTPServer, JsonHandler
 
 ERRORS_SHOWN = 20
 
@@ -70,29 +70,16 @@ def parse_events(body: bytes, source: Source) -> list[bytes]:
     return lines
 
 
-class CollectorServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
+class CollectorServer(BackgroundHTTPServer):
     def __init__(self, spools: dict[str, tuple[Source, Spool]], host: str = "127.0.0.1", port: int = 8060):
         super().__init__((host, port), _Handler)
         self.spools = spools
         self.requests = {"accepted": 0, "refused": 0}
         self.lock = threading.Lock()
 
-    @property
-    def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> "CollectorServer":
-        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.1}, name="collector", daemon=True).start()
-        return self
-
     def stop(self) -> None:
         """Stop taking requests, then flush every buffer into landing."""
-        self.shutdown()
-        self.server_close()
+        super().stop()
         for _, spool in self.spools.values():
             spool.close()
 
@@ -103,55 +90,41 @@ class CollectorServer(ThreadingHTTPServer):
         return self.spools.get(name)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # keep-alive answers would otherwise wait ~40 ms for the client's delayed ACK
-    wbufsize = 1 << 16  # headers and body leave in one segment (flushed after each request)
+class _Handler(JsonHandler):
     server: CollectorServer
-
-    def log_message(self, format, *args):  # noqa: A002 - one line per event would be the only thing in the log
-        pass
-
-    def _reply(self, status: int, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
     def do_GET(self):  # noqa: N802
         if self.path.rstrip("/") != "/health":
-            return self._reply(404, {"error": "GET /health, or POST events to /events/<source>"})
+            return self.reply(404, {"error": "GET /health, or POST events to /events/<source>"})
         body = {name: {**vars(spool.stats), "buffered_bytes": spool.buffered_bytes} for name, (_, spool) in self.server.spools.items()}
-        self._reply(200, {"sources": body, "requests": dict(self.server.requests)})
+        self.reply(200, {"sources": body, "requests": dict(self.server.requests)})
 
     def do_POST(self):  # noqa: N802
         found = self.server.route(self.path.split("?", 1)[0])
         if found is None:
-            return self._reply(404, {"error": f"no collecting source at {self.path}; known: {sorted(self.server.spools)}"})
+            return self.reply(404, {"error": f"no collecting source at {self.path}; known: {sorted(self.server.spools)}"})
         source, spool = found
         length = self.headers.get("Content-Length")
         if length is None or not length.isdigit():
-            return self._reply(411, {"error": "Content-Length is required"})
+            return self.reply(411, {"error": "Content-Length is required"})
         if int(length) > source.collect.max_request_bytes:
             self.close_connection = True  # the body is not read
-            return self._reply(413, {"error": f"{int(length):,} bytes; at most {source.collect.max_request_bytes:,} a request"})
+            return self.reply(413, {"error": f"{int(length):,} bytes; at most {source.collect.max_request_bytes:,} a request"})
         body = self.rfile.read(int(length))
         try:
             lines = parse_events(body, source)
             spool.append(lines)
         except InvalidEvents as error:
             self._count("refused")
-            return self._reply(400, {"accepted": 0, "errors": error.problems[:ERRORS_SHOWN], "error_count": len(error.problems)})
+            return self.reply(400, {"accepted": 0, "errors": error.problems[:ERRORS_SHOWN], "error_count": len(error.problems)})
         except (SpoolClosed, TimeoutError) as error:
             self._count("refused")
-            return self._reply(503, {"accepted": 0, "error": str(error)})
+            return self.reply(503, {"accepted": 0, "error": str(error)})
         except OSError as error:
             self._count("refused")
-            return self._reply(500, {"accepted": 0, "error": f"the buffer could not be written: {error}"})
+            return self.reply(500, {"accepted": 0, "error": f"the buffer could not be written: {error}"})
         self._count("accepted")
-        self._reply(200, {"accepted": len(lines)})
+        self.reply(200, {"accepted": len(lines)})
 
     def _count(self, outcome: str) -> None:
         with self.server.lock:

@@ -4,13 +4,13 @@ a page of the wrong shape, slow pages) so that tests and `make dev` see what a r
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from qs_platform.httpserve import BackgroundHTTPServer, JsonHandler
 
 
 class Clock:
@@ -55,10 +55,7 @@ class Reply:
 Route = Callable[[dict[str, str], dict[str, str]], Reply]  # (query, headers) -> reply
 
 
-class StandinServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
+class StandinServer(BackgroundHTTPServer):
     def __init__(self, routes: dict[str, Route], host: str = "127.0.0.1", port: int = 0, faults: Faults | None = None):
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError(f"stand-ins serve on the loopback interface only, not {host!r}")
@@ -68,19 +65,6 @@ class StandinServer(ThreadingHTTPServer):
         self.requests = 0
         self.answered: list[tuple[str, int]] = []  # (path?query, status) of every request, in order
         self.lock = threading.Lock()
-
-    @property
-    def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> "StandinServer":
-        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.1}, name=f"standin-{self.server_address[1]}", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
 
     def fault_for(self, number: int) -> Reply | None:
         faults = self.faults
@@ -98,14 +82,8 @@ class StandinServer(ThreadingHTTPServer):
         return Reply(status, {"message": "the stand-in is failing on purpose", "http_status_code": status})
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # keep-alive answers would otherwise wait ~40 ms for the client's delayed ACK
-    wbufsize = 1 << 16  # headers and body leave in one segment (flushed after each request)
+class _Handler(JsonHandler):
     server: StandinServer
-
-    def log_message(self, format, *args):  # noqa: A002 - the stand-in's access log would drown test output
-        pass
 
     def do_GET(self):  # noqa: N802
         parts = urlsplit(self.path)
@@ -119,11 +97,4 @@ class _Handler(BaseHTTPRequestHandler):
             reply = route(query, dict(self.headers.items())) if route else Reply(404, {"message": f"no such endpoint {parts.path}"})
         with self.server.lock:
             self.server.answered.append((self.path, reply.status))
-        body = json.dumps(reply.body).encode()
-        self.send_response(reply.status)
-        self.send_header("Content-Type", "application/json;charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
+        self.reply(reply.status, reply.body, reply.headers)
