@@ -10,11 +10,13 @@ from qs_platform.config.models import ProjectConfig
 from qs_platform.config.settings import Settings
 from qs_platform.ingest.assets import build_raw_asset, landing_spec, raw_asset_key
 from qs_platform.ingest.batch_assets import build_batches_asset, build_deadline_sensor
+from qs_platform.ingest.pull_assets import build_pull_asset, build_pull_schedule
 from qs_platform.ingest.sensor import build_landing_sensor
 from qs_platform.quicksight.assets import build_dashboard_asset, build_data_source_asset, build_dataset_asset
 from qs_platform.resources import resources_for
 from qs_platform.transform.assets import build_processed_asset, rebuild_job
 from qs_platform.transform.automation import automation_sensor, on_upstream_change
+from qs_platform.transform.schedules import build_rebuild_schedule
 
 
 def build_assets_and_sensors(config: ProjectConfig) -> tuple[list, list]:
@@ -23,7 +25,7 @@ def build_assets_and_sensors(config: ProjectConfig) -> tuple[list, list]:
     sensors: list = [automation_sensor()]
     condition = on_upstream_change()
     for source in config.sources:
-        assets += [landing_spec(source), build_raw_asset(source, config)]
+        assets += [build_pull_asset(source) if source.pull else landing_spec(source), build_raw_asset(source, config)]
         sensors.append(build_landing_sensor(source))
         if source.batch:
             assets.append(build_batches_asset(source, raw_asset_key(source), condition))
@@ -37,12 +39,17 @@ def build_assets_and_sensors(config: ProjectConfig) -> tuple[list, list]:
     return assets, sensors
 
 
+def build_schedules(config: ProjectConfig) -> list[dg.ScheduleDefinition]:
+    """What runs on a clock: every pull source, and the tables declaring a rebuild `schedule:`."""
+    return [build_pull_schedule(s) for s in config.sources if s.pull] + [build_rebuild_schedule(t) for t in config.tables if t.schedule]
+
+
 def build_definitions(settings: Settings, config: ProjectConfig | None = None) -> dg.Definitions:
     config = config or load_config(settings.config_dir)
     assets, sensors = build_assets_and_sensors(config)
     jobs = [rebuild_job(config.tables)] if config.tables else []
     return dg.Definitions(
-        assets=assets, sensors=sensors, jobs=jobs, resources=resources_for(settings),
+        assets=assets, sensors=sensors, jobs=jobs, schedules=build_schedules(config), resources=resources_for(settings),
         # One process per run, not one per step: a run of six small steps would otherwise start six Python processes.
         executor=dg.in_process_executor,
     )

@@ -104,12 +104,19 @@ def athena_resource(aws: AwsSettings):
     return AthenaResource(region=aws.region, workgroup=aws.athena_workgroup, output_location=aws.athena_output + "/")
 
 
+def _pull_resource(settings: Settings):
+    from qs_platform.ingest.pull_assets import PullResource
+
+    return PullResource(secrets_region=settings.aws_region)
+
+
 def resources_for(settings: Settings) -> dict:
     return {
         "lake": LakeResource(url=settings.lake_url, layer_urls=settings.aws.layer_urls if settings.aws else {}),
         "landing": LakeResource(url=settings.landing_url),
         "sqs": SqsResource(region=settings.aws_region),
         "ingest": IngestResource(max_run_deaths=settings.max_run_deaths),
+        "pull": _pull_resource(settings),
         "catalog": CatalogResource(path=str(settings.catalog_path), aws_settings=settings.aws.model_dump_json() if settings.aws else ""),
         **({"athena": athena_resource(settings.aws)} if settings.aws else {}),
         "quicksight": QuickSightResource(

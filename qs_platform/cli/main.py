@@ -14,6 +14,7 @@ import warnings
 
 import typer
 
+from qs_platform.cli import services
 from qs_platform.config.loader import ConfigError, load_config
 from qs_platform.config.settings import Settings, project_root
 
@@ -79,7 +80,7 @@ def validate() -> None:
 
 
 @app.command()
-def sync() -> None:
+def sync(schedules: bool = typer.Option(False, "--schedules", help="Also run the schedules that are due (pulls, rebuilds), as the daemon would")) -> None:
     """Run everything pending once, without a daemon; exit 1 if any run failed."""
     import dagster as dg
 
@@ -92,7 +93,7 @@ def sync() -> None:
     defs = build_definitions(settings, config)
     typer.echo(f"lake {settings.lake_url} · catalog {settings.catalog_location} · DAGSTER_HOME {settings.dagster_home}")
     with dg.DagsterInstance.get() as instance:
-        report = Syncer(defs, instance, echo=typer.echo).sync()
+        report = Syncer(defs, instance, echo=typer.echo, schedules=schedules).sync()
     _print_report(report)
 
 
@@ -106,16 +107,12 @@ def rebuild(tables: list[str] = typer.Argument(None, help="Processed table names
 
     settings = _settings()
     config = _config(settings)
-    known = [t.name for t in config.tables]
-    unknown = [name for name in tables or [] if name not in known]
-    if unknown:
-        typer.secho(f"not a processed table: {', '.join(unknown)}; known: {', '.join(known)}", fg="red", err=True)
-        raise typer.Exit(2)
+    chosen = services.pick(config.tables, tables, "processed table")
     settings.prepare_dagster_home()
     defs = build_definitions(settings, config)
     with dg.DagsterInstance.get() as instance:
         syncer = Syncer(defs, instance, echo=typer.echo)
-        syncer.rebuild([config.table(name) for name in tables or known])
+        syncer.rebuild(chosen)
         report = syncer.sync()
     _print_report(report)
 
@@ -145,7 +142,10 @@ def seed_sources() -> Path:
 
 
 @app.command()
-def seed(force: bool = typer.Option(False, help="Copy the example files again even if the lake was seeded before.")) -> None:
+def seed(
+    force: bool = typer.Option(False, help="Copy the example files again even if the lake was seeded before."),
+    pulled: bool = typer.Option(True, "--pulled/--no-pulled", help="Also land the generated files of pull sources (offline demos)"),
+) -> None:
     """Copy the example data into the landing zone and land a few generated days (only on a lake's first run)."""
     settings = _settings()
     if not settings.lake_is_local:
@@ -165,22 +165,37 @@ def seed(force: bool = typer.Option(False, help="Copy the example files again ev
             copied += 1
             typer.echo(f"seeded {target}")
     typer.echo(f"{copied} example files copied into {lake / 'landing'}")
-    demo(days=3, seed=0)
+    demo(days=3, seed=0, pulled=pulled)
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text("example data copied into landing/\n")
 
 
 @app.command()
-def demo(days: int = typer.Option(3, help="Days of franchise sales to land"), seed: int = typer.Option(0, help="Random seed")) -> None:
+def demo(
+    days: int = typer.Option(3, help="Days of franchise sales to land"),
+    seed: int = typer.Option(0, help="Random seed"),
+    pulled: bool = typer.Option(True, "--pulled/--no-pulled", help="Also the pull sources' files (subscriptions, exchange rates), as their API would deliver them"),
+) -> None:
     """Land generated deliveries (sales, subscriptions, exchange rates, clickstream) into a local lake's landing zone."""
+    import tempfile
+
     from qs_platform.examples.generators import write_demo_landing
 
     settings = _settings()
     if not settings.lake_is_local:
         typer.secho("demo writes to a local lake only", fg="red", err=True)
         raise typer.Exit(2)
-    keys = write_demo_landing(settings.local_lake_root / "landing", days=days, seed=seed)
-    typer.echo(f"{len(keys)} generated files landed in {settings.local_lake_root / 'landing'}")
+    landing = settings.local_lake_root / "landing"
+    if pulled:
+        keys = write_demo_landing(landing, days=days, seed=seed)
+    else:  # the pull sources get theirs from their (stand-in) API
+        skipped = tuple(s.landing_prefix.removeprefix("landing/") for s in _config(settings).sources if s.pull)
+        with tempfile.TemporaryDirectory() as folder:
+            keys = [k for k in write_demo_landing(folder, days=days, seed=seed) if not k.startswith(skipped)]
+            for key in keys:
+                (landing / key).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(Path(folder) / key, landing / key)
+    typer.echo(f"{len(keys)} generated files landed in {landing}")
 
 
 @app.command()
@@ -188,17 +203,20 @@ def dev(
     port: int = typer.Option(3000, help="Dagster UI port"),
     catch_up: bool = typer.Option(True, help="Process what already landed once (like `sync`) before the daemon starts"),
 ) -> None:
-    """Seed example data on first run, start the dashboard viewer and the Dagster UI (with its daemon)."""
+    """Seed example data on first run, start the stand-in APIs, the event collector, the dashboard viewer and the
+    Dagster UI (with its daemon, which runs the schedules)."""
     settings = _settings()
-    _config(settings)
+    config = _config(settings)
     settings.prepare_dagster_home()
-    seed(force=False)
+    standins = services.start_standins() if any(s.pull for s in config.sources) else None
+    collector = services.make_collector(settings, config).start() if any(s.collect for s in config.sources) else None
+    seed(force=False, pulled=standins is None)  # pull sources get their records from the stand-ins
     if catch_up:
         # In-process runs are much faster than the daemon's one-process-per-run queue for a first backlog, so the
         # dashboards have real numbers when the UI opens; the daemon then skips these files (same run keys).
-        typer.echo("processing what already landed (qs-platform sync) ...")
+        typer.echo("processing what already landed, with the pulls that are due (qs-platform sync --schedules) ...")
         try:
-            sync()
+            sync(schedules=True)
         except typer.Exit as done:
             if done.exit_code:
                 typer.secho("some runs failed: see above and the Dagster UI", fg="yellow")
@@ -206,6 +224,10 @@ def dev(
     threading.Thread(target=server.serve_forever, daemon=True).start()
     typer.secho(f"Dagster UI:        http://127.0.0.1:{port}", fg="green", bold=True)
     typer.secho(f"Dashboard viewer:  {settings.viewer_url}", fg="green", bold=True)
+    if standins:
+        typer.secho(f"Stand-in APIs:     {standins.url} (Chargebee subscriptions, exchange rates; pulled by their schedules)", fg="green", bold=True)
+    if collector:
+        typer.secho(f"Event collector:   {collector.url}/events/<source> ({', '.join(collector.spools)})", fg="green", bold=True)
     typer.echo(f"Drop CSV files into {settings.local_lake_root / 'landing'} and watch them flow. Ctrl-C stops.")
     command = [sys.executable, "-m", "dagster", "dev", "-w", str(project_root() / "workspace.yaml"), "-p", str(port)]
     process = subprocess.Popen(command, cwd=project_root())
@@ -216,6 +238,10 @@ def dev(
         process.wait(timeout=30)
     finally:
         server.shutdown()
+        if collector:
+            collector.stop()  # flushes every buffer into landing
+        if standins:
+            standins.stop()
 
 
 def _viewer_server(settings: Settings):
@@ -289,6 +315,7 @@ def dashboards_serve() -> None:
         server.shutdown()
 
 
+services.register(app, _settings, _config)
 app.command("iam-policy")(__import__("qs_platform.cli.iam", fromlist=["iam_policy"]).iam_policy)
 
 

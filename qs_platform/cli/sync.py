@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
+import time
+
 import dagster as dg
 
 from qs_platform.config.models import Table
@@ -32,7 +34,9 @@ from qs_platform.runtime.state import (
     get_value,
     load_automation_cursor,
     mark_dead,
+    next_cron_tick,
     save_automation_cursor,
+    schedule_switches,
     set_value,
 )
 from qs_platform.runtime.status import AssetState, SourceBalance, automated_asset_states, source_balance
@@ -46,6 +50,10 @@ LAUNCHED_BY_TAG = "qs_platform/launched_by"
 
 def _sensor_cursor_key(sensor_name: str) -> str:
     return f"qs_platform/sync/sensor_cursor/{sensor_name}"
+
+
+def _schedule_key(schedule_name: str) -> str:
+    return f"qs_platform/sync/schedule_ran_at/{schedule_name}"
 
 
 @dataclass
@@ -88,8 +96,10 @@ class SyncReport:
 
 
 class Syncer:
-    def __init__(self, defs: dg.Definitions, instance: dg.DagsterInstance, echo: Callable[[str], None] = lambda _: None):
+    def __init__(self, defs: dg.Definitions, instance: dg.DagsterInstance, echo: Callable[[str], None] = lambda _: None,
+                 schedules: bool = False):
         self.defs = defs
+        self.schedules = schedules  # also run the schedules that are due (pulls, rebuilds), as the daemon would
         self.sources = declared_sources(defs)
         self.instance = instance
         self.echo = echo
@@ -139,6 +149,41 @@ class Syncer:
                 self._execute(keys, tags, request.run_config or None)
                 launched += 1
         return launched
+
+    # -- schedules -----------------------------------------------------------------------------------------------
+
+    def run_due_schedules(self, *, pulls: bool, now: float | None = None) -> int:
+        """Run each switched-on schedule with a tick since it last ran here or its assets last materialized (or
+        that never ran at all): what the daemon's scheduler would have launched meanwhile, once. `pulls`: the pull
+        schedules (before the sensors), else the rebuilds (after them, so their inputs exist)."""
+        now = time.time() if now is None else now
+        switches = schedule_switches(self.instance)
+        launched = 0
+        for schedule in self.defs.schedules:
+            if not switches.get(schedule.name, schedule.default_status == dg.DefaultScheduleStatus.RUNNING):
+                continue
+            keys = self._schedule_assets(schedule)
+            if all(k.path[0] == "landing" for k in keys) != pulls:
+                continue
+            records = [r for r in self.instance.get_asset_records(keys) if r.asset_entry.last_materialization_record]
+            last = max([float(get_value(self.instance, _schedule_key(schedule.name)) or 0)]
+                       + [r.asset_entry.last_materialization_record.timestamp for r in records])
+            if last and next_cron_tick(schedule.cron_schedule, schedule.execution_timezone or "UTC", last) > now:
+                continue
+            set_value(self.instance, _schedule_key(schedule.name), str(now))
+            processed = all(k.path[0] == "processed" for k in keys)
+            self._execute(keys, {LAUNCHED_BY_TAG: f"sync:{schedule.name}"}, full_rebuild_config(keys) if processed else None)
+            launched += 1
+        return launched
+
+    def run_pulls(self, keys: list[dg.AssetKey]) -> None:
+        """Pull now, whatever the schedules say."""
+        for key in keys:
+            self._execute([key], {LAUNCHED_BY_TAG: "pull"})
+
+    def _schedule_assets(self, schedule: dg.ScheduleDefinition) -> list[dg.AssetKey]:
+        job = self.defs.resolve_job_def(schedule.job_name)
+        return sorted(job.asset_layer.selected_asset_keys, key=str)
 
     # -- automation --------------------------------------------------------------------------------------------
 
@@ -208,14 +253,21 @@ class Syncer:
 
     def sync(self) -> SyncReport:
         self.recover()
+        if self.schedules:
+            self.run_due_schedules(pulls=True)
+        self._rounds()
+        if self.schedules and self.run_due_schedules(pulls=False):
+            self._rounds()
+        self.status()
+        return self.report
+
+    def _rounds(self) -> None:
         for _ in range(MAX_ROUNDS):
             launched = self.run_landing_sensors() + self.run_automation()
             if not launched:
                 break
         else:
             self.report.failed_runs.append(f"still requesting work after {MAX_ROUNDS} rounds; stopped")
-        self.status()
-        return self.report
 
     def status(self) -> None:
         resources = self.defs.resources
@@ -239,6 +291,9 @@ def _summary(metadata: dict) -> str:
         parts += [f"{metadata[k]} {label}" for k, label in
                   (("files_quarantined", "quarantined"), ("files_unchanged", "unchanged"), ("archives_expanded", "archives expanded")) if metadata.get(k)]
         return ": " + ", ".join(parts) + f"; {metadata['loaded_rows']} rows loaded, {metadata['rejected_rows']} quarantined"
+    if "records" in metadata and "watermark" in metadata:
+        landed = metadata.get("landed_key") if metadata.get("records_landed") else "nothing new landed"
+        return f": {metadata['records']} records in {metadata['pages']} pages ({metadata['retries']} retries), {landed}, watermark {metadata['watermark'] or 'none'}"
     if "action" in metadata:
         return f": {metadata['action']}"
     if "partition_mode" in metadata:

@@ -6,6 +6,7 @@ the YAML file and the key.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import re
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from qs_platform.config.acquisition import Collect, Pull, Schedule
 
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
 DASHBOARD_ID = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
@@ -31,6 +34,13 @@ COLUMN_TYPES = {
     "timestamp": "TIMESTAMP",
 }
 DECIMAL_TYPE = re.compile(r"^decimal\((\d+),\s*(\d+)\)$")
+
+
+def template_regex(template: str) -> re.Pattern:
+    """A key template such as `{yyyy}/{mm}/{name}` as a regex (for `fullmatch`) with one named group per field; a
+    field never spans a `/`."""
+    parts = re.split(r"\{(\w+)\}", template)
+    return re.compile("".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>[^/]+)" for i, p in enumerate(parts)))
 
 
 class Strict(BaseModel):
@@ -233,6 +243,8 @@ class Source(Strict):
     columns: list[Column] = Field(min_length=1)
     rules: list[Rule] = Field(default_factory=list)
     children: list[ChildTable] = Field(default_factory=list)
+    pull: Pull | None = Field(default=None, description="Pulled from an HTTP API on a schedule into the landing prefix")
+    collect: Collect | None = Field(default=None, description="Fed by events posted to `qs-platform collect`")
 
     @model_validator(mode="after")
     def _defaults_and_references(self) -> "Source":
@@ -267,6 +279,17 @@ class Source(Strict):
         rule_names = [r.name for r in self.rules]
         if len(set(rule_names)) != len(rule_names):
             raise ValueError(f"rule names must be unique, got {rule_names}")
+        for kind, block in (("pull", self.pull), ("collect", self.collect)):
+            if block is None:
+                continue
+            if self.format != "json":
+                raise ValueError(f"{kind}: lands JSON Lines, so the source needs format json, not {self.format}")
+            sample = block.sample_key()
+            name = sample.rsplit("/", 1)[-1]
+            if not fnmatch.fnmatch(name, self.file_pattern):
+                raise ValueError(f"{kind}: landed files such as {sample!r} do not match file_pattern {self.file_pattern!r}")
+            if self.key_template and not template_regex(self.key_template).fullmatch(sample):
+                raise ValueError(f"{kind}: landed keys such as {sample!r} do not fit key_template {self.key_template!r}")
         return self
 
     @property
@@ -354,6 +377,9 @@ class Table(Strict):
     checks: list[Check] = Field(default_factory=list)
     partition_by: PartitionBy | None = None
     engine: Literal["duckdb", "athena"] = "duckdb"  # athena: the same SQL runs as CTAS / INSERT INTO on Athena
+    schedule: Schedule | None = Field(
+        default=None, description="Rebuild the whole table on a clock (e.g. month-end snapshots); running by default when its SQL reads the date"
+    )
 
     @model_validator(mode="after")
     def _unique_check_names(self) -> "Table":

@@ -13,14 +13,13 @@ loaded + rejected = input rows.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import duckdb
 import pyarrow.parquet as pq
 
-from qs_platform.config.models import Source
+from qs_platform.config.models import Source, template_regex
 from qs_platform.engine import quote, sql_string
 from qs_platform.ingest.children import forget_children, write_children
 from qs_platform.ingest.formats import FileRecords, UnreadableFile, describe_duckdb_error, read_records
@@ -78,10 +77,7 @@ def key_fields(source: Source, landing_key: str) -> dict[str, str]:
     if not source.key_template:
         return {}
     relative = landing_key.removeprefix(source.landing_prefix)
-    pattern = re.escape(source.key_template)
-    for name in source.key_fields:
-        pattern = pattern.replace(re.escape("{" + name + "}"), f"(?P<{name}>[^/]+)")
-    match = re.fullmatch(pattern, relative)
+    match = template_regex(source.key_template).fullmatch(relative)
     if match is None:
         raise UnreadableFile(f"key {relative!r} does not match key_template {source.key_template!r}")
     return match.groupdict()

@@ -127,7 +127,7 @@ def evaluate_landing(
     for group in requested:
         sequence += 1
         tick.run_requests.append(_run_request(source, group, sequence))
-    if requested:
+    if requested and not source.pull:  # a pull source's landing asset is the pull itself: it reports what it landed
         tick.landing_event = _landing_event(source, [o for g in requested for o in g.objects], len(todo))
     tick.cursor = json.dumps({"sequence": sequence, "listing": listing_state}, sort_keys=True)
     return tick
@@ -172,6 +172,6 @@ def build_landing_sensor(source: Source) -> dg.SensorDefinition:
         if not tick.run_requests:
             return dg.SensorResult(skip_reason=f"{tick.pending} files pending, none to request" if tick.pending else "nothing pending",
                                    cursor=tick.cursor)
-        return dg.SensorResult(run_requests=tick.run_requests, cursor=tick.cursor, asset_events=[tick.landing_event])
+        return dg.SensorResult(run_requests=tick.run_requests, cursor=tick.cursor, asset_events=[e for e in [tick.landing_event] if e])
 
     return _landing_sensor

@@ -8,7 +8,9 @@ version by `qs_platform_tests/runtime/test_state.py`):
 - `instance.event_log_storage.free_concurrency_slots_for_run`: slots a dead run still holds;
 - the `pid` of the engine event "Started process for run" that Dagster's run worker reports;
 - `CheckRunHealthResult` / `WorkerStatus`, what a run launcher's health check returns;
-- (de)serialising the cursor of `evaluate_automation_conditions` between two `qs-platform sync`s.
+- (de)serialising the cursor of `evaluate_automation_conditions` between two `qs-platform sync`s;
+- the stored on/off state of schedules (`all_instigator_state`, as switched in the UI) and the cron iterator
+  Dagster's scheduler uses, for `qs-platform sync --schedules`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import json
 import dagster as dg
 from dagster._core.definitions.asset_daemon_cursor import AssetDaemonCursor
 from dagster._core.launcher import CheckRunHealthResult, WorkerStatus  # for the launcher's health check
+from dagster._core.scheduler.instigation import InstigatorStatus, InstigatorType
+from dagster._utils.schedules import cron_string_iterator
 from dagster._serdes import deserialize_value, serialize_value
 
 __all__ = ["CheckRunHealthResult", "WorkerStatus"]
@@ -86,3 +90,20 @@ def mark_dead(instance: dg.DagsterInstance, run: dg.DagsterRun, message: str) ->
     if not run.is_finished:
         instance.report_run_failed(run, message)
     free_slots(instance, run.run_id)
+
+
+def schedule_switches(instance: dg.DagsterInstance) -> dict[str, bool]:
+    """Schedules switched on (True) or off (False) in the UI; a schedule not listed follows its default status."""
+    switched = {}
+    for state in instance.all_instigator_state(instigator_type=InstigatorType.SCHEDULE):
+        if state.status in (InstigatorStatus.RUNNING, InstigatorStatus.STOPPED):
+            switched[state.origin.instigator_name] = state.status == InstigatorStatus.RUNNING
+    return switched
+
+
+def next_cron_tick(cron: str, timezone: str, after: float) -> float:
+    """The first tick of `cron` (in `timezone`) strictly after the epoch time `after`, as Dagster's scheduler counts."""
+    for tick in cron_string_iterator(after, cron, timezone):
+        if tick.timestamp() > after:
+            return tick.timestamp()
+    raise ValueError(f"cron {cron!r} has no tick after {after}")
