@@ -31,7 +31,7 @@ def build_assets_and_sensors(config: ProjectConfig) -> tuple[list, list]:
             assets.append(build_batches_asset(source, raw_asset_key(source), condition))
             sensors.append(build_deadline_sensor(source))
     assets += [build_processed_asset(table, config, condition) for table in config.tables]
-    assets += [build_catalog_asset(name, config, condition) for name in config.catalog_tables]
+    assets += [build_catalog_asset(name, config, condition) for name in config.catalog_tables + config.ledger_tables]
     if config.datasets:
         assets.append(build_data_source_asset(condition))
         assets += [build_dataset_asset(dataset, config, condition) for dataset in config.datasets]

@@ -51,6 +51,12 @@ def test_sync_in_an_empty_lake_then_export(env, tmp_path):
 
     again = runner.invoke(app, ["sync"])
     assert again.exit_code == 0 and "nothing to do" in again.output
+    status = runner.invoke(app, ["status"])
+    assert status.exit_code == 0 and "everything is accounted for" in status.output, status.output
+    assert "service_requests: 2 landed = 1 loaded + 0 archives + 1 quarantined; rows 19325 = 19324 loaded + 1 rejected" in status.output
+    (landing / "late.csv").write_text((landing / SERVICE_REQUESTS_CSV.name).read_text())
+    pending = runner.invoke(app, ["status"])
+    assert pending.exit_code == 1 and "1 PENDING (oldest landing/service_requests/late.csv" in pending.output
 
     listed = runner.invoke(app, ["dashboards", "list"])
     assert "service-division\tService requests by division\tversion 1" in listed.output.splitlines()

@@ -1,4 +1,4 @@
-"""Asset factory of the catalog layer: one entry per raw and processed table."""
+"""Asset factory of the catalog layer: one entry per raw, processed and ledger table; the ledger balances."""
 
 import dagster as dg
 
@@ -7,11 +7,33 @@ from qs_platform.catalog.tables import TableNotMaterialized, duplicate_copies_se
 from qs_platform.config.models import ProjectConfig
 from qs_platform.lake import Lake
 from qs_platform.resources import CatalogResource, LakeResource
+from qs_platform.runtime.status import source_balance
 from qs_platform.transform.assets import asset_key_for_table, table_schema
 from qs_platform.engine import connect
 
 
 SCHEMA_CHECK = "schema_compatible"
+LEDGER_CHECK = "ledger_balanced"
+PENDING_GRACE_SECONDS = 600  # a file landed a moment ago is being loaded, not lost
+
+
+def ledger_check(balance, grace: float = PENDING_GRACE_SECONDS) -> dg.AssetCheckResult:
+    """Landed = loaded + expanded + quarantined (+ pending younger than the grace), and every file's rows add up."""
+    stale = [(key, age) for key, age in balance.pending if age > grace]
+    problems = [f"{len(stale)} files pending for over {grace:.0f} s (oldest {stale[0][0]}, {stale[0][1]:.0f} s)"] if stale else []
+    problems += [f"rows do not add up (input != loaded + rejected) in {balance.unreconciled[:10]}"] if balance.unreconciled else []
+    return dg.AssetCheckResult(
+        check_name=LEDGER_CHECK,
+        passed=not problems,
+        severity=dg.AssetCheckSeverity.WARN,
+        description="; ".join(problems) or None,
+        metadata={
+            "landed": balance.landed, "loaded": balance.loaded, "expanded": balance.expanded, "quarantined": balance.quarantined,
+            "pending": len(balance.pending), "oldest_pending_s": round(balance.pending[0][1]) if balance.pending else 0,
+            "removed_from_landing": balance.removed, "input_rows": balance.input_rows, "loaded_rows": balance.loaded_rows,
+            "rejected_rows": balance.rejected_rows,
+        },
+    )
 
 
 def catalog_asset_key(table_name: str) -> dg.AssetKey:
@@ -46,17 +68,23 @@ def catalog_location_metadata(catalog: CatalogResource, table_name: str) -> dict
 
 def build_catalog_asset(table_name: str, config: ProjectConfig, condition: dg.AutomationCondition) -> dg.AssetsDefinition:
     key = catalog_asset_key(table_name)
+    is_ledger = table_name.startswith("ledger.")
+    checks = [dg.AssetCheckSpec(SCHEMA_CHECK, asset=key, blocking=True, description="The new data fits the registered table")]
+    if is_ledger:
+        checks.append(dg.AssetCheckSpec(
+            LEDGER_CHECK, asset=key, description="landed files = loaded + expanded + quarantined (+ pending a moment), rows add up per file",
+        ))
 
     @dg.asset(
         key=key,
-        check_specs=[dg.AssetCheckSpec(SCHEMA_CHECK, asset=key, blocking=True, description="The new data fits the registered table")],
+        check_specs=checks,
         deps=[asset_key_for_table(table_name, config)],
         group_name="catalog",
         kinds={"duckdb"},
         description=f"{table_name} registered in the catalog (a view in the local DuckDB catalog).",
         automation_condition=condition,
     )
-    def _catalog_entry(context: dg.AssetExecutionContext, lake: LakeResource, catalog: CatalogResource) -> dg.MaterializeResult:
+    def _catalog_entry(context: dg.AssetExecutionContext, lake: LakeResource, landing: LakeResource, catalog: CatalogResource) -> dg.MaterializeResult:
         lake_ = lake.get()
         try:
             entry = catalog.get(lake_, config).register(table_name)
@@ -64,7 +92,8 @@ def build_catalog_asset(table_name: str, config: ProjectConfig, condition: dg.Au
             context.log.error(f"{table_name}: not registered: {error}")
             return dg.MaterializeResult(
                 metadata={"registered": False},
-                check_results=[dg.AssetCheckResult(check_name=SCHEMA_CHECK, passed=False, metadata={"error": str(error)})],
+                check_results=[dg.AssetCheckResult(check_name=SCHEMA_CHECK, passed=False, metadata={"error": str(error)})]
+                + ([dg.AssetCheckResult(check_name=LEDGER_CHECK, passed=False, description="the ledger is not registered")] if is_ledger else []),
             )
         duplicates = duplicate_copies(lake_, table_name) if table_name.startswith("raw.") else []
         quarantined = register_quarantine(catalog.get(lake_, config), table_name) if table_name.startswith("raw.") else None
@@ -78,7 +107,8 @@ def build_catalog_asset(table_name: str, config: ProjectConfig, condition: dg.Au
                 "dagster/column_schema": table_schema(entry.columns),
                 **catalog_location_metadata(catalog, table_name),
             },
-            check_results=[dg.AssetCheckResult(check_name=SCHEMA_CHECK, passed=True)],
+            check_results=[dg.AssetCheckResult(check_name=SCHEMA_CHECK, passed=True)]
+            + ([ledger_check(source_balance(landing.get(), lake_, config.source(table_name.split(".", 1)[1])))] if is_ledger else []),
         )
 
     return _catalog_entry

@@ -19,6 +19,7 @@ from qs_platform.config.loader import ConfigError, load_config
 from qs_platform.config.settings import Settings, project_root
 
 warnings.filterwarnings("ignore", module="dagster")  # beta/preview notices are for us, not for users
+warnings.filterwarnings("ignore", message=".*is currently in (beta|preview)")
 app = typer.Typer(help="qs-platform: from a file landing in a lake to a current QuickSight dashboard.", no_args_is_help=True)
 dashboards_app = typer.Typer(help="Dashboards stored in QuickSight (the local backend by default).", no_args_is_help=True)
 app.add_typer(dashboards_app, name="dashboards")
@@ -317,6 +318,7 @@ def dashboards_serve() -> None:
 
 services.register(app, _settings, _config)
 app.command("iam-policy")(__import__("qs_platform.cli.iam", fromlist=["iam_policy"]).iam_policy)
+app.command("status")(__import__("qs_platform.cli.status", fromlist=["status_command"]).status_command)
 
 
 if __name__ == "__main__":

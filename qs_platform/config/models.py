@@ -673,6 +673,11 @@ class ProjectConfig(Strict):
     def catalog_tables(self) -> list[str]:
         return [name for s in self.sources for name in s.table_names] + [t.table_name for t in self.tables]
 
+    @property
+    def ledger_tables(self) -> list[str]:
+        """`ledger.<source>`: what became of every landed file (in the catalog beside the data, not read by SQL)."""
+        return [f"ledger.{s.name}" for s in self.sources]
+
     def raw_owner(self, table_name: str) -> tuple[Source, ChildTable | None]:
         """The source writing a raw table, and the child table it is (None for the source's own table)."""
         for source in self.sources:

@@ -25,7 +25,7 @@ def project_root() -> Path:
     return cwd if (cwd / "assets_config").is_dir() else PACKAGE_ROOT
 
 
-LAYERS = ("raw", "processed", "quarantine")
+LAYERS = ("raw", "processed", "quarantine", "ledger")
 PROFILES = ("local", "aws")
 
 

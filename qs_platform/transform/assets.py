@@ -18,7 +18,10 @@ PARTITION_ROWS_SHOWN = 30
 
 
 def asset_key_for_table(table_name: str, config: ProjectConfig) -> dg.AssetKey:
-    """The asset writing a catalog table: child tables (raw.<source>__<list>) are written by their source's raw asset."""
+    """The asset writing a catalog table: child tables (raw.<source>__<list>) and the ledger (ledger.<source>) are
+    written by their source's raw asset."""
+    if table_name.startswith("ledger."):
+        return dg.AssetKey(["raw", table_name.split(".", 1)[1]])
     if table_name.startswith("raw."):
         return dg.AssetKey(config.raw_owner(table_name)[0].table_name.split("."))
     return dg.AssetKey(table_name.split("."))
