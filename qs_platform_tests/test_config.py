@@ -129,3 +129,15 @@ def test_missing_config_folder(tmp_path):
 )
 def test_column_names_are_normalised(raw, expected):
     assert normalise_column_name(raw) == expected
+
+
+def test_lineage_config_keeps_what_a_source_feeds(config):
+    from qs_platform.config.loader import lineage_config
+
+    sales = lineage_config(config, ["sales"])
+    assert [s.name for s in sales.sources] == ["sales"]
+    assert {t.name for t in sales.tables} == {t.name for t in config.tables if "raw.sales" in t.sql}
+    assert {d.table for d in sales.datasets} <= {t.table_name for t in sales.tables}
+    assert [d.id for d in sales.dashboards] == ["sales-trends"]
+    with pytest.raises(ValueError, match="unknown sources"):
+        lineage_config(config, ["nope"])

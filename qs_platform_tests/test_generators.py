@@ -113,7 +113,8 @@ def test_sales_layout_header_and_values(tmp_path):
         assert r["franchise_store"] == store
         for col in ("sale_amount", "tax_amount", "discount_amount", "profit"):
             assert MONEY.match(r[col]), (col, r[col])
-        assert float(r["sale_amount"]) > 0 and float(r["tax_amount"]) >= 0
+        refund = float(r["sale_amount"]) < 0
+        assert refund == (float(r["tax_amount"]) < 0) or float(r["tax_amount"]) == 0  # a refund negates both
         same_day += r["transaction_date"] == day
     assert same_day / len(rows) > 0.75  # mostly the file's day (minus blanked ones and a few late rows)
 
@@ -124,14 +125,25 @@ def test_sales_anomaly_and_bad_format_rates(tmp_path):
     rows = [r for _, r in _read_sales(tmp_path, keys)]
     assert len(rows) == 6000
 
-    anomalies = [r for r in rows if any(r[f] == "" for f in SALES_ANOMALY_FIELDS)]
+    def missing(value: str) -> bool:
+        return value in ("", "null")
+
+    anomalies = [r for r in rows if any(missing(r[f]) for f in SALES_ANOMALY_FIELDS)]
     bad_format = [r for r in rows if DMY_DATE.match(r["order_date"])]
     assert abs(len(anomalies) / len(rows) - 0.10) < 0.025
     assert abs(len(bad_format) / len(rows) - 0.20) < 0.03
     # one or several fields per anomalous row, every field used
-    blank_counts = Counter(sum(r[f] == "" for f in SALES_ANOMALY_FIELDS) for r in anomalies)
+    blank_counts = Counter(sum(missing(r[f]) for f in SALES_ANOMALY_FIELDS) for r in anomalies)
     assert blank_counts[6] > 0 and sum(v for k, v in blank_counts.items() if k < 6) > 0
-    assert all(any(r[f] == "" for r in anomalies) for f in SALES_ANOMALY_FIELDS)
+    assert all(any(missing(r[f]) for r in anomalies) for f in SALES_ANOMALY_FIELDS)
+    # ~30% of the anomaly rows say 'null' (every missing field of the row), the others leave the fields empty
+    literal = [r for r in anomalies if any(r[f] == "null" for f in SALES_ANOMALY_FIELDS)]
+    assert abs(len(literal) / len(anomalies) - 0.30) < 0.08
+    assert all(not any(r[f] == "" for f in SALES_ANOMALY_FIELDS) for r in literal)
+    # ~1% refunds: negative sale and tax amounts, nothing else changed
+    refunds = [r for r in rows if float(r["sale_amount"]) < 0]
+    assert 0.003 < len(refunds) / len(rows) < 0.02
+    assert all(float(r["tax_amount"]) <= 0 for r in refunds)
 
     for r in rows:
         bad = bool(DMY_DATE.match(r["order_date"]))
@@ -141,7 +153,7 @@ def test_sales_anomaly_and_bad_format_rates(tmp_path):
         else:
             assert ISO_DATE.match(r["order_date"]) and ISO_DATE.match(r["ship_date"])
             assert int(r["quantity"]) > 0 and float(r["profit"]) > 0 and int(r["row_id"]) > 0
-        if r["transaction_date"]:
+        if not missing(r["transaction_date"]):
             assert ISO_DATE.match(r["transaction_date"])
     # the two quirks are independent: some rows have both
     assert any(DMY_DATE.match(r["order_date"]) for r in anomalies)
@@ -154,9 +166,14 @@ def test_sales_rates_follow_parameters(tmp_path):
     )  # fmt: skip
     assert [k.rsplit("/", 1)[1] for k in keys] == ["part-1.csv", "part-2.csv"]
     rows = [r for _, r in _read_sales(tmp_path, keys)]
-    anomalies = sum(any(r[f] == "" for f in SALES_ANOMALY_FIELDS) for r in rows)
+    anomalies = sum(any(r[f] in ("", "null") for f in SALES_ANOMALY_FIELDS) for r in rows)
     assert abs(anomalies / len(rows) - 0.3) < 0.04
     assert not any(DMY_DATE.match(r["order_date"]) for r in rows)
+    plain = generate_sales(tmp_path / "plain", stores=["S1"], days=[dt.date(2024, 2, 1)], rows_per_file=300, seed=1,
+                           null_literal_share=0.0, refund_rate=0.0)  # fmt: skip
+    rows = [r for _, r in _read_sales(tmp_path / "plain", plain)]
+    assert not any(r[f] == "null" for r in rows for f in SALES_ANOMALY_FIELDS)
+    assert not any(float(r["sale_amount"]) < 0 for r in rows)
 
 
 # ---------------------------------------------------------------------------------------------------- subscriptions

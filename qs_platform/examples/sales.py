@@ -115,6 +115,8 @@ def generate_sales(
     anomaly_rate: float = 0.10,
     bad_format_rate: float = 0.20,
     files_per_store_day: int = 3,
+    null_literal_share: float = 0.30,
+    refund_rate: float = 0.01,
 ) -> list[str]:
     """Write ``sales/{store}/{YYYY-MM-DD}/part-{n}.csv`` (``files_per_store_day`` files per store and day).
 
@@ -125,12 +127,18 @@ def generate_sales(
     * with probability ``anomaly_rate`` a row gets one or several of :data:`SALES_ANOMALY_FIELDS` empty
       (40% of those all six, as the original generator did);
     * with probability ``bad_format_rate`` a row gets ``dd-mm-YYYY`` ``order_date``/``ship_date`` and negative
-      ``quantity``, ``profit`` and ``row_id``.
+      ``quantity``, ``profit`` and ``row_id``;
+    * in ``null_literal_share`` of the anomaly rows the missing fields are the text ``null`` instead of empty
+      (the value the original's validation compared with);
+    * with probability ``refund_rate`` a row is a refund: negative ``sale_amount`` and ``tax_amount``.
 
-    Outside those rows no anomaly field is empty, dates are ``YYYY-MM-DD`` and numbers are positive.
+    Outside those rows no anomaly field is empty, dates are ``YYYY-MM-DD`` and numbers are positive. The last two
+    quirks are drawn from a generator of their own, so they change nothing else in a file.
     """
     check_rate("anomaly_rate", anomaly_rate)
     check_rate("bad_format_rate", bad_format_rate)
+    check_rate("null_literal_share", null_literal_share)
+    check_rate("refund_rate", refund_rate)
     if files_per_store_day < 1 or rows_per_file < 0:
         raise ValueError("files_per_store_day must be >= 1 and rows_per_file >= 0")
     out = Path(out_dir)
@@ -144,14 +152,14 @@ def generate_sales(
             for part in range(1, files_per_store_day + 1):
                 key = f"sales/{store}/{day_s}/part-{part}.csv"
                 rng = seeded("sales", seed, store, day_s, part)
+                quirks = seeded("sales-quirks", seed, store, day_s, part)
                 with open_key(out, key) as fh:
                     writer = csv.writer(fh, lineterminator="\n")
                     writer.writerow(SALES_COLUMNS)
                     for _ in range(rows_per_file):
-                        writer.writerow(
-                            _sales_row(rng, next_row_id, store, state, region, home_cities, day,
-                                       anomaly_rate, bad_format_rate)
-                        )  # fmt: skip
+                        row = _sales_row(rng, next_row_id, store, state, region, home_cities, day,
+                                         anomaly_rate, bad_format_rate)  # fmt: skip
+                        writer.writerow(_later_quirks(quirks, row, null_literal_share, refund_rate))
                         next_row_id += 1
                 keys.append(key)
     return keys
@@ -228,3 +236,16 @@ def _sales_row(
         row["profit"] = _money(-profit)
         row["row_id"] = -row_id
     return [row[c] for c in SALES_COLUMNS]
+
+
+def _later_quirks(rng: random.Random, row: list[object], null_literal_share: float, refund_rate: float) -> list[object]:
+    """The literal ``null`` for the blanked fields of some anomaly rows, and refunds (negative sale and tax)."""
+    blanked = [i for i, c in enumerate(SALES_COLUMNS) if c in SALES_ANOMALY_FIELDS and row[i] == ""]
+    if blanked and rng.random() < null_literal_share:
+        for i in blanked:
+            row[i] = "null"
+    if rng.random() < refund_rate:
+        for column in ("sale_amount", "tax_amount"):
+            i = SALES_COLUMNS.index(column)
+            row[i] = _money(-float(row[i])) if float(row[i]) else row[i]
+    return row
