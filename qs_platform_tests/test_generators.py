@@ -230,18 +230,23 @@ def test_subscription_object_shape(tmp_path):
     objs = [o for pull in _pulls(tmp_path, keys) for o in pull]
     assert objs
     expected_keys = {
-        "id", "customer_id", "plan_id", "status", "currency_code", "plan_amount", "plan_quantity",
+        "id", "customer_id", "plan_id", "status", "currency_code", "plan_unit_price", "plan_quantity", "plan_amount",
         "billing_period", "billing_period_unit", "created_at", "updated_at", "started_at", "cancelled_at",
-        "deleted", "customer", "addons", "coupons",
+        "current_term_start", "current_term_end", "deleted", "customer", "addons", "coupons",
     }  # fmt: skip
     for o in objs:
         assert set(o) == expected_keys
-        assert type(o["plan_amount"]) is int and o["plan_amount"] > 0  # cents
+        assert type(o["plan_unit_price"]) is int and o["plan_unit_price"] > 0  # cents
         assert type(o["plan_quantity"]) is int and o["plan_quantity"] >= 1
+        assert o["plan_amount"] == o["plan_unit_price"] * o["plan_quantity"]  # the plan's total, as the API sends it
+        assert o["current_term_start"] < o["current_term_end"] or o["current_term_start"] == o["current_term_end"] == o["cancelled_at"]
         for ts in ("created_at", "updated_at", "started_at"):
             assert type(o[ts]) is int and 1_500_000_000 < o[ts] < 2_000_000_000
         assert o["created_at"] <= o["updated_at"]
-        assert (o["cancelled_at"] is None) == (o["status"] != "cancelled")
+        # cancelled, or non-renewing (cancelled_at is then the scheduled end of its last term)
+        assert (o["cancelled_at"] is None) == (o["status"] not in ("cancelled", "non_renewing"))
+        if o["status"] == "non_renewing":
+            assert o["cancelled_at"] == o["current_term_end"]
         assert o["cancelled_at"] is None or type(o["cancelled_at"]) is int
         assert type(o["deleted"]) is bool
         assert o["billing_period_unit"] in ("month", "year")
@@ -250,13 +255,23 @@ def test_subscription_object_shape(tmp_path):
         assert set(o["customer"]["billing_address"]) == {"city", "country", "zip"}
         assert isinstance(o["addons"], list) and isinstance(o["coupons"], list)
         for addon in o["addons"]:
-            assert set(addon) == {"id", "quantity", "unit_price"} and type(addon["unit_price"]) is int
+            assert set(addon) == {"id", "quantity", "unit_price", "amount"} and type(addon["unit_price"]) is int
+            assert addon["amount"] == addon["quantity"] * addon["unit_price"]
         for coupon in o["coupons"]:
             assert set(coupon) == {"coupon_id", "applied_count"} and type(coupon["applied_count"]) is int
     assert any(o["addons"] for o in objs) and any(not o["addons"] for o in objs)
     assert any(o["coupons"] for o in objs) and any(not o["coupons"] for o in objs)
     assert {o["billing_period_unit"] for o in objs} == {"month", "year"}
     assert any(o["status"] == "cancelled" for o in objs)
+    assert any(o["plan_quantity"] > 1 for o in objs)
+
+
+def test_a_missing_pull_never_lands(tmp_path):
+    every = generate_subscriptions(tmp_path / "all", n_subscriptions=30, seed=2)
+    lost = generate_subscriptions(tmp_path / "lost", n_subscriptions=30, seed=2, missing_pulls=["2024-02-08"])
+    assert [k for k in every if "/2024-02-08/" not in k] == lost
+    for key in lost:  # the other pulls are the same files: the watermark moved on as if it had landed
+        assert (tmp_path / "all" / key).read_bytes() == (tmp_path / "lost" / key).read_bytes()
 
 
 def test_subscriptions_paginate(tmp_path):

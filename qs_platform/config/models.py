@@ -388,7 +388,7 @@ class Measure(Strict):
 class Dimension(Strict):
     column: str
     label: str = ""
-    granularity: Literal["YEAR", "QUARTER", "MONTH", "WEEK", "DAY"] | None = None
+    granularity: Literal["YEAR", "QUARTER", "MONTH", "WEEK", "DAY", "HOUR"] | None = None
 
 
 class Visual(Strict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import json
 import math
@@ -85,6 +86,7 @@ def generate_subscriptions(
     months: Sequence[str] = ("2024-01", "2024-02", "2024-03"),
     seed: int = 0,
     page_size: int = _PAGE_SIZE,
+    missing_pulls: Sequence[str | dt.date] = (),
 ) -> list[str]:
     """Write incremental pulls ``subscriptions/{YYYY-MM-DD}/pull-{n}.json`` (each a JSON array).
 
@@ -94,6 +96,15 @@ def generate_subscriptions(
     by ``updated_at``, in pages of ``page_size`` objects (``pull-1.json``, ``pull-2.json``, ...; an empty pull
     writes ``[]``). Subscriptions renew (monthly plans update every month), change quantity, plan, add-ons and
     coupons, go through trials, get cancelled and some (about 10%) are later deleted (``"deleted": true``).
+
+    Amounts are in cents: ``plan_unit_price`` x ``plan_quantity`` = ``plan_amount`` (the plan's total per billing
+    period), and every add-on carries its ``quantity``, ``unit_price`` and ``amount`` = their product. Each version
+    has its ``current_term_start``/``current_term_end``: the trial, then one billing period renewed at its end;
+    a non-renewing subscription keeps its last term and is cancelled at its end (``cancelled_at`` is that
+    scheduled end from the moment it stops renewing), an immediate cancellation or a deletion ends the term then.
+
+    ``missing_pulls`` (dates, ``YYYY-MM-DD``) are pulls whose files never land: the puller's watermark moved on,
+    so what changed only in that window is never delivered (e.g. a cancellation at a term's end).
     """
     if not months:
         raise ValueError("months must not be empty")
@@ -119,11 +130,15 @@ def generate_subscriptions(
         for i in range(n_subscriptions)
     ]
 
+    lost = {d if isinstance(d, dt.date) else dt.date.fromisoformat(d) for d in missing_pulls}
     out = Path(out_dir)
     keys: list[str] = []
     previous: int | None = None
     for pull_date in pull_dates:
         at = _epoch(pull_date)
+        if pull_date in lost:
+            previous = at
+            continue
         since = None if previous is None else previous - _PULL_LOOKBACK
         batch = []
         for history in histories:
@@ -176,14 +191,17 @@ def _subscription_history(
         "plan_id": plan_id,
         "status": "in_trial" if in_trial else "active",
         "currency_code": currency,
-        "plan_amount": prices[currency],
+        "plan_unit_price": prices[currency],
         "plan_quantity": rng.choice((1, 1, 1, 2, 3, 5, 10, 25)),
+        "plan_amount": 0,  # set by _price
         "billing_period": 1,
         "billing_period_unit": unit,
         "created_at": created,
         "updated_at": created,
         "started_at": created,
         "cancelled_at": None,
+        "current_term_start": created,
+        "current_term_end": None,
         "deleted": False,
         "customer": {
             "id": customer_id,
@@ -198,7 +216,7 @@ def _subscription_history(
     }
     if rng.random() < 0.35:
         for addon in rng.sample(sorted(_ADDONS), rng.randint(1, 2)):
-            state["addons"].append({"id": addon, "quantity": rng.randint(1, 3), "unit_price": _ADDONS[addon][currency]})
+            state["addons"].append(_addon(addon, rng.randint(1, 3), _ADDONS[addon][currency]))
     if rng.random() < 0.25:
         state["coupons"].append({"coupon_id": rng.choice(_COUPONS), "applied_count": 1})
 
@@ -208,6 +226,8 @@ def _subscription_history(
     if in_trial:
         events.append((term_start, "trial_end"))
     step = 1 if unit == "month" else 12
+    state["current_term_end"] = term_start if in_trial else _add_months(created, step)
+    _price(state)
     renewal = _add_months(term_start, step)
     while renewal < window_end:
         events.append((renewal, "renewal"))
@@ -223,7 +243,6 @@ def _subscription_history(
             events.append((t, "cancel"))
         else:
             events.append((t, "non_renew"))
-            events.append((t + rng.randint(5, 25) * _DAY, "cancel"))
     deleted_at = None
     if deleted:
         lo = max(created, window_start) + 3_600
@@ -232,7 +251,8 @@ def _subscription_history(
     events.sort(key=lambda e: (e[0], e[1]))
 
     history: list[tuple[int, dict]] = [(created, json.loads(json.dumps(state)))]
-    for ts, kind in events:
+    while events:
+        ts, kind = events.pop(0)
         status = state["status"]
         if status == "cancelled" and kind != "delete":
             continue
@@ -240,9 +260,11 @@ def _subscription_history(
             if status != "in_trial":
                 continue
             state["status"] = "active"
+            state["current_term_start"], state["current_term_end"] = ts, _add_months(ts, step)
         elif kind == "renewal":
             if status in ("in_trial", "non_renewing"):
                 continue
+            state["current_term_start"], state["current_term_end"] = ts, _add_months(ts, step)
             for coupon in state["coupons"]:
                 coupon["applied_count"] += 1
         elif kind == "quantity":
@@ -252,14 +274,14 @@ def _subscription_history(
             if new_plan is None:
                 continue
             state["plan_id"] = new_plan
-            state["plan_amount"] = _PLANS[new_plan][1][currency]
+            state["plan_unit_price"] = _PLANS[new_plan][1][currency]
         elif kind == "addon":
             have = {a["id"] for a in state["addons"]}
             free = [a for a in sorted(_ADDONS) if a not in have]
             if not free:
                 continue
             addon = rng.choice(free)
-            state["addons"].append({"id": addon, "quantity": rng.randint(1, 3), "unit_price": _ADDONS[addon][currency]})
+            state["addons"].append(_addon(addon, rng.randint(1, 3), _ADDONS[addon][currency]))
         elif kind == "drop_addon":
             if not state["addons"]:
                 continue
@@ -268,21 +290,39 @@ def _subscription_history(
             if state["coupons"]:
                 continue
             state["coupons"].append({"coupon_id": rng.choice(_COUPONS), "applied_count": 1})
-        elif kind == "non_renew":
+        elif kind == "non_renew":  # cancelled at the end of the current term
+            if status != "active":
+                continue
             state["status"] = "non_renewing"
+            state["cancelled_at"] = state["current_term_end"]
+            bisect.insort(events, (state["current_term_end"], "term_end_cancel"))
+        elif kind == "term_end_cancel":
+            if status != "non_renewing":
+                continue
+            state["status"] = "cancelled"
         elif kind == "cancel":
             state["status"] = "cancelled"
-            state["cancelled_at"] = ts
+            state["cancelled_at"] = state["current_term_end"] = ts
         elif kind == "delete":
             if state["status"] != "cancelled":
                 state["status"] = "cancelled"
-                state["cancelled_at"] = ts
+                state["cancelled_at"] = state["current_term_end"] = ts
             state["deleted"] = True
+        _price(state)
         if ts <= state["updated_at"]:  # two changes in the same second: keep updated_at strictly increasing
             ts = state["updated_at"] + 1
         state["updated_at"] = ts
         history.append((ts, json.loads(json.dumps(state))))
     return history
+
+
+def _addon(addon_id: str, quantity: int, unit_price: int) -> dict:
+    return {"id": addon_id, "quantity": quantity, "unit_price": unit_price, "amount": quantity * unit_price}
+
+
+def _price(state: dict) -> None:
+    """plan_amount is the plan's total: unit price x quantity (the API sends all three)."""
+    state["plan_amount"] = state["plan_unit_price"] * state["plan_quantity"]
 
 
 # 1 unit of the currency in EUR, around early 2024
