@@ -191,3 +191,17 @@ def test_odd_files_are_loaded_or_quarantined_with_a_reason(lake, config, source_
     assert result.reconciled
     if reason:
         assert reason in result.reason and str(lake.root) not in result.reason, "the reason names no temporary path"
+
+
+def test_header_names_that_normalise_alike_are_both_read(lake):
+    """The logistics class VI file has DESCRIPTION and Description: the later one reads as Description_<column>;
+    the very same name twice is still refused."""
+    source = Source.model_validate({"name": "vi", "columns": [
+        {"name": "DESCRIPTION"}, {"name": "Description_3"}, {"name": "qty", "type": "integer"}]})  # fmt: skip
+    key = land(lake, "landing/vi/a.csv", "DESCRIPTION,qty,Description\nHEALTH AND COMFORT PACK,4,Health And Comfort Pack\n")
+    assert ingest_file(lake, source, key, "a").status == "loaded"
+    [row] = rows(lake, source, "a")
+    assert (row["description"], row["description_3"], row["qty"]) == ("HEALTH AND COMFORT PACK", "Health And Comfort Pack", 4)
+    key = land(lake, "landing/vi/b.csv", "qty,qty\n1,2\n")
+    result = ingest_file(lake, source, key, "b")
+    assert result.status == "quarantined" and "duplicated column names" in result.reason

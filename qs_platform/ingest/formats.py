@@ -109,8 +109,9 @@ def read_csv_header(path: str, source: Source) -> list[str]:
 def _stage_csv(con, path: str, source: Source) -> Staged:
     opts = source.csv
     header = read_csv_header(path, source) if opts.header else [c.name for c in source.columns]
-    if len({normalise_column_name(h) for h in header}) != len(header):
+    if len(set(header)) != len(header):
         raise UnreadableFile(f"line 1: duplicated column names in header {header}")
+    header = [h if normalise_column_name(h) not in {normalise_column_name(x) for x in header[:i]} else f"{h}_{i + 1}" for i, h in enumerate(header)]
     mapping, staged = _match_columns(header, source)
     positional = [f"c{i}" for i in range(len(header))]
     columns = "{" + ", ".join(f"{sql_string(c)}: 'VARCHAR'" for c in positional) + "}"
