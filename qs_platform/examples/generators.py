@@ -26,6 +26,7 @@ import datetime as dt
 from pathlib import Path
 
 from qs_platform.examples.clickstream import generate_clickstream
+from qs_platform.examples.logistics import DEMO_ASSESSMENTS, generate_logistics_assessment
 from qs_platform.examples.sales import SALES_ANOMALY_FIELDS, SALES_COLUMNS, generate_sales
 from qs_platform.examples.subscriptions import generate_exchange_rates, generate_subscriptions
 
@@ -36,6 +37,7 @@ __all__ = [
     "generate_subscriptions",
     "generate_exchange_rates",
     "generate_clickstream",
+    "generate_logistics_assessment",
     "write_demo_landing",
 ]
 
@@ -44,13 +46,16 @@ __all__ = [
 # --------------------------------------------------------------------------------------------------------------
 
 DEMO_STORES = ("DEL-A", "BLR-B")
+DEMO_LATE_STORE = "HYD-C"  # its part-3.csv never arrives
 DEMO_FIRST_DAY = dt.date(2024, 3, 1)
 
 
 def write_demo_landing(out_dir: str | Path, *, days: int = 3, seed: int = 0) -> list[str]:
-    """A small, complete landing zone: 2 stores x ``days`` days of sales (from 2024-03-01, 50 rows a file),
-    subscriptions for 2024-01..2024-03, exchange rates 2024-01-01..2024-04-30 and 3 hours of clickstream
-    (2024-03-01 09:00-12:00). Returns every key written."""
+    """A small, complete landing zone: 2 stores x ``days`` days of sales (from 2024-03-01, 50 rows a file) and a
+    third store whose first day lacks part-3.csv (released incomplete once its deadline passes), subscriptions for
+    2024-01..2024-03, exchange rates 2024-01-01..2024-04-30, 3 hours of clickstream (2024-03-01 09:00-12:00) and
+    three logistics assessments (courses of action 10901-10903, every file of their folders, different days of
+    supply, durations and forces). Returns every key written."""
     keys = generate_sales(
         out_dir,
         stores=list(DEMO_STORES),
@@ -58,9 +63,13 @@ def write_demo_landing(out_dir: str | Path, *, days: int = 3, seed: int = 0) -> 
         rows_per_file=50,
         seed=seed,
     )
+    keys += generate_sales(out_dir, stores=[DEMO_LATE_STORE], days=[DEMO_FIRST_DAY], rows_per_file=50, seed=seed,
+                           files_per_store_day=2)  # fmt: skip
     keys += generate_subscriptions(
         out_dir, n_subscriptions=50, months=["2024-01", "2024-02", "2024-03"], seed=seed
     )
     keys += generate_exchange_rates(out_dir, seed=seed)
     keys += generate_clickstream(out_dir, start=dt.datetime(2024, 3, 1, 9), hours=3, events_per_hour=40, seed=seed)
+    for assessment in DEMO_ASSESSMENTS:
+        keys += generate_logistics_assessment(out_dir, assessment, seed=seed)
     return keys

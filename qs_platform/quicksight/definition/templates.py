@@ -13,10 +13,12 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from qs_platform.config.models import Dashboard, TemplateBinding
+from qs_platform.config.models import Dashboard, TemplateBinding, normalise_column_name
 from qs_platform.quicksight.definition.pruning import PruneReport, prune_definition
 from qs_platform.quicksight.definition.validator import (
+    EXPRESSION_WORDS,
     DashboardError,
+    expression_columns,
     rename_expression_columns,
     walk,
 )
@@ -62,6 +64,31 @@ def binding_problems(binding: TemplateBinding, definition: dict) -> list[str]:
     return problems
 
 
+def column_renames(binding: TemplateBinding, definition: dict) -> dict[str, dict[str, str]]:
+    """Per bound identifier: template column -> ours. The explicit `columns`, and with `normalise_columns` every
+    other column the Definition names for that identifier (column references, and words of its calculated fields
+    that are neither calculated fields nor keywords of the expression language) normalised like source columns."""
+    renames = {placeholder: dict(binding.columns.get(placeholder, {})) for placeholder in binding.datasets}
+    if not binding.normalise_columns:
+        return renames
+    calculated: dict[str, set[str]] = {}
+    for field in definition.get("CalculatedFields", []):
+        calculated.setdefault(field.get("DataSetIdentifier"), set()).add(field.get("Name"))
+    physical: dict[str, set[str]] = {}
+    for node in walk(definition):
+        reference = node.value
+        if isinstance(reference, dict) and reference.get("DataSetIdentifier") in renames:
+            placeholder = reference["DataSetIdentifier"]
+            names = [reference["ColumnName"]] if "ColumnName" in reference else []
+            names += [c for _, _, c in expression_columns(reference.get("Expression", ""))
+                      if c.lower() not in EXPRESSION_WORDS]  # fmt: skip
+            physical.setdefault(placeholder, set()).update(n for n in names if n not in calculated.get(placeholder, set()))
+    for placeholder, names in physical.items():
+        for name in names:
+            renames[placeholder].setdefault(name, normalise_column_name(name))
+    return renames
+
+
 def bind_template(dashboard: Dashboard, dataset_arns: dict[str, str]) -> tuple[dict, PruneReport]:
     """The template's Definition bound to our datasets, and what `template.prune` removed."""
     binding = dashboard.template
@@ -70,14 +97,15 @@ def bind_template(dashboard: Dashboard, dataset_arns: dict[str, str]) -> tuple[d
     if problems:
         raise DashboardError("\n".join(f"dashboard {dashboard.id}: {p}" for p in problems))
     definition, report = prune_definition(copy.deepcopy(template), set(binding.prune))
+    renames = column_renames(binding, definition)
     for node in walk(definition):
         reference = node.value
         if isinstance(reference, dict) and reference.get("DataSetIdentifier") in binding.datasets:
             placeholder = reference["DataSetIdentifier"]
             if "ColumnName" in reference:
-                reference["ColumnName"] = binding.columns.get(placeholder, {}).get(reference["ColumnName"], reference["ColumnName"])
+                reference["ColumnName"] = renames[placeholder].get(reference["ColumnName"], reference["ColumnName"])
             if "Expression" in reference:
-                reference["Expression"] = rename_expression_columns(reference["Expression"], binding.columns.get(placeholder, {}))
+                reference["Expression"] = rename_expression_columns(reference["Expression"], renames[placeholder])
             reference["DataSetIdentifier"] = binding.datasets[placeholder]
     declarations = {}
     for declaration in definition["DataSetIdentifierDeclarations"]:
