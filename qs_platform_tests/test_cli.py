@@ -26,7 +26,7 @@ def env(tmp_path, monkeypatch):
 
 def test_validate_ok_and_broken(env, tmp_path, monkeypatch):
     result = runner.invoke(app, ["validate"])
-    assert result.exit_code == 0 and re.search(r"OK — 8 sources, \d+ tables, \d+ datasets, \d+ dashboards", result.output)
+    assert result.exit_code == 0 and re.search(r"OK — 22 sources, \d+ tables, \d+ datasets, \d+ dashboards", result.output)
     broken = tmp_path / "broken"
     shutil.copytree(CONFIG_DIR, broken)
     (broken / "sources" / "service_requests.yaml").write_text(

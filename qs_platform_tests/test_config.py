@@ -11,10 +11,15 @@ from qs_platform_tests.conftest import CONFIG_DIR
 
 
 def test_shipped_configuration_loads(config):
-    assert {s.name for s in config.sources} == {
-        "service_requests", "sales", "subscriptions", "exchange_rates", "clickstream",
-        "logistics_items", "logistics_assessments", "logistics_parameters",
-    }
+    from qs_platform.examples.logistics import LOGISTICS_FILES
+
+    logistics = {s.name for s in config.sources if s.landing_prefix == "landing/logistics/"}
+    assert {s.name for s in config.sources} - logistics == {"service_requests", "sales", "subscriptions", "exchange_rates", "clickstream"}
+    assert {"logistics_items", "logistics_assessments", "logistics_parameters"} <= logistics
+    assert len(logistics) == 3 + len(LOGISTICS_FILES) == 17, "one source per file of an assessment folder"
+    assert {d.id for d in config.dashboards} == {
+        "service-division", "sales-trends", "subscriptions-revenue", "clickstream-menu", "logistics-assessment", "logistics-scenarios"
+    }, "every replaced system ends in a dashboard"
     assert {"service_requests", "division_kpis", "ward_kpis"} <= {t.name for t in config.tables}
     assert config.source("service_requests").landing_prefix == "landing/service_requests/"
     assert config.dashboard("service-division").datasets == ["service_requests", "division_kpis"]
