@@ -8,7 +8,7 @@ from qs_platform.catalog.assets import build_catalog_asset
 from qs_platform.config.loader import load_config
 from qs_platform.config.models import ProjectConfig
 from qs_platform.config.settings import Settings
-from qs_platform.ingest.assets import build_raw_asset, file_partitions, landing_spec
+from qs_platform.ingest.assets import build_raw_asset, landing_spec, raw_asset_key
 from qs_platform.ingest.batch_assets import build_batches_asset, build_deadline_sensor
 from qs_platform.ingest.sensor import build_landing_sensor
 from qs_platform.quicksight.assets import build_dashboard_asset, build_data_source_asset, build_dataset_asset
@@ -21,17 +21,12 @@ def build_assets_and_sensors(config: ProjectConfig) -> tuple[list, list]:
     """Unbound assets and sensors (tests bind their own resources)."""
     assets: list = []
     sensors: list = [automation_sensor()]
-    raw_keys = []
+    condition = on_upstream_change([raw_asset_key(source) for source in config.sources])
     for source in config.sources:
-        partitions = file_partitions(source)
-        raw = build_raw_asset(source, partitions)
-        assets += [landing_spec(source, partitions), raw]
-        sensors.append(build_landing_sensor(source, raw.key, partitions))
-        raw_keys.append(raw.key)
-    condition = on_upstream_change(raw_keys)
-    for source in config.sources:
+        assets += [landing_spec(source), build_raw_asset(source, config)]
+        sensors.append(build_landing_sensor(source))
         if source.batch:
-            assets.append(build_batches_asset(source, dg.AssetKey(["raw", source.name]), condition))
+            assets.append(build_batches_asset(source, raw_asset_key(source), condition))
             sensors.append(build_deadline_sensor(source))
     assets += [build_processed_asset(table, config, condition) for table in config.tables]
     assets += [build_catalog_asset(name, config, condition) for name in config.catalog_tables]
@@ -46,4 +41,8 @@ def build_definitions(settings: Settings, config: ProjectConfig | None = None) -
     config = config or load_config(settings.config_dir)
     assets, sensors = build_assets_and_sensors(config)
     jobs = [rebuild_job(config.tables)] if config.tables else []
-    return dg.Definitions(assets=assets, sensors=sensors, jobs=jobs, resources=resources_for(settings))
+    return dg.Definitions(
+        assets=assets, sensors=sensors, jobs=jobs, resources=resources_for(settings),
+        # One process per run, not one per step: a run of six small steps would otherwise start six Python processes.
+        executor=dg.in_process_executor,
+    )

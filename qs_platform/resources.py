@@ -25,6 +25,15 @@ class LakeResource(dg.ConfigurableResource):
         return open_lake(self.url)
 
 
+class IngestResource(dg.ConfigurableResource):
+    """How landed files are grouped into runs, and when a file that keeps killing its run is given up on."""
+
+    max_files_per_run: int = 500
+    max_bytes_per_run: int = 2 << 30
+    max_runs_in_flight: int = 4  # per source: queued or running raw runs the landing sensor leaves before it waits
+    max_run_deaths: int = 3  # a file whose loading killed the run this many times is quarantined
+
+
 class SqsResource(dg.ConfigurableResource):
     """SQS, for landing sensors that drain S3 event notifications (endpoint from the standard AWS settings)."""
 
@@ -100,6 +109,7 @@ def resources_for(settings: Settings) -> dict:
         "lake": LakeResource(url=settings.lake_url, layer_urls=settings.aws.layer_urls if settings.aws else {}),
         "landing": LakeResource(url=settings.landing_url),
         "sqs": SqsResource(region=settings.aws_region),
+        "ingest": IngestResource(max_run_deaths=settings.max_run_deaths),
         "catalog": CatalogResource(path=str(settings.catalog_path), aws_settings=settings.aws.model_dump_json() if settings.aws else ""),
         **({"athena": athena_resource(settings.aws)} if settings.aws else {}),
         "quicksight": QuickSightResource(

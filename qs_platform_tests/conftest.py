@@ -4,6 +4,7 @@ import logging
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from qs_platform.config.loader import load_config
@@ -84,3 +85,23 @@ def aws_env(moto_endpoint, monkeypatch):
 def land(lake: LocalLake, key: str, data: bytes | str) -> str:
     lake.put_bytes(key, data.encode() if isinstance(data, str) else data)
     return key
+
+
+def ingest(lake, source, key: str, **options):
+    """Load one landed file as a raw run would (ledger included); the IngestResult (None when unchanged)."""
+    from qs_platform.ingest.runner import ingest_landed_file
+
+    return ingest_landed_file(lake, source, key, **options)
+
+
+def raw_records(lake, source, key: str | None = None):
+    """The loaded records of a source as `raw.<source>` shows them (line numbers included), optionally of one file."""
+    from qs_platform.catalog.tables import raw_rows_select
+    from qs_platform.engine import sql_string
+
+    where = f" where _source_key = {sql_string(key)}" if key else ""
+    return duckdb.sql(f"select * from ({raw_rows_select(lake, source, first_copy_only=False)}){where}")
+
+
+def parquet(lake, key: str):
+    return duckdb.sql(f"select * from read_parquet('{lake.uri(key)}')")

@@ -12,7 +12,8 @@ from qs_platform.cli.sync import Syncer
 from qs_platform.config.loader import load_config
 from qs_platform.examples.generators import generate_sales
 from qs_platform.ingest.batch_assets import batch_states
-from qs_platform.ingest.partitions import partition_key_for
+from qs_platform.ingest.ledger import Ledger
+from qs_platform.lake import LocalLake
 from qs_platform.project import build_definitions
 from qs_platform_tests.conftest import CONFIG_DIR
 
@@ -85,12 +86,14 @@ def test_a_copy_sorting_before_the_original_does_not_hold_the_batch_back(tmp_pat
     generate_sales(lake.root / "landing", stores=["A"], days=[dt.date(2024, 3, 1)], rows_per_file=10)
     original = lake.root / "landing/sales/A/2024-03-01/part-2.csv"
     shutil.copy(original, lake.root / "landing/sales/A/2024-03-01/part-2 (1).csv")  # " " sorts before "."
-    report = Syncer(build_definitions(settings, sales_config(tmp_path, deadline_seconds=3600)), instance).sync()
+    config = sales_config(tmp_path, deadline_seconds=3600)
+    report = Syncer(build_definitions(settings, config), instance).sync()
     assert report.ok and batch_run(report).metadata["complete"] == 1
     with duckdb.connect(str(settings.catalog_path), read_only=True) as con:
         files = con.execute("select distinct name from raw.sales order by 1").fetchall()
         rows = con.execute("select count(*) from raw.sales").fetchone()[0]
     assert files == [("part-1.csv",), ("part-2 (1).csv",), ("part-3.csv",)], "the copy's rows count, once"
-    loaded = {m.partition: m.metadata["loaded_rows"] for m in report.materialized if m.asset == "raw/sales"}
-    assert loaded[partition_key_for("A/2024-03-01/part-2 (1).csv")] == loaded["A/2024-03-01/part-2.csv"]
+    ledger = Ledger.load(LocalLake(settings.lake_url), config.source("sales")).records
+    loaded = {key.removeprefix("landing/sales/"): record.loaded_rows for key, record in ledger.items()}
+    assert loaded["A/2024-03-01/part-2 (1).csv"] == loaded["A/2024-03-01/part-2.csv"]
     assert rows == loaded["A/2024-03-01/part-1.csv"] + loaded["A/2024-03-01/part-2.csv"] + loaded["A/2024-03-01/part-3.csv"]

@@ -46,7 +46,7 @@ def test_sync_in_an_empty_lake_then_export(env, tmp_path):
     result = runner.invoke(app, ["sync"])
     assert result.exit_code == 0, result.output
     assert "materialized quicksight/dashboard/service-division: created" in result.output
-    assert "quarantined: landing/service_requests/bad.csv: missing required columns" in result.output
+    assert "quarantined: landing/service_requests/bad.csv: header (line 1): missing required columns" in result.output
     assert (tmp_path / "lake" / "_dagster_home").is_dir(), "a lake of its own gets a Dagster home of its own"
 
     again = runner.invoke(app, ["sync"])

@@ -11,10 +11,9 @@ import pytest
 from qs_platform.catalog.tables import table_prefix
 from qs_platform.config.models import PartitionBy, SqlCheck
 from qs_platform.examples.generators import generate_clickstream, generate_sales
-from qs_platform.ingest.load import ingest_file
-from qs_platform.ingest.partitions import partition_key_for
 from qs_platform.transform.incremental import MANIFEST, empty_marker_key, partition_key, partition_of_key
 from qs_platform.transform.run import PartitionMismatch, run_transform
+from qs_platform_tests.conftest import ingest as ingest_one
 from qs_platform_tests.test_sales_clickstream_analytics import accepted_click_events, click_stats, expected_sales_daily
 
 DAYS = [dt.date(2024, 3, 1), dt.date(2024, 3, 2), dt.date(2024, 3, 3)]
@@ -23,7 +22,7 @@ DAYS = [dt.date(2024, 3, 1), dt.date(2024, 3, 2), dt.date(2024, 3, 3)]
 def ingest(lake, config, source_name, keys):
     source = config.source(source_name)
     for key in keys:
-        result = ingest_file(lake, source, f"landing/{key}", partition_key_for(key.removeprefix(f"{source_name}/")))
+        result = ingest_one(lake, source, f"landing/{key}")
         assert result.status == "loaded", result
 
 

@@ -1,6 +1,5 @@
 """The same sources with an s3:// landing zone, against moto.server on 127.0.0.1: listing, events, upload."""
 
-import hashlib
 import json
 import shutil
 import uuid
@@ -15,6 +14,8 @@ from qs_platform.cli.main import app
 from qs_platform.cli.sync import Syncer
 from qs_platform.config.loader import load_config
 from qs_platform.config.settings import Settings
+from qs_platform.ingest.ledger import Ledger
+from qs_platform.lake import LocalLake
 from qs_platform.project import build_definitions
 from qs_platform_tests.conftest import CONFIG_DIR, HEADER, SERVICE_REQUESTS_CSV
 
@@ -61,8 +62,8 @@ def test_s3_landing_zone_flows_to_the_dashboard(tmp_path, bucket, instance, list
 
     assert report.ok, report.failed_runs
     assert kpi_requests(settings) == 19324 + 1
-    odd = next(m for m in report.materialized if m.metadata.get("landing_key") == ODD_KEY)
-    assert odd.partition == "week~201/r~C3~A9-sent~2C~20copy~20~5B2~5D.csv", "safe partition key, original key in metadata"
+    odd = Ledger.load(LocalLake(settings.lake_url), load_config(settings.config_dir).source("service_requests")).get(ODD_KEY)
+    assert odd.raw_key == "raw/service_requests/week~201/r~C3~A9-sent~2C~20copy~20~5B2~5D.csv.parquet", "a safe file id, the key in the ledger"
     s3.delete_object(Bucket=bucket, Key=f"drops/{ODD_KEY}")  # deleted keys never break the sensor
     assert Syncer(defs, instance).sync().ok
 
@@ -84,8 +85,8 @@ def test_s3_event_notifications_through_sqs(tmp_path, bucket, instance):
     report = Syncer(defs, instance).sync()
 
     assert report.ok and kpi_requests(settings) == 2
-    raw = sorted(m.metadata["landing_key"] for m in report.materialized if m.asset == "raw/service_requests")
-    assert raw == ["landing/service_requests/b.csv", ODD_KEY], "URL-encoded keys in notifications are decoded"
+    ledger = Ledger.load(LocalLake(settings.lake_url), load_config(settings.config_dir).source("service_requests"))
+    assert sorted(ledger.records) == ["landing/service_requests/b.csv", ODD_KEY], "URL-encoded keys in notifications are decoded"
     # the same notification delivered again (at-least-once) does not run again
     body = json.dumps({"Records": [{"eventName": "ObjectCreated:Put", "eventTime": "2024-01-01T00:00:00.000Z",
                                     "s3": {"bucket": {"name": bucket}, "object": {"key": "drops/landing/service_requests/b.csv", "size": 10}}}]})
@@ -115,7 +116,13 @@ def test_upload_skips_files_already_there(tmp_path, bucket, monkeypatch):
     assert unknown.exit_code == 2 and "unknown source" in unknown.output
 
 
-def test_multipart_upload_started_before_a_tick_is_not_missed(bucket, config):
+def files(tick, source) -> list[str]:
+    from qs_platform.ingest.assets import raw_op_name
+
+    return [key for r in tick.run_requests for key in r.run_config["ops"][raw_op_name(source)]["config"]["files"]]
+
+
+def test_multipart_upload_started_before_a_tick_is_not_missed(bucket, config, tmp_path):
     from qs_platform.ingest.sensor import evaluate_landing
     from qs_platform.lake.s3 import S3Lake
 
@@ -127,10 +134,9 @@ def test_multipart_upload_started_before_a_tick_is_not_missed(bucket, config):
     upload = s3.create_multipart_upload(Bucket=bucket, Key="drops/landing/service_requests/2024-01-01/big.csv")
     part = s3.upload_part(Bucket=bucket, Key="drops/landing/service_requests/2024-01-01/big.csv", UploadId=upload["UploadId"],
                           PartNumber=1, Body=b"x" * (5 * 1024 * 1024))
-    runs, _, _, cursor = evaluate_landing(lake, source, None, now=1000)
-    assert [r.tags["qs_platform/landing_key"] for r in runs] == ["landing/service_requests/2024-01-01/a.csv"]
+    tick = evaluate_landing(lake, LocalLake(tmp_path / "lake"), source, None, now=1000)
+    assert files(tick, source) == ["landing/service_requests/2024-01-01/a.csv"]
     s3.complete_multipart_upload(Bucket=bucket, Key="drops/landing/service_requests/2024-01-01/big.csv", UploadId=upload["UploadId"],
                                  MultipartUpload={"Parts": [{"ETag": part["ETag"], "PartNumber": 1}]})
-    runs, _, _, _ = evaluate_landing(lake, source, cursor, now=1010)
-    assert [r.tags["qs_platform/landing_key"] for r in runs] == ["landing/service_requests/2024-01-01/big.csv"]
-    assert runs[0].run_key.endswith("|" + hashlib.md5(b"x" * (5 * 1024 * 1024)).hexdigest()), "md5 of the content, not the multipart ETag"
+    later = evaluate_landing(lake, LocalLake(tmp_path / "lake"), source, tick.cursor, now=1010)
+    assert "landing/service_requests/2024-01-01/big.csv" in files(later, source), "completed later, inside the look-back window"

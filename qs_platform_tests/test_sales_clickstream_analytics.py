@@ -19,10 +19,9 @@ from qs_platform.catalog.tables import table_prefix
 from qs_platform.cli.sync import Syncer
 from qs_platform.config.loader import lineage_config
 from qs_platform.examples.generators import generate_clickstream, generate_sales
-from qs_platform.ingest.load import ingest_file
 from qs_platform.project import build_definitions
 from qs_platform.transform.run import run_transform
-from qs_platform_tests.conftest import HEADER, SEEDS, SERVICE_REQUESTS_CSV, land
+from qs_platform_tests.conftest import HEADER, SEEDS, SERVICE_REQUESTS_CSV, ingest, land
 
 SALES_TABLES = ("sales_daily", "sales_daily_detail", "sales_trend_daily", "sales_items", "sales_store_days")
 NEW_TABLES = (*SALES_TABLES, "clickstream_hourly", "clickstream_elements", "clickstream_menus", "ward_kpis")
@@ -235,7 +234,7 @@ def test_clickstream_hourly_and_elements(lake, config):
     keys.append(seed_key)
     source = config.source("clickstream")
     for key in keys:
-        result = ingest_file(lake, source, f"landing/{key}", key.removeprefix("clickstream/"))
+        result = ingest(lake, source, f"landing/{key}")
         assert result.status == "loaded" and result.rejected_rows == 0, result
     hourly = read_table(lake, run_transform(lake, config, config.table("clickstream_hourly")))
     elements = read_table(lake, run_transform(lake, config, config.table("clickstream_elements")))
@@ -297,8 +296,7 @@ def expected_ward_kpis(path) -> dict:
 
 def test_ward_kpis_on_the_real_service_requests(lake, config):
     land(lake, "landing/service_requests/division_data_24-12-23.csv", SERVICE_REQUESTS_CSV.read_bytes())
-    ingest_file(lake, config.source("service_requests"), "landing/service_requests/division_data_24-12-23.csv",
-                "division_data_24-12-23.csv")  # fmt: skip
+    ingest(lake, config.source("service_requests"), "landing/service_requests/division_data_24-12-23.csv")
     run_transform(lake, config, config.table("service_requests"))
     got = {r[0]: r[1:] for r in read_table(lake, run_transform(lake, config, config.table("ward_kpis")))}
 
@@ -322,7 +320,7 @@ def test_ward_kpis_are_null_safe(lake, config):
         "5,1/3/2000,1/5/2000,Toronto Water,PASS,8,20,",
     ]
     land(lake, "landing/service_requests/a.csv", HEADER + "\n".join(rows) + "\n")
-    ingest_file(lake, config.source("service_requests"), "landing/service_requests/a.csv", "a.csv")
+    ingest(lake, config.source("service_requests"), "landing/service_requests/a.csv")
     run_transform(lake, config, config.table("service_requests"))
     got = read_table(lake, run_transform(lake, config, config.table("ward_kpis")))
     # ward 8: days 5, 2, 2 -> avg 3; cost 30 (a missing cost adds nothing); 2 PASS of 3 known results

@@ -1,4 +1,4 @@
-"""Landing sensor: new and changed files run once each; duplicates and deletions do not disturb it."""
+"""Landing sensor: pending files (not in the ledger at their fingerprint) become runs of a group of files each."""
 
 import json
 import os
@@ -6,10 +6,13 @@ import os
 import dagster as dg
 import pytest
 
-from qs_platform.ingest.assets import file_partitions
-from qs_platform.ingest.sensor import LANDING_KEY_TAG, build_landing_sensor, evaluate_landing
-from qs_platform.resources import LakeResource, SqsResource
-from qs_platform_tests.conftest import land
+from qs_platform.ingest.assets import raw_op_name
+from qs_platform.ingest.ledger import Ledger
+from qs_platform.ingest.runner import ingest_group
+from qs_platform.ingest.sensor import build_landing_sensor, evaluate_landing
+from qs_platform.resources import IngestResource, LakeResource, SqsResource
+from qs_platform.runtime.instance import SOURCE_TAG
+from qs_platform_tests.conftest import HEADER, land
 
 
 @pytest.fixture
@@ -17,82 +20,131 @@ def source(config):
     return config.source("service_requests")
 
 
-def keys(runs):
-    return [r.tags[LANDING_KEY_TAG] for r in runs]
+def files_of(request: dg.RunRequest, source) -> list[str]:
+    return request.run_config["ops"][raw_op_name(source)]["config"]["files"]
 
 
-def test_new_files_each_get_a_partition_and_a_content_run_key(lake, source):
-    land(lake, "landing/service_requests/a.csv", "a")
-    land(lake, "landing/service_requests/sub dir/b,[1].csv", "b")
+def requested(tick, source) -> list[str]:
+    return [key for request in tick.run_requests for key in files_of(request, source)]
+
+
+def run(lake, source, tick):
+    """Execute what a tick requested, as the raw asset would."""
+    for request in tick.run_requests:
+        objects = [o for o in (lake.stat(key) for key in files_of(request, source)) if o is not None]
+        ingest_group(lake, lake, source, objects, Ledger.load(lake, source))
+
+
+def row(i: int) -> str:
+    return HEADER + f"{i},1/3/2000,1/10/2000,Toronto Water,PASS,3,1,\n"
+
+
+def test_new_files_are_requested_in_one_run_and_not_again_once_loaded(lake, source):
+    land(lake, "landing/service_requests/a.csv", row(1))
+    land(lake, "landing/service_requests/sub dir/b,[1].csv", row(2))
     land(lake, "landing/service_requests/notes.txt", "ignored: not *.csv")
-    runs, partitions, events, cursor = evaluate_landing(lake, source, None)
-    assert sorted(keys(runs)) == ["landing/service_requests/a.csv", "landing/service_requests/sub dir/b,[1].csv"]
-    assert sorted(partitions) == ["a.csv", "sub~20dir/b~2C~5B1~5D.csv"]
-    assert all(r.run_key.endswith("|" + lake.content_hash(r.tags[LANDING_KEY_TAG])) for r in runs)
-    assert {e.metadata["key"].value for e in events} == set(keys(runs))
-    assert evaluate_landing(lake, source, cursor)[0] == [], "an unchanged landing zone requests nothing"
+    tick = evaluate_landing(lake, lake, source, None)
+    assert len(tick.run_requests) == 1, "a group of files is one run"
+    assert sorted(requested(tick, source)) == ["landing/service_requests/a.csv", "landing/service_requests/sub dir/b,[1].csv"]
+    assert tick.run_requests[0].tags[SOURCE_TAG] == "service_requests"
+    assert tick.landing_event.metadata["files_requested"].value == 2
+    run(lake, source, tick)
+    again = evaluate_landing(lake, lake, source, tick.cursor)
+    assert again.run_requests == [] and again.pending == 0, "the ledger knows both files now"
 
 
-def test_changed_content_runs_again_identical_rewrite_keeps_its_run_key(lake, source):
-    land(lake, "landing/service_requests/a.csv", "v1")
-    [first], _, _, cursor = evaluate_landing(lake, source, None)
-    land(lake, "landing/service_requests/a.csv", "v1")  # same bytes delivered again
-    [again], _, _, cursor = evaluate_landing(lake, source, cursor)
-    assert again.run_key == first.run_key, "Dagster drops a repeated run key: no second run for identical content"
-    land(lake, "landing/service_requests/a.csv", "v2")
-    [changed], _, _, _ = evaluate_landing(lake, source, cursor)
-    assert changed.run_key != first.run_key and changed.partition_key == first.partition_key
+def test_a_run_that_died_leaves_its_files_pending(lake, source):
+    land(lake, "landing/service_requests/a.csv", row(1))
+    first = evaluate_landing(lake, lake, source, None)
+    # the run was killed before it recorded anything: the file is asked for again, under a new run key
+    second = evaluate_landing(lake, lake, source, first.cursor)
+    assert requested(second, source) == ["landing/service_requests/a.csv"]
+    assert second.run_requests[0].run_key != first.run_requests[0].run_key, "a used run key is not proof of done"
+
+
+def test_changes_and_reverts_are_loaded_touches_are_only_confirmed(lake, source):
+    key = land(lake, "landing/service_requests/a.csv", row(1))
+    tick = evaluate_landing(lake, lake, source, None)
+    run(lake, source, tick)
+    land(lake, key, row(2))  # B
+    tick = evaluate_landing(lake, lake, source, tick.cursor)
+    assert requested(tick, source) == [key]
+    run(lake, source, tick)
+    land(lake, key, row(1))  # back to A: a change too, although A was loaded once before
+    tick = evaluate_landing(lake, lake, source, tick.cursor)
+    assert requested(tick, source) == [key]
+    run(lake, source, tick)
+    assert Ledger.load(lake, source).get(key).loaded_rows == 1
+    loaded_at = Ledger.load(lake, source).get(key).processed_at
+    os.utime(lake.uri(key), (1, 1))  # touched: a new fingerprint, the same content
+    tick = evaluate_landing(lake, lake, source, tick.cursor)
+    assert requested(tick, source) == [key]
+    run(lake, source, tick)
+    record = Ledger.load(lake, source).get(key)
+    assert record.processed_at == loaded_at and record.checked_at > loaded_at, "unchanged content is not loaded again"
+    assert evaluate_landing(lake, lake, source, tick.cursor).run_requests == []
 
 
 def test_deleted_files_are_forgotten_without_error(lake, source):
-    land(lake, "landing/service_requests/a.csv", "a")
-    land(lake, "landing/service_requests/b.csv", "b")
-    _, _, _, cursor = evaluate_landing(lake, source, None)
+    land(lake, "landing/service_requests/a.csv", row(1))
+    land(lake, "landing/service_requests/b.csv", row(2))
+    tick = evaluate_landing(lake, lake, source, None)
     os.remove(lake.uri("landing/service_requests/a.csv"))
-    runs, _, _, cursor = evaluate_landing(lake, source, cursor)
-    assert runs == [] and list(json.loads(cursor)["seen"]) == ["landing/service_requests/b.csv"]
+    run(lake, source, tick)  # a.csv vanished between listing and loading
+    assert list(Ledger.load(lake, source).records) == ["landing/service_requests/b.csv"]
+    assert evaluate_landing(lake, lake, source, tick.cursor).run_requests == []
 
 
-def test_work_per_tick_is_bounded_and_the_rest_follows(lake, source):
+def test_groups_are_bounded_and_runs_in_flight_are_left_alone(lake, source):
     for i in range(7):
-        land(lake, f"landing/service_requests/{i}.csv", str(i))
-    first, _, _, cursor = evaluate_landing(lake, source, None, max_files=3)
-    second, _, _, cursor = evaluate_landing(lake, source, cursor, max_files=3)
-    third, _, _, cursor = evaluate_landing(lake, source, cursor, max_files=3)
-    assert [len(first), len(second), len(third)] == [3, 3, 1]
-    assert len(set(keys(first + second + third))) == 7
+        land(lake, f"landing/service_requests/{i}.csv", row(i))
+    ingest = IngestResource(max_files_per_run=3, max_runs_in_flight=2)
+    tick = evaluate_landing(lake, lake, source, None, ingest=ingest)
+    assert [len(files_of(r, source)) for r in tick.run_requests] == [3, 3], "two runs at most in flight"
+    in_flight = (set(requested(tick, source)), 2, False)
+    assert evaluate_landing(lake, lake, source, tick.cursor, ingest=ingest, in_flight=in_flight).run_requests == []
+    one_done = (set(files_of(tick.run_requests[1], source)), 1, False)
+    later = evaluate_landing(lake, lake, source, tick.cursor, ingest=ingest, in_flight=one_done)
+    assert requested(later, source) == sorted(set(requested(later, source)))
+    assert set(requested(later, source)).isdisjoint(one_done[0]) and len(later.run_requests) == 1
 
 
-def test_sensor_definition_adds_partitions_and_is_running_by_default(lake, source, instance):
-    land(lake, "landing/service_requests/a.csv", "a")
-    partitions = file_partitions(source)
-    sensor = build_landing_sensor(source, dg.AssetKey(["raw", "service_requests"]), partitions)
+def test_cursor_does_not_grow_with_history(lake, source):
+    for i in range(300):
+        land(lake, f"landing/service_requests/2024/01/{i:03d}.csv", row(i))
+    tick = evaluate_landing(lake, lake, source, None, ingest=IngestResource(max_runs_in_flight=10))
+    run(lake, source, tick)
+    tick = evaluate_landing(lake, lake, source, tick.cursor)
+    assert tick.run_requests == [] and len(tick.cursor) < 100, tick.cursor
+
+
+def test_sensor_definition_is_running_by_default_and_names_the_source(lake, source, instance):
+    land(lake, "landing/service_requests/a.csv", row(1))
+    sensor = build_landing_sensor(source)
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
-    resources = {"landing": LakeResource(url=str(lake.root)), "sqs": SqsResource(region="us-east-1")}
-    context = dg.build_sensor_context(instance=instance, resources=resources)
-    result = sensor(context)
-    assert [r.partition_key for r in result.run_requests] == ["a.csv"]
-    assert result.dynamic_partitions_requests[0].partition_keys == ["a.csv"]
-    instance.add_dynamic_partitions(partitions.name, ["a.csv"])
-    land(lake, "landing/service_requests/a.csv", "changed")
-    again = sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor, resources=resources))
-    assert len(again.run_requests) == 1 and again.dynamic_partitions_requests == [], "a known partition is not added twice"
+    resources = {"landing": LakeResource(url=str(lake.root)), "lake": LakeResource(url=str(lake.root)),
+                 "sqs": SqsResource(region="us-east-1"), "ingest": IngestResource()}
+    result = sensor(dg.build_sensor_context(instance=instance, resources=resources))
+    assert [files_of(r, source) for r in result.run_requests] == [["landing/service_requests/a.csv"]]
+    assert result.asset_events[0].asset_key == dg.AssetKey(["landing", "service_requests"])
 
 
 def test_start_after_listing_keeps_a_lookback_window_and_moves_its_watermark(lake, source):
     windowed = source.model_copy(update={"listing": source.listing.model_copy(update={"mode": "start_after", "lookback_seconds": 60})})
-    land(lake, "landing/service_requests/2024/01/01/a.csv", "a")
-    runs, _, _, cursor = evaluate_landing(lake, windowed, None, now=1000)
-    assert keys(runs) == ["landing/service_requests/2024/01/01/a.csv"]
-    land(lake, "landing/service_requests/2024/01/01/a.csv", "rewritten within the window")
-    land(lake, "landing/service_requests/2024/01/02/b.csv", "b")
-    runs, _, _, cursor = evaluate_landing(lake, windowed, cursor, now=1030)
-    assert sorted(keys(runs)) == ["landing/service_requests/2024/01/01/a.csv", "landing/service_requests/2024/01/02/b.csv"]
+    land(lake, "landing/service_requests/2024/01/01/a.csv", row(1))
+    tick = evaluate_landing(lake, lake, windowed, None, now=1000)
+    assert requested(tick, windowed) == ["landing/service_requests/2024/01/01/a.csv"]
+    run(lake, windowed, tick)
+    land(lake, "landing/service_requests/2024/01/01/a.csv", row(2))  # rewritten within the window
+    land(lake, "landing/service_requests/2024/01/02/b.csv", row(3))
+    tick = evaluate_landing(lake, lake, windowed, tick.cursor, now=1030)
+    assert sorted(requested(tick, windowed)) == ["landing/service_requests/2024/01/01/a.csv", "landing/service_requests/2024/01/02/b.csv"]
+    run(lake, windowed, tick)
     # past the window, a.csv falls behind the watermark: it is no longer listed at all
-    runs, _, _, cursor = evaluate_landing(lake, windowed, cursor, now=1100)
-    state = json.loads(cursor)
-    assert runs == [] and state["after"] == "landing/service_requests/2024/01/02/b.csv" and state["recent"] == {}
+    tick = evaluate_landing(lake, lake, windowed, tick.cursor, now=1100)
+    state = json.loads(tick.cursor)["listing"]
+    assert tick.run_requests == [] and state["after"] == "landing/service_requests/2024/01/02/b.csv" and state["recent"] == {}
     os.remove(lake.uri("landing/service_requests/2024/01/02/b.csv"))  # the watermark key may vanish
-    land(lake, "landing/service_requests/2024/01/03/c.csv", "c")
-    runs, _, _, cursor = evaluate_landing(lake, windowed, cursor, now=1200)
-    assert keys(runs) == ["landing/service_requests/2024/01/03/c.csv"]
+    land(lake, "landing/service_requests/2024/01/03/c.csv", row(4))
+    tick = evaluate_landing(lake, lake, windowed, tick.cursor, now=1200)
+    assert requested(tick, windowed) == ["landing/service_requests/2024/01/03/c.csv"]

@@ -7,10 +7,9 @@ import duckdb
 import numpy as np
 import pytest
 
-from qs_platform.ingest.load import ingest_file
 from qs_platform.transform.run import run_transform
 from qs_platform.transform.sql import SqlError, sql_dependencies
-from qs_platform_tests.conftest import HEADER, land
+from qs_platform_tests.conftest import HEADER, ingest, land
 
 
 def test_business_days_match_numpy_busday_count(config):
@@ -45,7 +44,7 @@ def test_division_names_normalised_on_whole_words(lake, config):
     # the division contains a comma, so it must be quoted in CSV
     text = HEADER + "\n".join(r.replace("Parks, Forestry and Recreation", '"Parks, Forestry and Recreation"') for r in rows) + "\n"
     land(lake, "landing/service_requests/a.csv", text)
-    ingest_file(lake, config.source("service_requests"), "landing/service_requests/a.csv", "a.csv")
+    ingest(lake, config.source("service_requests"), "landing/service_requests/a.csv")
     run_transform(lake, config, config.table("service_requests"))
     result = run_transform(lake, config, config.table("division_kpis"))
     assert sorted(r[0] for r in duckdb.sql(f"select division from '{lake.uri(result.key)}'").fetchall()) == [
@@ -57,9 +56,9 @@ def test_division_names_normalised_on_whole_words(lake, config):
 def test_the_newest_delivery_of_a_request_wins(lake, config):
     source = config.source("service_requests")
     land(lake, "landing/service_requests/day1.csv", HEADER + "1,1/3/2000,1/10/2000,Toronto Water,FAIL,1,10,\n")
-    ingest_file(lake, source, "landing/service_requests/day1.csv", "day1.csv", ingested_at=dt.datetime(2024, 1, 1))
+    ingest(lake, source, "landing/service_requests/day1.csv", ingested_at=dt.datetime(2024, 1, 1))
     land(lake, "landing/service_requests/day2.csv", HEADER + "1,1/3/2000,1/10/2000,Toronto Water,PASS,1,10,\n")
-    ingest_file(lake, source, "landing/service_requests/day2.csv", "day2.csv", ingested_at=dt.datetime(2024, 1, 2))
+    ingest(lake, source, "landing/service_requests/day2.csv", ingested_at=dt.datetime(2024, 1, 2))
     result = run_transform(lake, config, config.table("service_requests"))
     assert duckdb.sql(f"select id, service_result from '{lake.uri(result.key)}'").fetchall() == [(1, "PASS")]
 

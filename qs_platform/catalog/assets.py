@@ -1,7 +1,6 @@
 """Asset factory of the catalog layer: one entry per raw and processed table."""
 
 import dagster as dg
-import duckdb
 
 from qs_platform.catalog.base import Catalog, CatalogTable, SchemaError
 from qs_platform.catalog.tables import TableNotMaterialized, duplicate_copies_select
@@ -9,6 +8,7 @@ from qs_platform.config.models import ProjectConfig
 from qs_platform.lake import Lake
 from qs_platform.resources import CatalogResource, LakeResource
 from qs_platform.transform.assets import asset_key_for_table, table_schema
+from qs_platform.engine import connect
 
 
 SCHEMA_CHECK = "schema_compatible"
@@ -23,7 +23,7 @@ def duplicate_copies(lake: Lake, table_name: str) -> list[tuple[str, str]]:
     select = duplicate_copies_select(lake, table_name)
     if select is None:
         return []
-    with duckdb.connect() as con:
+    with connect() as con:
         return con.execute(select).fetchall()
 
 

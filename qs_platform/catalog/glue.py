@@ -46,6 +46,7 @@ from qs_platform.catalog.tables import table_prefix, table_select
 from qs_platform.config.models import PartitionBy, ProjectConfig
 from qs_platform.config.settings import AwsSettings
 from qs_platform.lake import Lake
+from qs_platform.engine import connect
 
 PARQUET_STORAGE = {
     "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
@@ -245,7 +246,7 @@ class GlueCatalog(Catalog):
         prefix = table_prefix(table_name)
         scan = self.lake.parquet_scan(prefix)
         select = f"select * from {scan}" if scan else table_select(self.lake, self.config, table_name)
-        with duckdb.connect() as con:
+        with connect() as con:
             schema = con.sql(f"select * from ({select}) limit 0").to_arrow_table().schema
             row_count = con.execute(f"select count(*) from {scan}").fetchone()[0] if scan else 0
         columns = [{"Name": f.name, "Type": glue_type(f.type, f"{table_name}.{f.name}")} for f in schema]

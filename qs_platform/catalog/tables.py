@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from qs_platform.config.models import ChildTable, ProjectConfig, Source, normalise_column_name
 from qs_platform.ingest.batches import released_rows_select
-from qs_platform.ingest.load import LINEAGE_COLUMNS, quote
+from qs_platform.engine import quote
+from qs_platform.ingest.load import LINEAGE_COLUMNS
 from qs_platform.lake import Lake
 
 
@@ -38,13 +39,28 @@ def first_copies_filter(scan: str) -> str:
     return f"where _source_key in (select min(_source_key) from {scan} group by coalesce(_content_hash, _source_key))"
 
 
+def loaded_records_select(scan: str, child: ChildTable | None) -> str:
+    """The loaded records of raw files (rejected ones are there too, marked by `_rules`), numbered by line.
+
+    A source's raw file numbers its records by position (`_first_line` + the row's position in the file); a child
+    table's file carries the line of each element's parent record itself.
+    """
+    if child is not None:
+        return f"select * exclude (_rules, _errors, _text) from {scan} where _rules is null"
+    return (
+        f"select * exclude (_rules, _errors, _text, _first_line, file_row_number), file_row_number + _first_line as _line_number "
+        f"from {scan} where _rules is null"
+    )
+
+
 def raw_rows_select(lake: Lake, source: Source, child: ChildTable | None = None, *, first_copy_only: bool = True) -> str:
     """Every loaded row of a source (or of one of its child tables), batches complete or not; each content counted
     once unless `first_copy_only` is off (batch completeness counts every file that arrived, copies included)."""
-    scan = lake.parquet_scan(table_prefix(source.child_table_name(child) if child else source.table_name))
+    scan = lake.parquet_scan(table_prefix(source.child_table_name(child) if child else source.table_name), file_row_number=child is None)
     if scan is None:
         return empty_raw_select(source, child)
-    return f"select * from {scan} {first_copies_filter(scan) if first_copy_only else ''}"
+    rows = loaded_records_select(scan, child)
+    return f"select * from ({rows}) {first_copies_filter(scan) if first_copy_only else ''}"
 
 
 def table_select(lake: Lake, config: ProjectConfig, table_name: str) -> str:

@@ -122,14 +122,20 @@ def rebuild(tables: list[str] = typer.Argument(None, help="Processed table names
 
 def _print_report(report) -> None:
     typer.echo(f"{len(report.materialized)} materializations, {len(report.failed_runs)} failed runs, {len(report.quarantined)} files quarantined")
+    for line in report.recovered:
+        typer.secho(f"recovered: {line}", fg="yellow")
     for line in report.quarantined:
         typer.secho(f"quarantined: {line}", fg="yellow")
     for line in report.failed_checks:
         typer.secho(f"check failed: {line}", fg="red" if "(blocking)" in line else "yellow")
     for line in report.failed_runs:
         typer.secho(f"FAILED: {line}", fg="red", err=True)
-    if not report.materialized and not report.failed_runs:
+    for line in report.pending:
+        typer.secho(f"NOT DONE: {line}", fg="red", err=True)
+    if report.up_to_date:
         typer.echo("nothing to do: everything is up to date")
+    elif report.ok:
+        typer.echo("done: every landed file is processed or quarantined, every table, dataset and dashboard is current")
     raise typer.Exit(0 if report.ok else 1)
 
 

@@ -1,9 +1,13 @@
-"""`qs-platform sync`: do everything pending once, without a daemon.
+"""`qs-platform sync`: do everything pending once, without a daemon, and say whether everything is done.
 
-Each round evaluates every landing sensor (its own cursor kept in the Dagster instance, beside the daemon's),
-executes the requested file runs, then evaluates the automation conditions and executes what they request.
-Rounds repeat until nothing is requested. Runs carry the same run keys as the daemon's, so a file processed
-here is not processed again by `dagster dev`, and the reverse.
+1. Recover: runs still marked in progress whose process is gone (a sync killed mid-run, a crashed daemon run)
+   are marked failed (and died) with the reason and their pool slots freed; their files are pending again by the
+   ledger, and the automation condition runs their other assets again (at most 3 deaths in a row).
+2. Rounds: evaluate every landing and deadline sensor (each with its own cursor, kept in the Dagster instance
+   beside the daemon's), execute the runs they request, then evaluate the automation conditions and execute what
+   they request; repeat until nothing is requested.
+3. Status: "up to date" only when every landed file is processed or quarantined and every automated asset is
+   current for its inputs; otherwise what is pending or stuck is named and the exit status is 1.
 """
 
 from __future__ import annotations
@@ -13,17 +17,31 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import dagster as dg
-from dagster._core.definitions.asset_daemon_cursor import AssetDaemonCursor
-from dagster._core.storage.tags import RUN_KEY_TAG, SENSOR_NAME_TAG
-from dagster._serdes import deserialize_value, serialize_value
 
 from qs_platform.config.models import Table
-from qs_platform.ingest.sensor import LANDING_KEY_TAG
+from qs_platform.ingest.assets import declared_sources
+from qs_platform.engine import clean_dead_temp_dirs
+from qs_platform.processes import identity
+from qs_platform.runtime.instance import SOURCE_TAG
+from qs_platform.runtime.liveness import worker_alive
+from qs_platform.runtime.state import (
+    NOT_FINISHED,
+    RUN_KEY_TAG,
+    SENSOR_NAME_TAG,
+    WORKER_TAG,
+    get_value,
+    load_automation_cursor,
+    mark_dead,
+    save_automation_cursor,
+    set_value,
+)
+from qs_platform.runtime.status import AssetState, SourceBalance, automated_asset_states, source_balance
 from qs_platform.transform.assets import full_rebuild_config
 
 AUTOMATION_CURSOR_KEY = "qs_platform/sync/automation_cursor"
 MAX_ROUNDS = 50
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}  # sync prints its own summary
+LAUNCHED_BY_TAG = "qs_platform/launched_by"
 
 
 def _sensor_cursor_key(sensor_name: str) -> str:
@@ -43,33 +61,56 @@ class SyncReport:
     failed_runs: list[str] = field(default_factory=list)  # one readable line per failed run
     quarantined: list[str] = field(default_factory=list)  # "<landing key>: <reason>"
     failed_checks: list[str] = field(default_factory=list)  # "<asset> <check> (blocking|warning): <description>"
-    skipped_duplicates: int = 0
+    recovered: list[str] = field(default_factory=list)  # dead runs found at start, marked failed
+    balances: list[SourceBalance] = field(default_factory=list)
+    assets: list[AssetState] = field(default_factory=list)
+
+    @property
+    def pending(self) -> list[str]:
+        """What is not done: files pending per source, assets missing, stale or failed."""
+        lines = []
+        for balance in self.balances:
+            if balance.pending:
+                oldest = balance.pending[0]
+                lines.append(f"{balance.source}: {len(balance.pending)} files pending (oldest {oldest[0]}, {oldest[1]:.0f} s)")
+            if balance.unreconciled:
+                lines.append(f"{balance.source}: rows do not add up in {balance.unreconciled[:5]}")
+        lines += [f"{a.key}: {a.state} ({a.detail})" for a in self.assets if a.is_work_left]
+        return lines
 
     @property
     def ok(self) -> bool:
-        return not self.failed_runs
+        return not self.failed_runs and not self.pending
 
-
-def _get_kv(instance: dg.DagsterInstance, key: str) -> str | None:
-    return instance.run_storage.get_cursor_values({key}).get(key)
-
-
-def _set_kv(instance: dg.DagsterInstance, key: str, value: str) -> None:
-    instance.run_storage.set_cursor_values({key: value})
-
-
-def _run_key_exists(instance: dg.DagsterInstance, sensor_name: str, run_key: str) -> bool:
-    runs = instance.get_runs(filters=dg.RunsFilter(tags={RUN_KEY_TAG: run_key}))
-    return any(run.tags.get(SENSOR_NAME_TAG) == sensor_name for run in runs)
+    @property
+    def up_to_date(self) -> bool:
+        return self.ok and not self.materialized
 
 
 class Syncer:
     def __init__(self, defs: dg.Definitions, instance: dg.DagsterInstance, echo: Callable[[str], None] = lambda _: None):
         self.defs = defs
+        self.sources = declared_sources(defs)
         self.instance = instance
         self.echo = echo
         self.job = defs.resolve_implicit_global_asset_job_def()
         self.report = SyncReport()
+        self.worker = identity()
+
+    # -- recovery ----------------------------------------------------------------------------------------------
+
+    def recover(self) -> None:
+        """Mark runs whose process is gone as failed (and died): their files are pending again by the ledger, and the
+        automation condition runs their other assets again."""
+        clean_dead_temp_dirs()
+        for run in self.instance.get_runs(filters=dg.RunsFilter(statuses=NOT_FINISHED)):
+            if worker_alive(self.instance, run) is not False:
+                continue  # alive, queued for the daemon, or on another machine
+            message = f"the process running it ({run.tags.get(WORKER_TAG) or 'run worker'}) is gone: killed or crashed; marked failed by qs-platform sync"
+            mark_dead(self.instance, run, message)
+            line = f"run {run.run_id} ({', '.join(sorted(k.to_user_string() for k in run.asset_selection or []))}): {message}"
+            self.report.recovered.append(line)
+            self.echo(f"  recovered: {line}")
 
     # -- landing sensors ---------------------------------------------------------------------------------------
 
@@ -82,46 +123,33 @@ class Syncer:
         for sensor in self._landing_sensors():
             cursor_key = _sensor_cursor_key(sensor.name)
             context = dg.build_sensor_context(
-                instance=self.instance,
-                cursor=_get_kv(self.instance, cursor_key),
-                definitions=self.defs,
-                sensor_name=sensor.name,
-                resources=self.defs.resources,
+                instance=self.instance, cursor=get_value(self.instance, cursor_key), definitions=self.defs,
+                sensor_name=sensor.name, resources=self.defs.resources,
             )
-            data = sensor(context)  # the SensorResult as returned, before Dagster's partition validation
+            data = sensor(context)
             if not isinstance(data, dg.SensorResult):
                 continue  # a SkipReason
-            for request in data.dynamic_partitions_requests or []:
-                self.instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
             for event in data.asset_events or []:
                 self.instance.report_runless_asset_event(event)
-            for request in data.run_requests or []:
-                if _run_key_exists(self.instance, sensor.name, request.run_key):
-                    self.report.skipped_duplicates += 1
-                    continue
-                tags = {**request.tags, RUN_KEY_TAG: request.run_key, SENSOR_NAME_TAG: sensor.name}
-                keys = list(request.asset_selection or sensor.asset_selection.resolve(self.defs.resolve_asset_graph()))
-                self._execute(keys, request.partition_key, tags)
-                launched += 1
             if data.cursor is not None:
-                _set_kv(self.instance, cursor_key, data.cursor)
+                set_value(self.instance, cursor_key, data.cursor)  # before running: a run that dies is pending by the ledger
+            for request in data.run_requests or []:
+                tags = {**request.tags, RUN_KEY_TAG: f"sync:{request.run_key}", SENSOR_NAME_TAG: sensor.name}
+                keys = list(request.asset_selection or sensor.asset_selection.resolve(self.defs.resolve_asset_graph()))
+                self._execute(keys, tags, request.run_config or None)
+                launched += 1
         return launched
 
     # -- automation --------------------------------------------------------------------------------------------
 
     def run_automation(self) -> int:
-        stored = _get_kv(self.instance, AUTOMATION_CURSOR_KEY)
-        cursor = deserialize_value(stored, AssetDaemonCursor) if stored else None
+        cursor = load_automation_cursor(self.instance, AUTOMATION_CURSOR_KEY)
         result = dg.evaluate_automation_conditions(defs=self.defs, instance=self.instance, cursor=cursor)
-        _set_kv(self.instance, AUTOMATION_CURSOR_KEY, serialize_value(result.cursor))
-        by_partition: dict[str | None, list[dg.AssetKey]] = {}
-        for key in self._automated_keys:
-            if result.get_num_requested(key):
-                for partition in result.get_requested_partitions(key):
-                    by_partition.setdefault(partition, []).append(key)
-        for partition, keys in by_partition.items():
-            self._execute(keys, partition, {"qs_platform/launched_by": "sync"})
-        return len(by_partition)
+        save_automation_cursor(self.instance, AUTOMATION_CURSOR_KEY, result.cursor)
+        keys = [key for key in self._automated_keys if result.get_num_requested(key)]
+        if keys:
+            self._execute(keys, {LAUNCHED_BY_TAG: "sync"})
+        return 1 if keys else 0
 
     @cached_property
     def _automated_keys(self) -> list[dg.AssetKey]:
@@ -133,13 +161,13 @@ class Syncer:
     def rebuild(self, tables: list[Table]) -> None:
         """Recompute the tables whole, in one run (dependency order); `sync` then brings what is downstream along."""
         keys = [dg.AssetKey(t.table_name.split(".")) for t in tables]
-        self._execute(keys, None, {"qs_platform/launched_by": "rebuild"}, full_rebuild_config(keys))
+        self._execute(keys, {LAUNCHED_BY_TAG: "rebuild"}, full_rebuild_config(keys))
 
-    def _execute(self, keys: list[dg.AssetKey], partition: str | None, tags: dict, run_config: dict | None = None) -> None:
-        label = ", ".join(k.to_user_string() for k in keys) + (f" [{partition}]" if partition else "")
+    def _execute(self, keys: list[dg.AssetKey], tags: dict, run_config: dict | None = None) -> None:
+        label = ", ".join(k.to_user_string() for k in keys)
         result = self.job.execute_in_process(
-            run_config={**QUIET_LOGS, **(run_config or {})}, instance=self.instance, asset_selection=keys, partition_key=partition,
-            tags=tags, raise_on_error=False,
+            run_config={**QUIET_LOGS, **(run_config or {})}, instance=self.instance, asset_selection=keys,
+            tags={**tags, WORKER_TAG: self.worker}, raise_on_error=False,
         )
         for event in result.all_events:
             if event.event_type_value == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
@@ -153,26 +181,47 @@ class Syncer:
                 metadata = {k: getattr(v, "value", v) for k, v in materialization.metadata.items()}
                 done = Materialized(materialization.asset_key.to_user_string(), materialization.partition, metadata)
                 self.report.materialized.append(done)
-                self.echo(f"  materialized {done.asset}" + (f" [{done.partition}]" if done.partition else "") + _summary(metadata))
-                if metadata.get("status") == "quarantined" or metadata.get("refused_members"):
-                    self.report.quarantined.append(f"{metadata.get('landing_key')}: {metadata.get('quarantine_reason')}")
+                self.echo(f"  materialized {done.asset}" + _summary(metadata))
+        self.report.quarantined += self._quarantined(result)
         if not result.success:
             failures = [
                 f"{e.step_key}: {_root_cause(e.event_specific_data.error)}" for e in result.all_events if e.event_type_value == "STEP_FAILURE"
             ]
             line = f"run {result.run_id} ({label}) failed: " + ("; ".join(failures) or "see the Dagster UI")
-            if tags.get(LANDING_KEY_TAG):
-                line += f" [file {tags[LANDING_KEY_TAG]}]"
+            if tags.get(SOURCE_TAG):
+                line += f" [files of {tags[SOURCE_TAG]}]"
             self.report.failed_runs.append(line)
             self.echo("  " + line)
 
+    @staticmethod
+    def _quarantined(result) -> list[str]:
+        """"<key>: <reason>" for every file a raw run quarantined, or archive whose members it refused."""
+        lines = []
+        for event in result.all_events:
+            if event.event_type_value == "ASSET_MATERIALIZATION":
+                metadata = event.event_specific_data.materialization.metadata
+                value = metadata.get("quarantined_files")
+                lines += [f"{key}: {reason}" for key, reason in (getattr(value, "value", value) or {}).items()]
+        return lines
+
+    # -- the whole sync ----------------------------------------------------------------------------------------
+
     def sync(self) -> SyncReport:
+        self.recover()
         for _ in range(MAX_ROUNDS):
             launched = self.run_landing_sensors() + self.run_automation()
             if not launched:
-                return self.report
-        self.report.failed_runs.append(f"still requesting work after {MAX_ROUNDS} rounds; stopped")
+                break
+        else:
+            self.report.failed_runs.append(f"still requesting work after {MAX_ROUNDS} rounds; stopped")
+        self.status()
         return self.report
+
+    def status(self) -> None:
+        resources = self.defs.resources
+        store, lake = resources["landing"].get(), resources["lake"].get()
+        self.report.balances = [source_balance(store, lake, source) for source in self.sources]
+        self.report.assets = automated_asset_states(self.defs, self.instance)
 
 
 def _root_cause(error) -> str:
@@ -185,14 +234,11 @@ def _root_cause(error) -> str:
 
 
 def _summary(metadata: dict) -> str:
-    if metadata.get("status") == "quarantined":
-        return f": QUARANTINED ({metadata.get('quarantine_reason')})"
-    if metadata.get("status") == "expanded":
-        return f": archive expanded into {len(metadata.get('archive_members', []))} files" + (
-            f", {len(metadata['refused_members'])} members refused" if metadata.get("refused_members") else ""
-        )
-    if "input_rows" in metadata:
-        return f": {metadata['loaded_rows']} rows loaded, {metadata['rejected_rows']} quarantined"
+    if "files" in metadata and "files_loaded" in metadata:
+        parts = [f"{metadata['files']} files: {metadata['files_loaded']} loaded"]
+        parts += [f"{metadata[k]} {label}" for k, label in
+                  (("files_quarantined", "quarantined"), ("files_unchanged", "unchanged"), ("archives_expanded", "archives expanded")) if metadata.get(k)]
+        return ": " + ", ".join(parts) + f"; {metadata['loaded_rows']} rows loaded, {metadata['rejected_rows']} quarantined"
     if "action" in metadata:
         return f": {metadata['action']}"
     if "partition_mode" in metadata:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import unicodedata
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal, Union
@@ -42,9 +43,17 @@ class Strict(BaseModel):
 
 
 def normalise_column_name(name: str) -> str:
-    """`Service Division Owner` / `serviceDivisionOwner` -> `service_division_owner`."""
+    """`Service Division Owner` / `serviceDivisionOwner` -> `service_division_owner`; `Prénom` -> `prenom`.
+
+    Letters with accents lose them; other non-ASCII letters and digits become their code point (`名前` ->
+    `u540d_u524d`), so distinct names stay distinct and every name is a plain SQL/Athena identifier.
+    """
     name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name.strip())
-    name = re.sub(r"[^0-9a-zA-Z]+", "_", name).strip("_").lower()
+    folded = "".join(
+        c if c.isascii() else f"_u{ord(c):04x}_" if c.isalnum() else "" if unicodedata.combining(c) else "_"
+        for c in unicodedata.normalize("NFKD", name)
+    )
+    name = re.sub(r"[^0-9a-zA-Z]+", "_", folded).strip("_").lower()
     return f"c_{name}" if name[:1].isdigit() else name or "unnamed"
 
 
@@ -90,6 +99,10 @@ class CsvOptions(Strict):
     escape: str = Field(default='"', max_length=1)
     header: bool = True
     encoding: Literal["utf-8", "latin-1", "utf-16"] = Field(default="utf-8", description="utf-8 also accepts a BOM")
+    null_values: list[str] = Field(
+        default_factory=list, description="Values meaning missing besides the empty one, e.g. ['null', 'NA'] (exact, case-sensitive)"
+    )
+    max_line_bytes: int = Field(default=8 << 20, ge=1 << 16, description="The longest line (record) accepted, in bytes")
 
 
 class Listing(Strict):

@@ -164,6 +164,7 @@ class Settings:
     aws: AwsSettings | None = None  # set by the aws profile
     local_quicksight: bool = True  # the local QuickSight backend (always locally; on aws only with QS_QUICKSIGHT_STORE)
     quicksight_requests_per_second: float = 5.0  # client-side token bucket of every QuickSight call
+    max_run_deaths: int = 3  # QS_MAX_RUN_DEATHS: a file whose loading killed its run this many times is quarantined
 
     @property
     def lake_is_local(self) -> bool:
@@ -174,11 +175,11 @@ class Settings:
         return Path(self.lake_url.removeprefix("file://")).resolve()
 
     def prepare_dagster_home(self) -> Path:
-        """Create DAGSTER_HOME with a dagster.yaml and point this process at it."""
+        """Create DAGSTER_HOME with a dagster.yaml (runtime/instance.py) and point this process at it."""
+        from qs_platform.runtime.instance import write_instance_yaml
+
         self.dagster_home.mkdir(parents=True, exist_ok=True)
-        config = self.dagster_home / "dagster.yaml"
-        if not config.exists():
-            config.write_text("telemetry:\n  enabled: false\nconcurrency:\n  pools:\n    default_limit: 1\n")
+        write_instance_yaml(self.dagster_home)
         os.environ["DAGSTER_HOME"] = str(self.dagster_home)
         return self.dagster_home
 
@@ -227,4 +228,5 @@ class Settings:
             quicksight_requests_per_second=_positive_float(
                 env, "QS_QUICKSIGHT_REQUESTS_PER_SECOND", LOCAL_REQUESTS_PER_SECOND if profile == "local" else 5.0
             ),
+            max_run_deaths=int(_positive_float(env, "QS_MAX_RUN_DEATHS", 3)),
         )

@@ -3,12 +3,12 @@
 import hashlib
 
 import dagster as dg
-import duckdb
 
 from qs_platform.catalog.tables import raw_rows_select
 from qs_platform.config.models import Source
 from qs_platform.ingest.batches import batch_status_select
 from qs_platform.resources import LakeResource
+from qs_platform.engine import connect
 
 BATCHES_COMPLETE = "batches_complete"
 
@@ -18,7 +18,7 @@ def batches_key(source: Source) -> dg.AssetKey:
 
 
 def batch_states(lake, source: Source) -> list[dict]:
-    with duckdb.connect() as con:
+    with connect() as con:
         arrived = "(" + raw_rows_select(lake, source, first_copy_only=False) + ")"
         relation = con.execute(f"select * from ({batch_status_select(source, arrived)}) order by all")
         columns = [d[0] for d in relation.description]

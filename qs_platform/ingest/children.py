@@ -1,7 +1,8 @@
 """Nested lists of JSON records as child tables: one row per element, keyed by copied parent columns.
 
-Only loaded parent rows have children: a quarantined record's lists are in its quarantined original.
-Elements whose fields do not convert go to quarantine/<source>__<child>/ like any rejected row.
+Only loaded parent records have children: a rejected record's lists are in its quarantined original. Elements
+whose fields do not convert are rejected like any record (`quarantine/<source>__<child>/`). The child pass reads
+the file's records again, numbered, and joins each to its parent's raw record by position.
 """
 
 from __future__ import annotations
@@ -9,68 +10,70 @@ from __future__ import annotations
 import duckdb
 
 from qs_platform.config.models import ChildTable, Source, normalise_column_name
-from qs_platform.ingest.formats import _json_path, quote
+from qs_platform.engine import quote, sql_string
+from qs_platform.ingest.formats import FileRecords, json_path
+from qs_platform.ingest.keys import encode_key
+from qs_platform.ingest.validation import checked_select
 from qs_platform.lake import Lake
-from qs_platform.lake.local import sql_string
+
+ELEMENT = "$element"
 
 
-def child_raw_key(source: Source, child: ChildTable, partition_key: str) -> str:
-    return f"raw/{source.name}__{child.name}/{partition_key}.parquet"
+def child_raw_key(source: Source, child: ChildTable, landing_key: str) -> str:
+    return f"raw/{source.name}__{child.name}/{encode_key(landing_key.removeprefix(source.landing_prefix))}.parquet"
 
 
-def child_quarantine_key(source: Source, child: ChildTable, partition_key: str) -> str:
-    return f"quarantine/{source.name}__{child.name}/rows/{partition_key}.parquet"
+def child_quarantine_key(source: Source, child: ChildTable, landing_key: str) -> str:
+    return f"quarantine/{source.name}__{child.name}/rows/{encode_key(landing_key.removeprefix(source.landing_prefix))}.parquet"
 
 
-def child_select(source: Source, child: ChildTable) -> str:
-    from qs_platform.ingest.load import _type_violation, text_column, typed_expression
-
-    element_texts = ", ".join(
-        f"json_extract_string(e.value, {sql_string(_json_path(c.path or c.name))}) as {text_column(c.column_name)}" for c in child.columns
-    )
+def elements_relation(source: Source, child: ChildTable, records: FileRecords, raw_file: str) -> str:
+    """One row per element of `child.path` in the loaded parents of `raw_file`, parents' key columns copied."""
     parents = ", ".join(f"p.{quote(normalise_column_name(c))}" for c in child.parent_columns)
-    typed = ", ".join(f"{typed_expression(c)} as {quote(c.column_name)}" for c in child.columns)
-    violations = [_type_violation(c) for c in child.columns if c.type not in ("string", "varchar")]
-    violations += [(f"{c.column_name}_required", f"{quote(c.column_name)} is null", sql_string(f"{c.column_name}_required: {c.column_name} is required"))
-                   for c in child.columns if c.required]
-    names = ", ".join(f"case when {cond} then {sql_string(name)} end" for name, cond, _ in violations) or "null"
-    messages = ", ".join(f"case when {cond} then {msg} end" for _, cond, msg in violations) or "null"
-    return f"""
-        with elements as (
-            select p._row, cast(e.key as bigint) as _position, {parents}, {element_texts}
-            from checked as p
-            join (select rowid as _row, json from file_rows) as f using (_row),
-                 json_each(json_extract(f.json, {sql_string(_json_path(child.path))})) as e
-            where len(p._rules) = 0 and json_type(json_extract(f.json, {sql_string(_json_path(child.path))})) = 'ARRAY'
-        ),
-        typed as (select *, {typed} from elements)
-        select *,
-               list_filter([{names}], lambda x: x is not null) as _rules,
-               list_filter([{messages}], lambda x: x is not null) as _errors
-        from typed
-    """
+    path = sql_string(json_path(child.path))
+    return f"""(
+        select {parents}, cast(e.key as bigint) as _position, f._record + 1 as _line_number, e.value as {quote(ELEMENT)}
+        from (select row_number() over () - 1 as _record, json from {records.relation}) as f
+        join read_parquet({sql_string(raw_file)}, file_row_number = true) as p on p.file_row_number = f._record,
+             json_each(json_extract(f.json, {path})) as e
+        where p._rules is null and json_type(json_extract(f.json, {path})) = 'ARRAY'
+        order by f._record, _position
+    )"""
 
 
-def write_children(con: duckdb.DuckDBPyConnection, lake: Lake, source: Source, partition_key: str, lineage: str) -> dict[str, dict]:
+def write_children(con: duckdb.DuckDBPyConnection, lake: Lake, source: Source, landing_key: str, path, raw_file: str,
+                   records: FileRecords) -> dict[str, dict]:
     """Write every child table of one file; {child: {"loaded": n, "rejected": n}}."""
-    from qs_platform.ingest.load import text_column, write_split
+    from qs_platform.ingest.load import RAW_COMPRESSION, write_quarantined_rows
 
     counts = {}
     for child in source.children:
-        con.execute(f"create or replace temp view child_checked as {child_select(source, child)}")
-        loaded, rejected = con.execute("select count(*) filter (where len(_rules) = 0), count(*) filter (where len(_rules) > 0) from child_checked").fetchone()
-        parents = ", ".join(quote(normalise_column_name(c)) for c in child.parent_columns)
-        typed = ", ".join(quote(c.column_name) for c in child.columns)
-        texts = ", ".join(f"{text_column(c.column_name)} as {quote(c.column_name)}" for c in child.columns)
-        write_split(
-            con, lake, "child_checked", f"{parents}, _position, {typed}, {lineage}", f"{parents}, _position, {texts}, {lineage}",
-            child_raw_key(source, child, partition_key), child_quarantine_key(source, child, partition_key), order="_row, _position",
-        )
+        parents = [normalise_column_name(c) for c in child.parent_columns]
+        element = quote(ELEMENT)
+        texts = {c.column_name: f"json_extract_string({element}, {sql_string(json_path(c.path or c.name))})" for c in child.columns}
+        keys = {name: quote(name) for name in parents} | {"_position": "_position", "_line_number": "_line_number"}
+        child_source = source.model_copy(update={"columns": child.columns, "rules": []})
+        select, output = checked_select(child_source, child.columns, texts, keys, elements_relation(source, child, records, raw_file), 1)
+        lineage = "_source_key, _content_hash, _ingested_at"  # the parent file's
+        target_key = child_raw_key(source, child, landing_key)
+        with lake.staged_write(target_key) as target:
+            con.execute(
+                f"copy (select c.*, p.* from ({select}) as c, (select {lineage} from read_parquet({sql_string(raw_file)}) limit 1) as p) "
+                f"to {sql_string(str(target))} (format parquet, compression {RAW_COMPRESSION})"
+            )
+            loaded, rejected = con.execute(
+                f"select count(*) filter (where _rules is null), count(*) filter (where _rules is not null) from read_parquet({sql_string(str(target))})"
+            ).fetchone()
+            if rejected:
+                write_quarantined_rows(con, lake, child_source, str(target), output, [], child_quarantine_key(source, child, landing_key),
+                                       line_number=None)
+            else:
+                lake.delete(child_quarantine_key(source, child, landing_key))
         counts[child.name] = {"loaded": loaded, "rejected": rejected}
     return counts
 
 
-def forget_children(lake: Lake, source: Source, partition_key: str) -> None:
+def forget_children(lake: Lake, source: Source, landing_key: str) -> None:
     for child in source.children:
-        lake.delete(child_raw_key(source, child, partition_key))
-        lake.delete(child_quarantine_key(source, child, partition_key))
+        lake.delete(child_raw_key(source, child, landing_key))
+        lake.delete(child_quarantine_key(source, child, landing_key))

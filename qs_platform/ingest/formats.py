@@ -1,28 +1,34 @@
-"""Stage a landed file as text: the temp table `staged`, one VARCHAR per declared column, then the extras.
+"""Read a landed file as text records: one SQL relation, a text expression per declared column, and the extras.
 
-Every format ends in the same shape, so typing, rules and quarantine are written once (load.py):
-- declared columns are found by their name, a declared alias, or (JSON) their path; missing optional ones are
-  NULL, missing required ones make the file unreadable;
-- columns nobody declared are kept as text and reported as drift (or the file is refused, if so configured).
+Every format ends in the same shape (`FileRecords`), so typing, rules and quarantine are written once
+(`validation.py`, `load.py`). Everything is read by DuckDB with the source's declared dialect, the header too
+(no second parser that could disagree with it), and nothing is sniffed but the position of the header:
+- declared columns are found by their name, a declared alias or (JSON) their path; missing optional ones are NULL,
+  missing required ones make the file unreadable;
+- columns nobody declared are kept as text under their normalised name (`Ship Date` → `ship_date`; names that
+  normalise alike get `_2`, `_3` …, so no value is lost) and reported as drift, or the file is refused if so
+  configured.
 """
 
 from __future__ import annotations
 
-import csv
+import codecs
 import gzip
-import io
+import re
 from dataclasses import dataclass, field
 
 import duckdb
 
 from qs_platform.config.models import Column, Source, normalise_column_name
-from qs_platform.lake.local import sql_string
+from qs_platform.engine import quote, sql_string
 
-ENCODINGS = {"utf-8": "utf-8-sig", "latin-1": "latin-1", "utf-16": "utf-16"}
+DUCKDB_ENCODINGS = {"utf-8": "utf-8", "latin-1": "latin-1", "utf-16": "utf-16"}
+PYTHON_ENCODINGS = {"utf-8": "utf-8-sig", "latin-1": "latin-1", "utf-16": "utf-16"}
+LEADING_BYTES = 1 << 16  # enough to look at the lines before a header
 
 
 class UnreadableFile(Exception):
-    """The file as a whole cannot be read with the source's declaration; the message says why.
+    """The file as a whole cannot be read with the source's declaration; the message says why and where.
 
     `input_rows` is the number of records when the reader could count them (else lines are counted).
     """
@@ -33,43 +39,21 @@ class UnreadableFile(Exception):
 
 
 @dataclass
-class Staged:
-    missing: list[str] = field(default_factory=list)  # declared optional columns absent (NULL)
-    extra: list[str] = field(default_factory=list)  # undeclared columns kept as text
+class FileRecords:
+    relation: str  # a DuckDB relation (table function call) yielding the file's records in order
+    texts: dict[str, str]  # declared column name -> SQL text expression over the relation
+    extras: dict[str, str]  # undeclared column (normalised, unique) -> SQL text expression
+    missing: list[str] = field(default_factory=list)  # declared optional columns absent from the file (NULL)
+    renamed: dict[str, str] = field(default_factory=dict)  # undeclared name in the file -> its column name
+    first_line: int = 1  # the line (CSV) or record number of the first record
 
 
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def stage(con: duckdb.DuckDBPyConnection, path: str, source: Source) -> Staged:
-    stager = {"csv": _stage_csv, "json": _stage_json, "parquet": _stage_parquet}[source.format]
+def read_records(con: duckdb.DuckDBPyConnection, path: str, source: Source) -> FileRecords:
+    reader = {"csv": _csv_records, "json": _json_records, "parquet": _parquet_records}[source.format]
     try:
-        return stager(con, path, source)
-    except duckdb.Error as error:  # name the file by its landing key (in the message's context), not a temp path
-        raise UnreadableFile(describe_duckdb_error(error).replace(f'in file "{path}", ', "").replace(str(path), "the file")) from error
-
-
-def _match_columns(found: list[str], source: Source) -> tuple[dict[str, str], Staged]:
-    """Map declared column -> the file's name for it; check required and undeclared columns."""
-    by_normalised = {}
-    for name in found:
-        by_normalised.setdefault(normalise_column_name(name), name)
-    mapping: dict[str, str] = {}
-    for column in source.columns:
-        for candidate in [column.name, *column.aliases]:
-            if normalise_column_name(candidate) in by_normalised:
-                mapping[column.column_name] = by_normalised[normalise_column_name(candidate)]
-                break
-    claimed = {normalise_column_name(n) for c in source.columns for n in [c.name, *c.aliases]}
-    extra = [normalise_column_name(n) for n in found if normalise_column_name(n) not in claimed]
-    missing_required = [c.column_name for c in source.columns if c.required and c.column_name not in mapping]
-    if missing_required:
-        raise UnreadableFile(f"missing required columns {missing_required}; the file has {found}")
-    if extra and source.extra_columns == "quarantine":
-        raise UnreadableFile(f"undeclared columns {extra} (extra_columns: quarantine); declared {[c.column_name for c in source.columns]}")
-    missing = [c.column_name for c in source.columns if c.column_name not in mapping]
-    return mapping, Staged(missing=missing, extra=sorted(set(extra)))
+        return reader(con, str(path), source)
+    except duckdb.Error as error:
+        raise UnreadableFile(describe_duckdb_error(error, path)) from error
 
 
 def _text(column: Column, expression: str) -> str:
@@ -78,135 +62,267 @@ def _text(column: Column, expression: str) -> str:
     return expression
 
 
-def _create_staged(con, source: Source, relation: str, expressions: dict[str, str], staged: Staged) -> Staged:
-    columns = [f"{_text(c, expressions[c.column_name]) if c.column_name in expressions else 'cast(null as varchar)'} as {quote(c.column_name)}"
-               for c in source.columns]
-    columns += [f"{expressions[name]} as {quote(name)}" for name in staged.extra]
-    # A table keeps insertion (= file) order in its rowid, which becomes the line number.
-    con.execute(f"create temp table staged as select {', '.join(columns)} from {relation}")
-    return staged
+def extra_names(names: list[str], reserved: set[str]) -> dict[str, str]:
+    """Undeclared column -> the name it has in the file: its normalised name, made unique (`_2`, `_3` …) against
+    the declared columns, the key template's fields and each other, so two names never share one column."""
+    extras: dict[str, str] = {}
+    taken = set(reserved)
+    for name in names:
+        base = normalise_column_name(name)
+        unique, n = base, 2
+        while unique in taken:
+            unique, n = f"{base}_{n}", n + 1
+        taken.add(unique)
+        extras[unique] = name
+    return extras
+
+
+def match_columns(found: list[str], source: Source, where: str) -> tuple[dict[str, str], dict[str, str], list[str]]:
+    """(declared column -> the file's name for it, extra column -> the file's name, missing optional columns).
+
+    A declared column takes the first name in the file matching its name or an alias (normalised); every other
+    name is an extra. `where` names the header or the records in messages.
+    """
+    remaining = list(found)
+    mapping: dict[str, str] = {}
+    for column in source.columns:
+        wanted = {normalise_column_name(n) for n in [column.name, *column.aliases]}
+        match = next((name for name in remaining if normalise_column_name(name) in wanted), None)
+        if match is not None:
+            mapping[column.column_name] = match
+            remaining.remove(match)
+    missing_required = [c.column_name for c in source.columns if c.required and c.column_name not in mapping]
+    if missing_required:
+        raise UnreadableFile(f"{where}: missing required columns {missing_required}; it has {found}")
+    extras = extra_names(remaining, {c.column_name for c in source.columns} | set(source.key_fields))
+    if extras and source.extra_columns == "quarantine":
+        raise UnreadableFile(
+            f"{where}: undeclared columns {list(extras.values())} (extra_columns: quarantine); "
+            f"declared {[c.column_name for c in source.columns]}"
+        )
+    missing = [c.column_name for c in source.columns if c.column_name not in mapping]
+    return mapping, extras, missing
 
 
 # ---- CSV ----------------------------------------------------------------------------------------------------
 
 
-def read_csv_header(path: str, source: Source) -> list[str]:
-    opener = gzip.open if str(path).endswith(".gz") else open
-    try:
-        with opener(path, "rb") as handle:
-            first = handle.readline(1 << 20)
-    except (OSError, EOFError) as error:  # gzip.BadGzipFile is an OSError
-        raise UnreadableFile(f"cannot decompress: {error}") from error
-    try:
-        text = first.decode(ENCODINGS[source.csv.encoding])
-    except UnicodeDecodeError as error:
-        raise UnreadableFile(f"line 1: not valid {source.csv.encoding} ({error.reason} at byte {error.start})") from error
-    if not text.strip():
-        raise UnreadableFile("the file is empty: expected a header line")
-    return next(csv.reader(io.StringIO(text), delimiter=source.csv.delimiter, quotechar=source.csv.quote or None))
-
-
-def _stage_csv(con, path: str, source: Source) -> Staged:
+def _dialect(source: Source) -> list[str]:
     opts = source.csv
-    header = read_csv_header(path, source) if opts.header else [c.name for c in source.columns]
-    if len(set(header)) != len(header):
-        raise UnreadableFile(f"line 1: duplicated column names in header {header}")
-    header = [h if normalise_column_name(h) not in {normalise_column_name(x) for x in header[:i]} else f"{h}_{i + 1}" for i, h in enumerate(header)]
-    mapping, staged = _match_columns(header, source)
-    positional = [f"c{i}" for i in range(len(header))]
-    columns = "{" + ", ".join(f"{sql_string(c)}: 'VARCHAR'" for c in positional) + "}"
-    options = ", ".join([
-        f"columns = {columns}",
+    nulls = ", ".join(sql_string(v) for v in dict.fromkeys(["", *opts.null_values]))
+    return [
         f"delim = {sql_string(opts.delimiter)}",
         f"quote = {sql_string(opts.quote)}",
         f"escape = {sql_string(opts.escape)}",
-        f"encoding = {sql_string(opts.encoding)}",
-        f"header = false, skip = {1 if opts.header else 0}",
-        "auto_detect = false, strict_mode = true, null_padding = false",
+        f"encoding = {sql_string(DUCKDB_ENCODINGS[opts.encoding])}",
+        f"nullstr = [{nulls}]",
+        f"max_line_size = {opts.max_line_bytes}",
+        f"buffer_size = {max(opts.max_line_bytes * 2, 16 << 20)}",
+    ]
+
+
+def _compression(path: str) -> list[str]:
+    return ["compression = 'gzip'"] if path.endswith(".gz") else []
+
+
+def _sniff(con, path: str, source: Source) -> tuple[int, int]:
+    """(lines before the header, fields in the file's records), found by DuckDB with the declared dialect."""
+    options = ", ".join(_dialect(source)[:4] + _compression(path) + ["header = false", "all_varchar = true", "strict_mode = true"])
+    row = con.execute(f"select SkipRows, len(Columns) from sniff_csv({sql_string(path)}, {options})").fetchone()
+    return int(row[0]), int(row[1])
+
+
+def _leading_lines(path: str, source: Source, count: int) -> list[str]:
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as handle:
+        head = handle.read(LEADING_BYTES)
+    text = codecs.getincrementaldecoder(PYTHON_ENCODINGS[source.csv.encoding])(errors="replace").decode(head)
+    return text.splitlines()[:count]
+
+
+def csv_header(con, path: str, source: Source) -> tuple[list[str], int]:
+    """The header's fields as DuckDB reads them with the declared dialect, and the lines before it.
+
+    DuckDB's sniffer (dialect fixed) says how many fields the records have and how many lines come before the
+    header. Only blank lines are skipped; anything else (a title line, a header with fewer fields than the
+    records) stays the header, and the records that do not fit it are named when they are read. When the sniffer
+    cannot parse the first lines at all (an unterminated quote in them), the header is read on its own, sized by
+    its delimiters, so that the reason names the line DuckDB stops at.
+    """
+    try:
+        skip, width = _sniff(con, path, source)
+    except duckdb.Error:
+        skip, width = 0, _delimited_width(path, source)
+    if skip and any(line.strip() for line in _leading_lines(path, source, skip)):
+        skip, width = 0, _delimited_width(path, source)  # the first line is the header, whatever the records hold
+    for attempt in range(2):
+        try:
+            row = _first_record(con, path, source, skip, width)
+            break
+        except duckdb.Error as error:
+            found = re.search(r"Expected Number of Columns: \d+ Found: (\d+)", str(error))
+            if attempt or not found or "Line: 1\n" not in str(error) + "\n":
+                raise UnreadableFile(describe_duckdb_error(error, path)) from error
+            width = int(found.group(1))
+    if row is None:
+        raise UnreadableFile("the file is empty: expected a header line")
+    return [value or "" for value in row], skip
+
+
+def _first_record(con, path: str, source: Source, skip: int, width: int):
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
+    options = ", ".join([f"columns = {columns}", *_dialect(source), *_compression(path), f"skip = {skip}",
+                         "header = false", "auto_detect = false", "strict_mode = true", "null_padding = false"])
+    return con.execute(f"select * from read_csv({sql_string(path)}, {options}) limit 1").fetchone()
+
+
+def _delimited_width(path: str, source: Source) -> int:
+    lines = [line for line in _leading_lines(path, source, 1000) if line.strip()]
+    return lines[0].count(source.csv.delimiter) + 1 if lines else 1
+
+
+def _csv_records(con, path: str, source: Source) -> FileRecords:
+    if source.csv.header:
+        header, skip = csv_header(con, path, source)
+        mapping, extras, missing = match_columns(header, source, f"header (line {skip + 1})")
+    else:
+        header, skip = [c.name for c in source.columns], 0
+        mapping, extras, missing = {c.column_name: c.name for c in source.columns}, {}, []
+    position = {name: i for i, name in reversed(list(enumerate(header)))}
+    positional = [f"${i}" for i in range(len(header))]
+    columns = "{" + ", ".join(f"{sql_string(c)}: 'VARCHAR'" for c in positional) + "}"
+    options = ", ".join([
+        f"columns = {columns}", *_dialect(source), *_compression(path),
+        f"header = {'true' if source.csv.header else 'false'}", f"skip = {skip}",
+        "auto_detect = false", "strict_mode = true", "null_padding = false",
     ])
-    by_name = {normalise_column_name(h): f"c{i}" for i, h in enumerate(header)}
-    expressions = {declared: quote(by_name[normalise_column_name(found)]) for declared, found in mapping.items()}
-    expressions.update({name: quote(by_name[name]) for name in staged.extra})
-    con.execute(f"create temp view file_rows as select * from read_csv({sql_string(str(path))}, {options})")
-    return _create_staged(con, source, "file_rows", expressions, staged)
+    relation = f"read_csv({sql_string(path)}, {options})"
+    by_column = {c.column_name: c for c in source.columns}
+    texts = {name: _text(by_column[name], quote(positional[position[found]])) for name, found in mapping.items()}
+    extra_texts = {name: quote(positional[position[found]]) for name, found in extras.items()}
+    renamed = {found: name for name, found in extras.items() if found != name}
+    first_line = skip + (2 if source.csv.header else 1)
+    return FileRecords(relation, texts, extra_texts, missing, renamed, first_line)
 
 
 # ---- JSON ---------------------------------------------------------------------------------------------------
 
 
-def _json_path(path: str) -> str:
-    return "$" + "".join(f'."{part}"' for part in path.split("."))
+def json_path(path: str) -> str:
+    """A DuckDB JSON path for a dotted path (`customer.billing_address.city`), each key quoted."""
+    return "$" + "".join('."' + part.replace("\\", "\\\\").replace('"', '\\"') + '"' for part in path.split("."))
 
 
-def _stage_json(con, path: str, source: Source) -> Staged:
-    con.execute(
-        f"create temp table file_rows as select json from read_json_objects({sql_string(str(path))}, format = 'auto')"
-    )
-    records, bad = con.execute("select count(*), count(*) filter (where json_type(json) <> 'OBJECT') from file_rows").fetchone()
+def json_key_text(key: str, document: str = "json") -> str:
+    """The text of a top-level key of `document` (the empty key has no JSON path: it is looked up by key)."""
+    if key == "":
+        return f"(select json_extract_string(e.value, '$') from json_each({document}) as e where e.key = '')"
+    return f"json_extract_string({document}, {sql_string(json_path(key))})"
+
+
+def _json_records(con, path: str, source: Source) -> FileRecords:
+    relation = f"read_json_objects({sql_string(path)}, format = 'auto')"
+    records, bad = con.execute(f"select count(*), count(*) filter (where json_type(json) <> 'OBJECT') from {relation}").fetchone()
     if bad:
-        raise UnreadableFile(f"{bad} of {records} records are not JSON objects", input_rows=records)
+        first = con.execute(
+            f"select n, left(json::varchar, 120) from (select row_number() over () as n, json from {relation}) "
+            "where json_type(json) <> 'OBJECT' limit 1"
+        ).fetchone()
+        raise UnreadableFile(f"{bad} of {records} records are not JSON objects (record {first[0]}: {first[1]!r})", input_rows=records)
     if not records:
-        raise UnreadableFile("the file holds no JSON records", input_rows=0)
-    keys = [r[0] for r in con.execute("select distinct unnest(json_keys(json)) as k from file_rows order by k").fetchall()]
-    top_level = {c.column_name: [c.path.split(".")[0]] if c.path else [c.name, *c.aliases] for c in source.columns}
-    claimed = {normalise_column_name(n) for names in top_level.values() for n in names}
-    claimed |= {normalise_column_name(child.path.split(".")[0]) for child in source.children}  # read as child tables
-    extra = sorted({normalise_column_name(k) for k in keys if normalise_column_name(k) not in claimed})
-    keys_by_name: dict[str, list[str]] = {}
+        raise UnreadableFile("the file holds no JSON records: expected JSON objects (lines, an array or concatenated)", input_rows=0)
+    keys = [r[0] for r in con.execute(f"select distinct unnest(json_keys(json)) as k from {relation} order by k").fetchall()]
+    top_level = [c.path.split(".")[0] if c.path else None for c in source.columns]
+    by_name: dict[str, list[str]] = {}
     for key in keys:  # `createdAt` and `created_at` both normalise to created_at: read whichever a record has
-        keys_by_name.setdefault(normalise_column_name(key), []).append(key)
-    expressions, missing = {}, []
-    for column in source.columns:
-        if column.path:
-            found = [_json_path(column.path)] if normalise_column_name(column.path.split(".")[0]) in keys_by_name else []
+        by_name.setdefault(normalise_column_name(key), []).append(key)
+    texts, missing, claimed = {}, [], set()
+    for column, root in zip(source.columns, top_level):
+        if root is not None:
+            found = [k for k in keys if normalise_column_name(k) == normalise_column_name(root)][:1]
+            extracted = [f"json_extract_string(json, {sql_string(json_path(column.path.replace(root, found[0], 1)))})"] if found else []
         else:
             names = dict.fromkeys(normalise_column_name(n) for n in [column.name, *column.aliases])
-            found = [_json_path(k) for n in names for k in keys_by_name.get(n, [])]
-        if not found:
+            found = [k for n in names for k in by_name.get(n, [])]
+            extracted = [json_key_text(k) for k in found]
+        claimed.update(found)
+        if not extracted:
             missing.append(column.column_name)
             continue
-        extracted = [f"json_extract_string(json, {sql_string(p)})" for p in found]
-        expressions[column.column_name] = extracted[0] if len(extracted) == 1 else f"coalesce({', '.join(extracted)})"
-    required_missing = [c.column_name for c in source.columns if c.required and c.column_name in missing]
-    if required_missing:
-        raise UnreadableFile(f"missing required fields {required_missing}; the records have {keys}", input_rows=records)
-    if extra and source.extra_columns == "quarantine":
-        raise UnreadableFile(f"undeclared fields {extra} (extra_columns: quarantine)", input_rows=records)
-    for name in extra:
-        original = next(k for k in keys if normalise_column_name(k) == name)
-        expressions[name] = f"json_extract_string(json, {sql_string(_json_path(original))})"
-    staged = Staged(missing=missing, extra=extra)
-    return _create_staged(con, source, "file_rows", expressions, staged)
+        expression = extracted[0] if len(extracted) == 1 else f"coalesce({', '.join(extracted)})"
+        texts[column.column_name] = _text(column, expression)
+    required = [c.column_name for c in source.columns if c.required and c.column_name in missing]
+    if required:
+        raise UnreadableFile(f"records: missing required fields {required}; the records have {keys}", input_rows=records)
+    children = {child.path.split(".")[0] for child in source.children}
+    undeclared = [k for k in keys if k not in claimed and k not in children]
+    extras = extra_names(undeclared, {c.column_name for c in source.columns} | set(source.key_fields))
+    if extras and source.extra_columns == "quarantine":
+        raise UnreadableFile(f"records: undeclared fields {undeclared} (extra_columns: quarantine)", input_rows=records)
+    extra_texts = {name: json_key_text(found) for name, found in extras.items()}
+    renamed = {found: name for name, found in extras.items() if found != name}
+    return FileRecords(relation, texts, extra_texts, missing, renamed, 1)
 
 
 # ---- Parquet ------------------------------------------------------------------------------------------------
 
 
-def _stage_parquet(con, path: str, source: Source) -> Staged:
-    con.execute(f"create temp view file_rows as select * from read_parquet({sql_string(str(path))})")
-    found = [r[0] for r in con.execute("describe file_rows").fetchall()]
-    mapping, staged = _match_columns(found, source)
-    expressions = {declared: f"cast({quote(name)} as varchar)" for declared, name in mapping.items()}
-    by_name = {normalise_column_name(n): n for n in found}
-    expressions.update({name: f"cast({quote(by_name[name])} as varchar)" for name in staged.extra})
-    return _create_staged(con, source, "file_rows", expressions, staged)
+def _parquet_records(con, path: str, source: Source) -> FileRecords:
+    relation = f"read_parquet({sql_string(path)})"
+    found = [r[0] for r in con.execute(f"describe select * from {relation}").fetchall()]
+    mapping, extras, missing = match_columns(found, source, "schema")
+    by_column = {c.column_name: c for c in source.columns}
+    texts = {name: _text(by_column[name], f"cast({quote(original)} as varchar)") for name, original in mapping.items()}
+    extra_texts = {name: f"cast({quote(original)} as varchar)" for name, original in extras.items()}
+    renamed = {found: name for name, found in extras.items() if found != name}
+    return FileRecords(relation, texts, extra_texts, missing, renamed, 1)
 
 
 # ---- errors -------------------------------------------------------------------------------------------------
 
+EXPLANATIONS = [
+    ("unterminated quote", "a quoted value is never closed (unterminated quote)"),
+    ("Expected Number of Columns", None),  # DuckDB's own words are clear: kept
+    ("Invalid unicode", None),
+    ("reached an invalid state", "the CSV cannot be parsed with the declared dialect: typically a quote inside an "
+     "unquoted value, or line endings mixing \\r and \\n"),
+    ("Maximum line size", "a line is longer than the source's csv.max_line_bytes"),
+    ("maximum line size", "a line is longer than the source's csv.max_line_bytes"),
+    ("Error when sniffing", "the first lines cannot be parsed with the declared dialect"),
+    ("not in the gzip format", "not a gzip file"),
+    ("gzip", None),
+    ("Malformed JSON", None),
+]
 
-def describe_duckdb_error(error: Exception) -> str:
-    """DuckDB's reader errors span many lines; keep the line number, the problem and the original line."""
+
+def describe_duckdb_error(error: Exception, path: str | None = None) -> str:
+    """DuckDB's reader errors span many lines: keep the line number, the problem and the original line.
+
+    DuckDB prints the dialect it was given (`quote = " (Set By User)` …) after the problem; those lines are never
+    the reason.
+    """
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    where = next((l.removeprefix("Invalid Input Error: ").removeprefix("CSV Error on ").strip() for l in lines if "Line:" in l), "")
-    where = where.lower().replace("line: ", "line ")
-    problem = next(
-        (l for l in lines if any(w in l for w in ("unterminated quote", "Expected Number of Columns", "Invalid unicode", "quote"))),
-        lines[0] if lines else "unreadable",
-    )
-    original = next((l.removeprefix("Original Line: ") for l in lines if l.startswith("Original Line:")), None)
+    lines = [l for l in lines if "(Set By User)" not in l and "(Auto-Detected)" not in l and not l.startswith(("*", "Possible"))]
+    where = next((l for l in lines if "Line:" in l), "")
+    where = where.split("Line:", 1)[1].strip() if where else ""
+    original = next((l.removeprefix("Original Line:").strip() for l in lines if l.startswith("Original Line:")), None)
+    body = [l for l in lines if not l.startswith(("Original Line:", "file =")) and "Line:" not in l]
+    problem = body[0] if body else "unreadable"
+    for marker, explanation in EXPLANATIONS:
+        matching = next((l for l in body if marker in l), None)
+        if matching:
+            problem = explanation or matching
+            break
+    counts = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", problem)
+    if counts:
+        expected_fields, found_fields = int(counts.group(1)), int(counts.group(2))
+        problem = (f"more fields than the {expected_fields} of the header" if found_fields > expected_fields
+                   else f"{found_fields} fields where the header has {expected_fields}")
     if "Invalid unicode" in problem:
-        problem = "not valid UTF-8 (declare the file's encoding)"
-    problem = problem.removeprefix("Invalid Input Error: ")
-    text = f"{where}: {problem}" if where else problem
-    return text + (f" (original line: {original[:200]!r})" if original else "")
+        problem = "not valid UTF-8: declare the file's encoding (csv.encoding: latin-1 or utf-16)"
+    for prefix in ("Invalid Input Error: ", "Conversion Error: ", "IO Error: ", "Binder Error: "):
+        problem = problem.removeprefix(prefix)
+    if path:
+        problem = problem.replace(f'"{path}"', "the file").replace(str(path), "the file")
+    text = f"line {where}: {problem}" if where else problem
+    return text + (f" (the line reads {original[:200]!r})" if original else "")

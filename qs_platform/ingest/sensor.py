@@ -1,146 +1,171 @@
-"""One landing sensor per source: new or changed files become runs of the raw asset, one partition each."""
+"""One landing sensor per source: pending files become runs of the raw asset, a group of files per run.
 
-import fnmatch
+Pending = listed now, with a fingerprint the ledger does not have for that key (new, changed, or never finished
+because its run died). Files already named by a queued or running raw run of the source are left to it, and at
+most `max_runs_in_flight` such runs are queued at once, so a backlog of 100,000 files is worked through a few
+groups at a time. The cursor holds only a counter (run keys must be new for a group asked again after a failure)
+and, for the `start_after` and `events` listings, their watermark or unacknowledged messages: it never grows
+with the history of the landing zone.
+"""
+
+from __future__ import annotations
+
+import hashlib
 import json
 import time
+from dataclasses import dataclass, field
 
 import dagster as dg
 
 from qs_platform.config.models import Source
-from qs_platform.ingest.archives import is_archive
-from qs_platform.ingest.partitions import partition_key_for
+from qs_platform.ingest.assets import landing_asset_key, raw_asset_key, raw_op_name
+from qs_platform.ingest.landing import Group, groups, landed, pending, wanted
+from qs_platform.ingest.ledger import fingerprints
 from qs_platform.lake import Lake, LakeObject
-from qs_platform.resources import LakeResource, SqsResource
+from qs_platform.resources import IngestResource, LakeResource, SqsResource
+from qs_platform.runtime.instance import SOURCE_TAG
+from qs_platform.runtime.state import NOT_FINISHED
 
-MAX_FILES_PER_TICK = 200  # bounds one tick's hashing work; the rest waits for the next tick
-LANDING_KEY_TAG = "qs_platform/landing_key"
-CONTENT_HASH_TAG = "qs_platform/content_hash"
+KEYS_SHOWN = 20
 
 
 def landing_sensor_name(source: Source) -> str:
     return f"landing_{source.name}"
 
 
-def wanted(source: Source, key: str) -> bool:
-    """Files matching the source's pattern, and zip archives (expanded into files that do)."""
-    return key.startswith(source.landing_prefix) and (fnmatch.fnmatch(key.rsplit("/", 1)[-1], source.file_pattern) or is_archive(key))
+@dataclass
+class Tick:
+    """What one evaluation asks for: run requests, the landing event, the next cursor."""
+
+    run_requests: list[dg.RunRequest] = field(default_factory=list)
+    landing_event: dg.AssetMaterialization | None = None
+    cursor: str = "{}"
+    pending: int = 0  # pending files seen, requested or not
 
 
-# ---- finding candidates: each mode returns (objects to look at, the cursor state to keep) ----------------------
+def ingest_run_config(source: Source, keys: list[str]) -> dict:
+    return {"ops": {raw_op_name(source): {"config": {"files": keys, "reprocess": False}}}}
 
 
-def _full(lake: Lake, source: Source, state: dict, now: float) -> tuple[list[LakeObject], dict]:
-    """Everything under the prefix; `seen` maps key -> fingerprint, deleted keys drop out."""
-    listing = [obj for obj in lake.list(source.landing_prefix) if wanted(source, obj.key)]
-    present = {obj.key for obj in listing}
-    seen = {key: etag for key, etag in state.get("seen", {}).items() if key in present}
-    return [obj for obj in listing if seen.get(obj.key) != obj.etag], {"seen": seen}
+def files_in_flight(instance: dg.DagsterInstance, source: Source) -> tuple[set[str], int, bool]:
+    """(keys named by the source's queued or running raw runs, how many such runs, whether one loads every pending file)."""
+    runs = instance.get_runs(filters=dg.RunsFilter(statuses=NOT_FINISHED, tags={SOURCE_TAG: source.name}))
+    keys, everything = set(), False
+    for run in runs:
+        config = (run.run_config or {}).get("ops", {}).get(raw_op_name(source), {}).get("config", {})
+        files = config.get("files") or []
+        keys.update(files)
+        everything = everything or not files
+    return keys, len(runs), everything
 
 
-def _start_after(lake: Lake, source: Source, state: dict, now: float) -> tuple[list[LakeObject], dict]:
-    """Keys after a watermark; keys first seen within the look-back window are remembered with their etag."""
+# ---- finding candidates: each listing mode returns (objects to compare with the ledger, the state to keep) ------
+
+
+def _full(store: Lake, source: Source, state: dict, now: float, sqs=None) -> tuple[list[LakeObject], dict]:
+    return list(landed(store, source)), {}
+
+
+def _start_after(store: Lake, source: Source, state: dict, now: float, sqs=None) -> tuple[list[LakeObject], dict]:
+    """Keys after a watermark; keys first seen within the look-back window are listed again (late rewrites)."""
     after = state.get("after")
-    recent = state.get("recent", {})  # key -> [etag, first seen epoch]
-    expired = [key for key, (_, first_seen) in recent.items() if now - first_seen > source.listing.lookback_seconds]
+    recent = state.get("recent", {})  # key -> first seen epoch
+    expired = [key for key, first_seen in recent.items() if now - first_seen > source.listing.lookback_seconds]
     if expired:
         after = max([after or "", *expired])
-    recent = {key: value for key, value in recent.items() if key > (after or "")}
-    listing = [obj for obj in lake.list(source.landing_prefix, start_after=after) if wanted(source, obj.key)]
-    return [obj for obj in listing if recent.get(obj.key, [None])[0] != obj.etag], {"after": after, "recent": recent}
+    recent = {key: seen for key, seen in recent.items() if key > (after or "")}
+    listing = list(landed(store, source, start_after=after))
+    for obj in listing:
+        recent.setdefault(obj.key, now)
+    return listing, {"after": after, "recent": recent}
 
 
-def _remember(mode: str, state: dict, obj: LakeObject, now: float) -> None:
-    if mode == "full":
-        state["seen"][obj.key] = obj.etag
-    else:
-        state["recent"][obj.key] = [obj.etag, now]
-
-
-def run_request(source: Source, key: str, digest: str) -> tuple[dg.RunRequest, str]:
-    partition = partition_key_for(key.removeprefix(source.landing_prefix))
-    request = dg.RunRequest(
-        run_key=f"{key}|{digest}", partition_key=partition, tags={LANDING_KEY_TAG: key, CONTENT_HASH_TAG: digest}
-    )
-    return request, partition
-
-
-def landing_event(source: Source, partition: str, key: str, size: int | None, digest: str) -> dg.AssetMaterialization:
-    return dg.AssetMaterialization(
-        asset_key=["landing", source.name], partition=partition, metadata={"key": key, "size_bytes": size or 0, "md5": digest}
-    )
-
-
-def evaluate_landing(lake: Lake, source: Source, cursor: str | None, *, max_files: int = MAX_FILES_PER_TICK, now: float | None = None):
-    """(run requests, partition keys, landing events, new cursor) for files new or changed since `cursor`.
-
-    The run key is `key|md5(content)`: a changed file runs again, the same content delivered again does not
-    (Dagster drops a repeated run key), and the original key travels in the run's tags.
-    """
-    now = time.time() if now is None else now
-    mode = source.listing.mode
-    state = json.loads(cursor) if cursor else {}
-    candidates, state = (_full if mode == "full" else _start_after)(lake, source, state, now)
-    run_requests, partition_keys, events = [], [], []
-    for obj in sorted(candidates, key=lambda o: (o.modified, o.key))[:max_files]:
-        try:
-            digest = lake.content_hash(obj.key)
-        except FileNotFoundError:  # deleted between listing and hashing
-            continue
-        request, partition = run_request(source, obj.key, digest)
-        run_requests.append(request)
-        partition_keys.append(partition)
-        events.append(landing_event(source, partition, obj.key, obj.size, digest))
-        _remember(mode, state, obj, now)
-    return run_requests, partition_keys, events, json.dumps(state, sort_keys=True)
-
-
-def evaluate_events(lake: Lake, source: Source, sqs, cursor: str | None, *, max_files: int = MAX_FILES_PER_TICK):
-    """Event mode: acknowledge what the previous tick requested (its runs are committed by now), then drain."""
+def _events(store: Lake, source: Source, state: dict, now: float, sqs=None) -> tuple[list[LakeObject], dict]:
+    """Drain S3 notifications; what the previous tick drained is acknowledged first (its runs are committed)."""
     from qs_platform.lake.notifications import acknowledge, drain_s3_events
     from qs_platform.lake.s3 import S3Lake
 
-    state = json.loads(cursor) if cursor else {}
     if state.get("to_acknowledge"):
         acknowledge(sqs, source.listing.queue_url, state["to_acknowledge"])
-    root = lake.root if isinstance(lake, S3Lake) else ""
-    events, handles = drain_s3_events(sqs, source.listing.queue_url, root_prefix=root, max_messages=max_files)
-    run_requests, partition_keys, materializations = [], [], []
-    for event in events:
-        if event.is_removal or not wanted(source, event.key):
-            continue
-        try:
-            digest = lake.content_hash(event.key)  # the object as it is now (the event may be old)
-        except FileNotFoundError:
-            continue
-        request, partition = run_request(source, event.key, digest)
-        if request.run_key in {r.run_key for r in run_requests}:
-            continue
-        run_requests.append(request)
-        partition_keys.append(partition)
-        materializations.append(landing_event(source, partition, event.key, event.size, digest))
-    return run_requests, partition_keys, materializations, json.dumps({"to_acknowledge": handles})
+    root = store.root if isinstance(store, S3Lake) else ""
+    events, handles = drain_s3_events(sqs, source.listing.queue_url, root_prefix=root)
+    keys = dict.fromkeys(e.key for e in events if not e.is_removal and wanted(source, e.key))
+    objects = [obj for obj in (store.stat(key) for key in keys) if obj is not None]  # as they are now
+    return objects, {"to_acknowledge": handles}
 
 
-def build_landing_sensor(source: Source, raw_asset_key: dg.AssetKey, partitions_def: dg.DynamicPartitionsDefinition):
+LISTINGS = {"full": _full, "start_after": _start_after, "events": _events}
+
+
+def evaluate_landing(
+    store: Lake,
+    lake: Lake,
+    source: Source,
+    cursor: str | None,
+    *,
+    in_flight: tuple[set[str], int, bool] = (set(), 0, False),
+    ingest: IngestResource | None = None,
+    sqs=None,
+    now: float | None = None,
+) -> Tick:
+    ingest = ingest or IngestResource()
+    now = time.time() if now is None else now
+    state = json.loads(cursor) if cursor else {}
+    busy_keys, busy_runs, everything = in_flight
+    candidates, listing_state = LISTINGS[source.listing.mode](store, source, state.get("listing", {}), now, sqs)
+    todo = pending(candidates, fingerprints(lake, source), exclude=busy_keys)
+    tick = Tick(pending=len(todo))
+    sequence = int(state.get("sequence", 0))
+    room = 0 if everything else max(ingest.max_runs_in_flight - busy_runs, 0)
+    requested = groups(todo, ingest.max_files_per_run, ingest.max_bytes_per_run)[:room]
+    for group in requested:
+        sequence += 1
+        tick.run_requests.append(_run_request(source, group, sequence))
+    if requested:
+        tick.landing_event = _landing_event(source, [o for g in requested for o in g.objects], len(todo))
+    tick.cursor = json.dumps({"sequence": sequence, "listing": listing_state}, sort_keys=True)
+    return tick
+
+
+def _run_request(source: Source, group: Group, sequence: int) -> dg.RunRequest:
+    digest = hashlib.sha1("\n".join(f"{o.key}|{o.etag}" for o in group.objects).encode()).hexdigest()[:12]
+    return dg.RunRequest(
+        run_key=f"{source.name}:{sequence}:{digest}",
+        run_config=ingest_run_config(source, group.keys),
+        tags={SOURCE_TAG: source.name, "qs_platform/files": str(len(group.objects))},
+    )
+
+
+def _landing_event(source: Source, objects: list[LakeObject], pending_count: int) -> dg.AssetMaterialization:
+    return dg.AssetMaterialization(
+        asset_key=landing_asset_key(source),
+        metadata={
+            "files_requested": len(objects),
+            "bytes_requested": sum(o.size for o in objects),
+            "files_pending": pending_count,
+            "keys": dg.MetadataValue.json([o.key for o in objects[:KEYS_SHOWN]] + ([f"… {len(objects) - KEYS_SHOWN} more"] if len(objects) > KEYS_SHOWN else [])),
+        },
+    )
+
+
+def build_landing_sensor(source: Source) -> dg.SensorDefinition:
     @dg.sensor(
         name=landing_sensor_name(source),
-        description=f"Watches {source.landing_prefix} for new or changed {source.file_pattern} files ({source.listing.mode} listing).",
-        asset_selection=[raw_asset_key],
+        description=f"Watches {source.landing_prefix} for new or changed {source.file_pattern} files ({source.listing.mode} listing); "
+        "requests raw runs of up to a few hundred files each.",
+        asset_selection=[raw_asset_key(source)],
         default_status=dg.DefaultSensorStatus.RUNNING,
-        minimum_interval_seconds=10,
+        minimum_interval_seconds=5,
     )
-    def _landing_sensor(context: dg.SensorEvaluationContext, landing: LakeResource, sqs: SqsResource):
-        store = landing.get()
-        if source.listing.mode == "events":
-            runs, partitions, events, cursor = evaluate_events(store, source, sqs.client(), context.cursor)
-        else:
-            runs, partitions, events, cursor = evaluate_landing(store, source, context.cursor)
-        new_partitions = [p for p in dict.fromkeys(partitions) if not context.instance.has_dynamic_partition(partitions_def.name, p)]
-        return dg.SensorResult(
-            run_requests=runs,
-            cursor=cursor,
-            asset_events=events,
-            dynamic_partitions_requests=[partitions_def.build_add_request(new_partitions)] if new_partitions else [],
+    def _landing_sensor(context: dg.SensorEvaluationContext, landing: LakeResource, lake: LakeResource, sqs: SqsResource,
+                        ingest: IngestResource):
+        tick = evaluate_landing(
+            landing.get(), lake.get(), source, context.cursor, in_flight=files_in_flight(context.instance, source), ingest=ingest,
+            sqs=sqs.client() if source.listing.mode == "events" else None,
         )
+        if not tick.run_requests:
+            return dg.SensorResult(skip_reason=f"{tick.pending} files pending, none to request" if tick.pending else "nothing pending",
+                                   cursor=tick.cursor)
+        return dg.SensorResult(run_requests=tick.run_requests, cursor=tick.cursor, asset_events=[tick.landing_event])
 
     return _landing_sensor

@@ -18,6 +18,7 @@ class LakeObject:
     size: int
     modified: float  # epoch seconds
     etag: str  # cheap change fingerprint (not a content hash)
+    problem: str | None = None  # why the object cannot be read at all (e.g. a symlink out of the lake); None if fine
 
 
 class Lake(abc.ABC):
@@ -29,6 +30,10 @@ class Lake(abc.ABC):
 
     @abc.abstractmethod
     def exists(self, key: str) -> bool: ...
+
+    def stat(self, key: str) -> LakeObject | None:
+        """The object at `key` as a listing would show it; None when there is none."""
+        return next((o for o in self.list(key) if o.key == key), None)
 
     @abc.abstractmethod
     def content_hash(self, key: str) -> str:
@@ -55,8 +60,10 @@ class Lake(abc.ABC):
         """Remove `key` if it exists."""
 
     @abc.abstractmethod
-    def parquet_scan(self, prefix: str) -> str | None:
-        """DuckDB SQL (a table function call) reading every Parquet file under `prefix`; None when there is none."""
+    def parquet_scan(self, prefix: str, *, file_row_number: bool = False) -> str | None:
+        """DuckDB SQL (a table function call) reading every Parquet file under `prefix`; None when there is none.
+
+        With `file_row_number`, each row carries its position in its file (0-based) as `file_row_number`."""
 
     @abc.abstractmethod
     def uri(self, key: str) -> str: ...

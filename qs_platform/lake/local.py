@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 import time
 import uuid
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from qs_platform.lake.base import Lake, LakeObject
+from qs_platform.processes import is_alive
 
 STAGING_DIR = ".staging"  # temporary files; never under a layer prefix, so nothing half-written looks complete
 STALE_STAGING_SECONDS = 3600
@@ -38,18 +40,59 @@ class LocalLake(Lake):
         base = self._path(prefix.rstrip("/")) if prefix.strip("/") else self.root
         if not base.is_dir():
             return
-        paths = []
-        for dirpath, dirnames, filenames in os.walk(base):
-            dirnames[:] = [d for d in dirnames if d != STAGING_DIR]
-            paths += [Path(dirpath) / name for name in filenames]
-        for key, path in sorted((p.relative_to(self.root).as_posix(), p) for p in paths):
+        root = str(self.root)
+        found = []
+        folders = [str(base)]
+        while folders:  # os.scandir: one system call per folder, one stat per file
+            try:
+                entries = os.scandir(folders.pop())
+            except OSError:
+                continue
+            with entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        if entry.name != STAGING_DIR:
+                            folders.append(entry.path)
+                    elif entry.is_file() or entry.is_symlink():
+                        found.append((entry.path[len(root) + 1 :].replace(os.sep, "/"), entry))
+        found.sort(key=lambda item: item[0])
+        for key, entry in found:
             if start_after and key <= start_after:
                 continue
-            try:
-                stat = path.stat()
-            except FileNotFoundError:  # deleted while listing
-                continue
-            yield LakeObject(key, stat.st_size, stat.st_mtime, f"{stat.st_size}-{stat.st_mtime_ns}-{stat.st_ino}")
+            obj = self._object(key, entry.path)
+            if obj is not None:
+                yield obj
+
+    def _object(self, key: str, path: str) -> LakeObject | None:
+        """The listing entry of a file; links out of the lake and unreadable names are listed with their problem."""
+        problem = None
+        try:
+            key.encode()
+        except UnicodeEncodeError:
+            problem = f"the file name is not valid UTF-8 ({os.fsencode(os.path.basename(path))!r}): rename it"
+            key = key.encode(errors="surrogateescape").decode(errors="backslashreplace")
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:  # deleted while listing
+            return None
+        if stat.S_ISLNK(info.st_mode):
+            target = os.path.realpath(path)
+            if not target.startswith(str(self.root) + os.sep):
+                problem = problem or f"a symbolic link to {target}, outside the lake: not read"
+            else:
+                try:
+                    info = os.stat(path)
+                except FileNotFoundError:
+                    problem = problem or "a symbolic link to a file that does not exist"
+        if problem is None and not stat.S_ISREG(info.st_mode):
+            return None
+        etag = f"{info.st_size}-{info.st_mtime_ns}-{info.st_ctime_ns}-{info.st_ino}"
+        return LakeObject(key, info.st_size, info.st_mtime, etag, problem)
+
+    def stat(self, key: str) -> LakeObject | None:
+        if key.startswith("/") or ".." in key.split("/"):
+            raise ValueError(f"lake key {key!r} escapes the lake root")
+        return self._object(key, str(self.root / key))
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
@@ -71,7 +114,7 @@ class LocalLake(Lake):
     @contextmanager
     def staged_write(self, key: str) -> Iterator[Path]:
         target = self._path(key)
-        staging = self.root / STAGING_DIR / uuid.uuid4().hex
+        staging = self.root / STAGING_DIR / f"{os.getpid()}-{uuid.uuid4().hex}"  # the pid tells when it is a leftover
         staging.mkdir(parents=True)
         temp = staging / target.name
         try:
@@ -87,20 +130,27 @@ class LocalLake(Lake):
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
-    def parquet_scan(self, prefix: str) -> str | None:
+    def parquet_scan(self, prefix: str, *, file_row_number: bool = False) -> str | None:
         base = self._path(prefix.rstrip("/"))
         if not base.is_dir() or next(base.rglob("*.parquet"), None) is None:
             return None
         glob = sql_string(str(base / "**" / "*.parquet"))
-        return f"read_parquet({glob}, union_by_name = true, hive_partitioning = false)"
+        numbered = ", file_row_number = true" if file_row_number else ""
+        return f"read_parquet({glob}, union_by_name = true, hive_partitioning = false{numbered})"
 
     def uri(self, key: str) -> str:
         return str(self._path(key))
 
     def _clean_stale_staging(self) -> None:
+        """Staging folders of processes that are gone (a killed run's half-written files), and any older than an hour."""
         staging = self.root / STAGING_DIR
         if not staging.is_dir():
             return
         for entry in staging.iterdir():
-            if time.time() - entry.stat().st_mtime > STALE_STAGING_SECONDS:
-                shutil.rmtree(entry, ignore_errors=True)
+            pid = entry.name.split("-", 1)[0]
+            try:
+                dead = pid.isdigit() and not is_alive(int(pid))
+                if dead or time.time() - entry.stat().st_mtime > STALE_STAGING_SECONDS:
+                    shutil.rmtree(entry, ignore_errors=True)
+            except FileNotFoundError:
+                pass

@@ -6,6 +6,7 @@ import hashlib
 import heapq
 import os
 import re
+import shutil
 import tempfile
 import time
 import uuid
@@ -17,6 +18,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from qs_platform.lake.base import Lake, LakeObject
+from qs_platform.processes import is_alive
 
 CHUNK_SIZE = 1 << 20
 MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
@@ -25,6 +27,15 @@ KMS_ENCRYPTION = {"aws:kms", "aws:kms:dsse"}
 MAX_LOCAL_NAME_BYTES = 200  # a key segment may be up to 1024 bytes; most filesystems allow 255
 CACHE_DIR_VARIABLE = "QS_S3_CACHE_DIR"
 STALE_CACHE_GRACE_SECONDS = 900  # a reader may still be scanning a superseded copy for a while
+TEMP_PREFIX = "qs-lake-"  # local copies and uploads in flight: qs-lake-<pid>-…, removed when that process is gone
+
+
+def clean_dead_temp_files() -> None:
+    """Local copies and staged uploads of processes that were killed (a TemporaryDirectory is not removed then)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{TEMP_PREFIX}*-*"):
+        pid = folder.name.removeprefix(TEMP_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not is_alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def parse_s3_url(url: str) -> tuple[str, str]:
@@ -78,6 +89,7 @@ class S3Lake(Lake):
         # With endpoint_url None, boto3 itself honours AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL.
         self.client = client or boto3.client("s3", endpoint_url=endpoint_url, region_name=region)
         self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+        clean_dead_temp_files()
 
     def _key(self, key: str) -> str:
         """The S3 key of a lake key."""
@@ -120,6 +132,13 @@ class S3Lake(Lake):
                     item["ETag"].strip('"'),
                 )
 
+    def stat(self, key: str) -> LakeObject | None:
+        try:
+            head = self._request(self.client.head_object, key)
+        except FileNotFoundError:
+            return None
+        return LakeObject(key, head["ContentLength"], head["LastModified"].timestamp(), head["ETag"].strip('"'))
+
     def exists(self, key: str) -> bool:
         try:
             self._request(self.client.head_object, key)
@@ -138,7 +157,7 @@ class S3Lake(Lake):
 
     @contextmanager
     def local_copy(self, key: str) -> Iterator[Path]:
-        with tempfile.TemporaryDirectory(prefix="qs-lake-") as folder:
+        with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-") as folder:
             path = Path(folder) / local_name(key)
             with open(path, "wb") as handle:
                 handle.writelines(self._stream(key))  # one GET: consistent even if the key is overwritten meanwhile
@@ -152,7 +171,7 @@ class S3Lake(Lake):
         multipart upload, so readers never see part of an object and nothing is left behind.
         """
         s3_key = self._key(key)
-        with tempfile.TemporaryDirectory(prefix="qs-lake-") as folder:
+        with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-") as folder:
             path = Path(folder) / local_name(key)
             yield path
             self.client.upload_file(str(path), self.bucket, s3_key)
@@ -169,7 +188,7 @@ class S3Lake(Lake):
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(key))  # S3 does not mind a missing key
 
-    def parquet_scan(self, prefix: str) -> str | None:
+    def parquet_scan(self, prefix: str, *, file_row_number: bool = False) -> str | None:
         """`read_parquet([...])` over local copies of every Parquet object under `prefix`, kept in an ETag-keyed cache.
 
         Why a cache of local files rather than DuckDB's httpfs or pyarrow's S3 filesystem: httpfs is not bundled with
@@ -185,7 +204,8 @@ class S3Lake(Lake):
         paths = [self._cached(folder, o.key, o.etag) for o in objects]
         self._drop_stale(folder, set(paths))
         files = ", ".join(sql_string(str(p)) for p in paths)
-        return f"read_parquet([{files}], union_by_name = true, hive_partitioning = false)"
+        numbered = ", file_row_number = true" if file_row_number else ""
+        return f"read_parquet([{files}], union_by_name = true, hive_partitioning = false{numbered})"
 
     def _cache_folder(self, prefix: str) -> Path:
         scope = hashlib.sha256(f"{self.bucket}/{self._key(prefix)}".encode()).hexdigest()[:24]
@@ -257,6 +277,9 @@ class LayeredLake(Lake):
     def exists(self, key: str) -> bool:
         return self.lake_for(key).exists(key)
 
+    def stat(self, key: str) -> LakeObject | None:
+        return self.lake_for(key).stat(key)
+
     def content_hash(self, key: str) -> str:
         return self.lake_for(key).content_hash(key)
 
@@ -279,7 +302,7 @@ class LayeredLake(Lake):
     def delete(self, key: str) -> None:
         self.lake_for(key).delete(key)
 
-    def parquet_scan(self, prefix: str) -> str | None:
+    def parquet_scan(self, prefix: str, *, file_row_number: bool = False) -> str | None:
         return self.lake_for(prefix).parquet_scan(prefix)
 
     def uri(self, key: str) -> str:

@@ -1,14 +1,14 @@
 """When downstream assets materialize on their own.
 
-`AutomationCondition.eager()` has two traps here (see DESIGN.md): below a per-file partitioned asset it never
-fires while any file partition is missing (one bad file would block every dashboard), and it fires after a
-failed blocking check. This condition is eager without either trap, and without eager's wait for upstream runs
-in progress, which never ends when files keep arriving.
+`AutomationCondition.eager()` fires after a failed blocking check, and waits for upstream runs in progress, which
+never ends when files keep arriving. This condition is eager without either trap.
 """
 
 from __future__ import annotations
 
 import dagster as dg
+
+from qs_platform.runtime.state import DIED_TAG
 
 AC = dg.AutomationCondition
 
@@ -39,6 +39,33 @@ class UpstreamNewerThanLatestRun(dg.AutomationCondition):
         return dg.AutomationResult(true_subset=context.candidate_subset if newer else context.get_empty_subset(), context=context)
 
 
+class AfterDeadRun(dg.AutomationCondition):
+    """True when the asset's latest run died (its process was killed: out of memory, a redeploy, a killed sync),
+    fewer than `limit` times in a row. A failure of the asset itself is not retried: it waits for new input."""
+
+    limit: int = 3
+
+    @property
+    def name(self) -> str:
+        return f"latest_run_died_fewer_than_{self.limit}_times"
+
+    def evaluate(self, context: dg.AutomationContext) -> dg.AutomationResult:
+        if context.partitions_def is not None or consecutive_deaths(context.asset_graph_view.instance, context.key, self.limit) in (0, self.limit):
+            return dg.AutomationResult(true_subset=context.get_empty_subset(), context=context)
+        return dg.AutomationResult(true_subset=context.candidate_subset, context=context)
+
+
+def consecutive_deaths(instance: dg.DagsterInstance, key: dg.AssetKey, limit: int) -> int:
+    """How many of the asset's latest runs died, newest first, up to `limit`."""
+    deaths = 0
+    for record in instance.fetch_planned_materializations(key, limit=limit).records:
+        run = instance.get_run_by_id(record.run_id)
+        if run is None or run.tags.get(DIED_TAG) != "true":
+            break
+        deaths += 1
+    return deaths
+
+
 def _newer_than(materialization, latest_run) -> bool:
     """An upstream materialization after the run was planned, by another run (one of the same run fed it already)."""
     return (
@@ -48,11 +75,11 @@ def _newer_than(materialization, latest_run) -> bool:
     )
 
 
-def on_upstream_change(file_partitioned: list[dg.AssetKey]) -> dg.AutomationCondition:
-    ignore_missing_files = dg.AssetSelection.assets(*file_partitioned) if file_partitioned else None
+def on_upstream_change(raw_assets: list[dg.AssetKey] = ()) -> dg.AutomationCondition:
+    """`raw_assets` may be missing (a source with no file yet): the tables below are built on empty input."""
     any_deps_missing = AC.any_deps_missing()
-    if ignore_missing_files is not None:
-        any_deps_missing = any_deps_missing.ignore(ignore_missing_files)
+    if raw_assets:
+        any_deps_missing = any_deps_missing.ignore(dg.AssetSelection.assets(*raw_assets))
     return (
         # `missing` (not eager's `newly_missing`): an asset added to the config, or missing when automation
         # first starts, is built too; a failed one waits for new input instead of retrying every tick.
@@ -60,14 +87,15 @@ def on_upstream_change(file_partitioned: list[dg.AssetKey]) -> dg.AutomationCond
         (
             ((AC.missing() & ~AC.execution_failed()) | AC.any_deps_updated() | AC.code_version_changed()).since_last_handled()
             | UpstreamNewerThanLatestRun()
+            | AfterDeadRun()  # a run whose process was killed is not a handled update: run it again (3 times at most)
         )
         & ~any_deps_missing
         # No `~any_deps_in_progress()`: with files arriving continuously some file run is always in flight, and
         # waiting for none would starve every table below. Inputs are published atomically, so reading them while
-        # another file loads is safe; that file's materialization requests one more run afterwards.
+        # another file loads is safe; that run's materialization requests one more run afterwards.
         & ~AC.in_progress()
         & AC.all_deps_blocking_checks_passed()
-    ).with_label("on upstream change (missing file partitions ignored, blocking checks respected)")
+    ).with_label("on upstream change (sources without files read as empty, blocking checks respected)")
 
 
 def automation_sensor(minimum_interval_seconds: int = 10) -> dg.AutomationConditionSensorDefinition:

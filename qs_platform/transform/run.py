@@ -20,6 +20,7 @@ from qs_platform.transform import incremental
 from qs_platform.transform.checks import CheckOutcome, evaluate_checks
 from qs_platform.transform.incremental import PARTITION_COLUMN
 from qs_platform.transform.sql import sql_dependencies
+from qs_platform.engine import connect
 
 
 class PartitionMismatch(ValueError):
@@ -53,8 +54,8 @@ def output_key(table: Table) -> str:
 
 def connect_with_tables(lake: Lake, config: ProjectConfig, table_names: list[str]) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB where each named table is a view over its lake files (no shared catalog lock)."""
-    con = duckdb.connect()
-    con.execute("set TimeZone = 'UTC'; create schema if not exists raw; create schema if not exists processed")
+    con = connect()
+    con.execute("create schema if not exists raw; create schema if not exists processed")
     for name in table_names:
         layer, table = name.split(".", 1)
         con.execute(f'create view "{layer}"."{table}" as {table_select(lake, config, name)}')

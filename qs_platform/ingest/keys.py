@@ -1,7 +1,7 @@
-"""One dynamic partition per landed file, with keys in an alphabet the Dagster UI handles well.
+"""File ids: a landed file's key under its source's prefix, in an alphabet safe for lake keys and file names.
 
-A partition key is the file's path under its landing prefix; any character outside `A-Za-z0-9._-/` becomes
-`~XX` (its UTF-8 bytes in hex), so the mapping is reversible and the original key is never lost.
+Any character outside `A-Za-z0-9._-/` becomes `~XX` (its UTF-8 bytes in hex), so the mapping is reversible and the
+original key is never lost: `raw/<source>/<file id>.parquet` holds the records of `<landing prefix><key>`.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ def _encode_segment(segment: str) -> str:
     return encoded
 
 
-def partition_key_for(relative_key: str) -> str:
+def encode_key(relative_key: str) -> str:
     return "/".join(_encode_segment(s) for s in relative_key.split("/"))
 
 
-def relative_key_for(partition_key: str) -> str:
+def decode_key(file_id: str) -> str:
     def decode(segment: str) -> str:
         if segment == "~":
             return ""
@@ -36,8 +36,4 @@ def relative_key_for(partition_key: str) -> str:
                 i += 1
         return out.decode()
 
-    return "/".join(decode(s) for s in partition_key.split("/"))
-
-
-def partitions_def_name(source_name: str) -> str:
-    return f"{source_name}_files"
+    return "/".join(decode(s) for s in file_id.split("/"))

@@ -1,0 +1,179 @@
+"""Types and rules as SQL over a file's text records: every record is loaded, or rejected with the rules it broke.
+
+Conversions are strict: a value that does not convert exactly is a type violation, never a silent change. An
+integer column refuses `1.5` (DuckDB's cast would round it to 2), a `decimal(p,s)` column refuses more fractional
+digits than its scale, dates must match one of their declared formats. Whitespace-only values are missing values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from qs_platform.config.models import (
+    AcceptedValuesRule,
+    Column,
+    DECIMAL_TYPE,
+    ExpressionRule,
+    NotNullRule,
+    RangeRule,
+    RegexRule,
+    Source,
+    UniqueRule,
+    normalise_column_name,
+)
+from qs_platform.engine import quote, sql_string
+
+ROW = quote("$row")  # record number in the file (1-based), computed only when a rule needs the order
+BAD = quote("$bad")
+INTEGER_TYPES = ("integer", "bigint")
+
+
+def text_ref(column_name: str) -> str:
+    """The internal column holding a declared column's text (no file column can be named like it)."""
+    return quote(f"$t.{column_name}")
+
+
+@dataclass(frozen=True)
+class Violation:
+    name: str  # the rule name recorded in _rules
+    condition: str  # SQL, true when the record breaks it
+    message: str  # SQL string expression, evaluated only for records that break it
+
+
+def _exact(expression_of: str, typed: str, wide: str) -> str:
+    """`typed` when converting the text through a wider type gives the same value (no rounding happened)."""
+    return f"case when try_cast({expression_of} as {wide}) = {typed} then {typed} end"
+
+
+def typed_expression(column: Column, text: str) -> str:
+    """SQL converting the text `text` of `column` to its declared type; NULL when it does not convert exactly."""
+    if column.formats and column.formats[0] in ("epoch", "epoch_ms"):
+        seconds = f"try_cast({text} as double)" + (" / 1000" if column.formats[0] == "epoch_ms" else "")
+        return f"cast(to_timestamp({seconds}) as {column.duckdb_type})"
+    if column.type in ("date", "timestamp") and column.formats:
+        attempts = [f"try_strptime(trim({text}), {sql_string(f)})" for f in column.formats]
+        parsed = f"coalesce({', '.join(attempts)})" if len(attempts) > 1 else attempts[0]
+        return f"cast({parsed} as {column.duckdb_type})"
+    if column.type in ("string", "varchar"):
+        return text
+    if column.type in INTEGER_TYPES:
+        return _exact(text, f"try_cast({text} as BIGINT)", "DOUBLE")
+    decimal = DECIMAL_TYPE.match(column.type)
+    if decimal:
+        precision, scale = int(decimal.group(1)), int(decimal.group(2))
+        check_scale = min(38 - (precision - scale), scale + 10)
+        typed = f"try_cast({text} as {column.duckdb_type})"
+        return _exact(text, typed, f"DECIMAL(38, {check_scale})") if check_scale > scale else _exact(text, typed, "DOUBLE")
+    return f"try_cast({text} as {column.duckdb_type})"
+
+
+def expected(column: Column) -> str:
+    if column.formats:
+        return f"{column.type} in format {' or '.join(column.formats)}"
+    if column.type in INTEGER_TYPES:
+        return "an integer"
+    if DECIMAL_TYPE.match(column.type):
+        return f"a number with at most {DECIMAL_TYPE.match(column.type).group(2)} decimals ({column.type})"
+    return column.type
+
+
+def _type_violation(column: Column) -> Violation:
+    name, text = column.column_name, text_ref(column.column_name)
+    condition = f"{text} is not null and {quote(name)} is null and trim({text}) <> ''"
+    message = f"{sql_string(f'{name}: expected {expected(column)}, got ')} || {sql_string(chr(39))} || left({text}, 200) || {sql_string(chr(39))}"
+    return Violation(f"type_{name}", condition, message)
+
+
+def _required_violation(column: Column) -> Violation:
+    name = column.column_name
+    return Violation(f"{name}_required", f"{quote(name)} is null", sql_string(f"{name}_required: {name} is required"))
+
+
+def _rule_violation(rule, first_line: int) -> Violation:
+    """Rules see typed values."""
+    if isinstance(rule, ExpressionRule):
+        return Violation(rule.name, f"not coalesce(({rule.sql}), true)", sql_string(f"{rule.name}: expected {rule.sql}"))
+    if isinstance(rule, UniqueRule):
+        keys = ", ".join(normalise_column_name(c) for c in rule.columns)
+        first = quote(f"$first.{rule.name}")
+        present = " and ".join(f"{quote(normalise_column_name(c))} is not null" for c in rule.columns)
+        message = f"{sql_string(f'{rule.name}: ({keys}) repeats the key of line ')} || ({first} + {first_line - 1})"
+        return Violation(rule.name, f"{first} < {ROW} and {present}", message)
+    column = normalise_column_name(rule.column)
+    value = quote(column)
+    shown = f"coalesce(left(cast({value} as varchar), 200), 'NULL')"
+    if isinstance(rule, NotNullRule):
+        return Violation(rule.name, f"{value} is null", sql_string(f"{rule.name}: {column} is required"))
+    if isinstance(rule, AcceptedValuesRule):
+        allowed = ", ".join(sql_string(str(v)) for v in rule.values)
+        listing = ", ".join(str(v) for v in rule.values)
+        return Violation(
+            rule.name,
+            f"{value} is not null and cast({value} as varchar) not in ({allowed})",
+            f"{sql_string(f'{rule.name}: {column} must be one of [{listing}], got ')} || {shown}",
+        )
+    if isinstance(rule, RangeRule):
+        bounds = [f"{value} < {rule.min}"] if rule.min is not None else []
+        bounds += [f"{value} > {rule.max}"] if rule.max is not None else []
+        span = f"[{'' if rule.min is None else rule.min}, {'' if rule.max is None else rule.max}]"
+        return Violation(
+            rule.name,
+            f"{value} is not null and ({' or '.join(bounds)})",
+            f"{sql_string(f'{rule.name}: {column} must be within {span}, got ')} || {shown}",
+        )
+    if isinstance(rule, RegexRule):
+        return Violation(
+            rule.name,
+            f"{value} is not null and not regexp_full_match(cast({value} as varchar), {sql_string(rule.pattern)})",
+            f"{sql_string(f'{rule.name}: {column} must match {rule.pattern}, got ')} || {shown}",
+        )
+    raise TypeError(f"unknown rule {rule!r}")
+
+
+def violations(source: Source, columns: list[Column], first_line: int) -> list[Violation]:
+    found = [_type_violation(c) for c in columns if c.type not in ("string", "varchar")]
+    found += [_required_violation(c) for c in columns if c.required]
+    found += [_rule_violation(rule, first_line) for rule in source.rules]
+    return found
+
+
+def needs_record_numbers(source: Source) -> bool:
+    """A `unique` rule names the line of the first occurrence: the records need their numbers while loading."""
+    return any(isinstance(rule, UniqueRule) for rule in source.rules)
+
+
+def checked_select(source: Source, columns: list[Column], texts: dict[str, str], extras: dict[str, str], relation: str,
+                   first_line: int) -> tuple[str, list[str]]:
+    """(SELECT over `relation` with typed columns, extras, `$bad`, `_rules`, `_errors` and `_text`, output columns).
+
+    `_rules`, `_errors` and `_text` (the record's original text as a JSON object) are computed for rejected
+    records only and are NULL for loaded ones, so checking costs little when most records are good. The records
+    stay in file order (a `unique` rule's window is sorted back by record number), which numbers their lines.
+    """
+    text_columns = [f"{texts.get(c.column_name, 'cast(null as varchar)')} as {text_ref(c.column_name)}" for c in columns]
+    text_columns += [f"{expression} as {quote(name)}" for name, expression in extras.items()]
+    if needs_record_numbers(source):
+        text_columns.append(f"row_number() over () as {ROW}")
+    typed = ", ".join(f"{typed_expression(c, text_ref(c.column_name))} as {quote(c.column_name)}" for c in columns)
+    firsts = "".join(
+        f", min({ROW}) over (partition by {', '.join(quote(normalise_column_name(k)) for k in rule.columns)}) as {quote(f'$first.{rule.name}')}"
+        for rule in source.rules if isinstance(rule, UniqueRule)
+    )
+    found = violations(source, columns, first_line)
+    bad = " or ".join(f"({v.condition})" for v in found) or "false"
+    names = ", ".join(f"case when {v.condition} then {sql_string(v.name)} end" for v in found)
+    messages = ", ".join(f"case when {v.condition} then {v.message} end" for v in found)
+    original = ", ".join(f"{sql_string(c.column_name)}, {text_ref(c.column_name)}" for c in columns)
+    output = [c.column_name for c in columns] + list(extras)
+    select = f"""
+        with texts as (select {', '.join(text_columns)} from {relation}),
+        typed as (select *, {typed} from texts),
+        checked as (select *{firsts}, ({bad}) as {BAD} from typed)
+        select {', '.join(quote(c) for c in output)},
+               case when {BAD} then list_filter([{names}], lambda x: x is not null) end as _rules,
+               case when {BAD} then list_filter([{messages}], lambda x: x is not null) end as _errors,
+               case when {BAD} then json_object({original}) end as _text
+        from checked
+        {f"order by {ROW}" if needs_record_numbers(source) else ""}
+    """
+    return select, output

@@ -1,0 +1,1 @@
+"""How runs are executed and recovered: the Dagster instance configuration, dead-run detection, per-file progress."""
