@@ -11,6 +11,7 @@ import pytest
 
 from qs_platform_tests.conftest import CLICKSTREAM_EVENTS
 
+from qs_platform.examples.logistics import DEMO_ASSESSMENTS, LOGISTICS_FILES, Assessment, generate_logistics_assessment, read_classix
 from qs_platform.examples.generators import (
     SALES_ANOMALY_FIELDS,
     generate_clickstream,
@@ -73,7 +74,7 @@ def test_demo_landing_is_deterministic_per_seed(tmp_path):
     assert keys_a == keys_b and sorted(keys_a) == sorted(tree_a)
     assert len(set(keys_a)) == len(keys_a)
     assert tree_a == tree_b  # same bytes twice
-    for prefix in ("sales/", "subscriptions/", "exchange_rates/", "clickstream/"):
+    for prefix in ("sales/", "subscriptions/", "exchange_rates/", "clickstream/", "logistics/"):
         assert any(k.startswith(prefix) for k in keys_a), prefix
         same_layout = [k for k in keys_a if k.startswith(prefix) and k in tree_c]
         assert same_layout, prefix
@@ -83,10 +84,17 @@ def test_demo_landing_is_deterministic_per_seed(tmp_path):
 def test_demo_landing_layout(tmp_path):
     keys = write_demo_landing(tmp_path, days=2)
     sales = [k for k in keys if k.startswith("sales/")]
-    assert len(sales) == 2 * 2 * 3
-    assert {k.split("/")[1] for k in sales} == {"DEL-A", "BLR-B"}
+    assert len(sales) == 2 * 2 * 3 + 2  # and HYD-C's first day without its part-3.csv
+    assert {k.split("/")[1] for k in sales} == {"DEL-A", "BLR-B", "HYD-C"}
+    assert sorted(k.rsplit("/", 1)[1] for k in sales if "/HYD-C/" in k) == ["part-1.csv", "part-2.csv"]
     assert "exchange_rates/2024-04.jsonl" in keys  # rate of the first day after the last subscription month
     assert sum(k.startswith("clickstream/2024/03/01/") for k in keys) >= 3
+    # three courses of action, every file of their folders
+    folders = {k.split("/")[2] for k in keys if k.startswith("logistics/")}
+    assert folders == {"10901", "10902", "10903"}
+    for folder in folders:
+        names = {k.rsplit("/", 1)[1] for k in keys if k.startswith(f"logistics/assessments/{folder}/")}
+        assert names == {*LOGISTICS_FILES, "AssessmentTable.csv", "AssessmentParameterDataMapTable.csv", "classix_dimensional_data.csv"}
 
 
 # ---------------------------------------------------------------------------------------------------- sales
@@ -366,3 +374,70 @@ def test_clickstream_matches_seed_shape(tmp_path):
     assert set().union(*(e.keys() for e in events)) <= seed_keys
     prefixes = ("2022-09-11 23", "2022\u201309\u201311 23")
     assert all((e.get("created_at") or e["createdAt"]).startswith(prefixes) for e in events)
+
+
+# ---------------------------------------------------------------------------------------------------- logistics
+
+TABLE_MAPS = Path(__file__).resolve().parents[2] / "shared" / "data" / "seeds" / "logistics" / "quicksight_table_maps"
+
+
+def _map_columns(name: str) -> list[str]:
+    text = json.dumps(json.loads((TABLE_MAPS / f"{name}_physical_map.json").read_text()))
+    start = text.index('"InputColumns": ') + len('"InputColumns": ')
+    return [c["Name"] for c in json.loads(text[start:text.index("]", start) + 1])]
+
+
+@pytest.mark.skipif(not TABLE_MAPS.exists(), reason="needs ../shared/data/seeds/logistics/quicksight_table_maps")
+def test_logistics_files_have_the_columns_of_the_replaced_systems_table_maps(tmp_path):
+    keys = generate_logistics_assessment(tmp_path, DEMO_ASSESSMENTS[0], seed=1)
+    pos_columns = {"POS", "DOS", "Period", "Sort_Index"}
+    for key in keys:
+        name = Path(key).stem
+        header = next(csv.reader((tmp_path / key).open(encoding="utf-8")))
+        if (TABLE_MAPS / f"{name}_physical_map.json").exists():
+            assert header == _map_columns(name), name
+        elif name == "RD_IW_PaxLocationAll":  # the water calculator's own spelling, which the original renamed
+            joined = [c for c in _map_columns(f"{name}_joined") if c not in pos_columns and not c.startswith("daily_")]
+            assert len(header) == len(joined) + 3 and header[-3:] == ["V7", "V8", "V9"]
+            assert {"Non-potable", "Total water", "Potable_rqmt", "Drinking_rqmt"} <= set(header)
+        elif name != "classix_dimensional_data":  # the POS joins' inputs: the joined file less the POS columns
+            assert header == [c for c in _map_columns(f"{name}_joined") if c not in pos_columns], name
+
+
+def test_logistics_assessment_is_deterministic_and_follows_its_parameters(tmp_path):
+    a = generate_logistics_assessment(tmp_path / "a", DEMO_ASSESSMENTS[1], seed=2)
+    b = generate_logistics_assessment(tmp_path / "b", DEMO_ASSESSMENTS[1], seed=2)
+    assert a == b and _tree(tmp_path / "a") == _tree(tmp_path / "b")
+    other = generate_logistics_assessment(tmp_path / "c", DEMO_ASSESSMENTS[1], seed=3)
+    assert any((tmp_path / "a" / k).read_bytes() != (tmp_path / "c" / k).read_bytes() for k in other)
+    folder = tmp_path / "a" / "logistics" / "assessments" / "10902"
+    [params] = list(csv.DictReader((folder / "AssessmentParameterDataMapTable.csv").open()))
+    [assessment] = list(csv.DictReader((folder / "AssessmentTable.csv").open()))
+    assert (params["DaysOfSupplyFirst"], params["DaysOfSupplySecond"], params["DaysOfSupplyThird"]) == ("15", "45", "75")
+    assert assessment["OperationDuration"] == "100" and assessment["CreatedOn"].endswith(".0")
+    assert json.loads(params["ClassIXCAcqAdvJson"])[0] == "F" and assessment["PrepoEquipDayRange"] == ""  # the seed's quirks
+    pax = list(csv.DictReader((folder / "RD_I_PaxLocationAll.csv").open()))
+    assert {int(r["Day"]) for r in pax} == set(range(1, 101))
+    by_day = {(r["UIC"], int(r["Day"])): r["DOS_Period"] for r in pax}
+    uic = pax[0]["UIC"]
+    assert [by_day[(uic, d)] for d in (15, 16, 45, 46, 75, 76, 100)] == ["DOS1", "DOS2", "DOS2", "DOS3", "DOS3", "BEYOND", "BEYOND"]
+    assert sum(int(r["flowin"]) for r in pax) == sum(int(r["cumflow"]) for r in pax if r["Day"] == "100")
+    assert any(r["UIC"].startswith("EPW") for r in pax), "an EPW camp, which the force flow's UIC counts leave out"
+    items = list(csv.DictReader((folder / "classix_dimensional_data.csv").open()))
+    assert all(i["NIIN"].startswith("0") for i in items) and any(i["dss_cube"] == "0.0" for i in items)
+    ix = list(csv.DictReader((folder / "RD_IX_Requirement_Trimmed.csv").open()))
+    assert {r["NIIN.of.Part.Required"] for r in ix} <= {i["NIIN"] for i in items}
+    spellings = {r["Battery.Flag"] for r in ix} | {r["SECREP.Flag"] for r in ix}
+    assert {s.upper() for s in spellings} == {"TRUE", "FALSE"} and len(spellings) > 2, "flags in several spellings"
+    vi = {r["NIIN"] for r in csv.DictReader((folder / "RD_VI_POS_Pallet_Requirement.csv").open())}
+    assert {"013689154", "13689155"} <= vi, "the NIIN with and without its leading zero"
+
+
+def test_logistics_files_for_a_real_assessment_use_its_items(tmp_path):
+    classix = Path(__file__).resolve().parents[1] / "examples" / "landing" / "logistics" / "assessments" / "10908" / "classix_dimensional_data.csv"
+    items = read_classix(classix)
+    real = Assessment(10908, "Test Classes", start=dt.date(2024, 7, 4), duration=115)
+    keys = generate_logistics_assessment(tmp_path, real, items=items, assessment_files=False)
+    assert sorted(Path(k).name for k in keys) == sorted(LOGISTICS_FILES), "no assessment or item file of its own"
+    ix = list(csv.DictReader((tmp_path / keys[LOGISTICS_FILES.index("RD_IX_Requirement_Trimmed.csv")]).open()))
+    assert {r["NIIN.of.Part.Required"] for r in ix} <= {i["NIIN"] for i in items}
