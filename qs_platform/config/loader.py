@@ -113,9 +113,10 @@ def load_config(config_dir: Path) -> ProjectConfig:
     return config
 
 
-def lineage_config(config: ProjectConfig, sources: list[str]) -> ProjectConfig:
+def lineage_config(config: ProjectConfig, sources: list[str], quicksight: bool = True) -> ProjectConfig:
     """The part of `config` that the named sources feed: those sources, every table whose inputs (transitively) all
-    come from them, the datasets over those tables and the dashboards whose datasets are all kept.
+    come from them, the datasets over those tables and the dashboards whose datasets are all kept (none of either
+    without `quicksight`).
 
     For running one replaced system on its own (a smaller Dagster graph: tests, a focused `sync`)."""
     unknown = sorted(set(sources) - {s.name for s in config.sources})
@@ -132,7 +133,7 @@ def lineage_config(config: ProjectConfig, sources: list[str]) -> ProjectConfig:
         known |= {t.table_name for t in ready}
         pending = [t for t in pending if t not in ready]
     tables = [t for t in config.tables if t in tables]  # declaration order
-    datasets = [d for d in config.datasets if d.table in known]
+    datasets = [d for d in config.datasets if d.table in known and quicksight]
     kept = {d.id for d in datasets}
-    dashboards = [d for d in config.dashboards if set(d.datasets) <= kept]
+    dashboards = [d for d in config.dashboards if set(d.datasets) <= kept and quicksight]
     return ProjectConfig(sources=kept_sources, tables=tables, datasets=datasets, dashboards=dashboards)
