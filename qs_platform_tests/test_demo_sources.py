@@ -21,6 +21,14 @@ from qs_platform.quicksight.dashboards import validate_request
 from qs_platform.quicksight.local_backend import local_quicksight_client
 from qs_platform.quicksight.viewer.server import make_viewer_server
 from qs_platform_tests.conftest import CONFIG_DIR, PROJECT, SERVICE_REQUESTS_CSV
+from qs_platform_tests.test_viewer_browser import (
+    CHROMIUM,
+    PageWatch,
+    chromium_browser,  # noqa: F401 - the shared fixture
+    each_sheet,
+    sync_playwright,
+    wait_until_ready,
+)
 
 SERVICE_SAMPLE_ROWS = 400  # of the 19,324 real requests: the service-division dashboard with data, quickly
 NEW_DASHBOARDS = ("sales-trends", "subscriptions-revenue", "clickstream-menu", "logistics-assessment", "logistics-scenarios")
@@ -171,36 +179,21 @@ def test_every_dashboard_is_deployed_valid_and_every_visual_has_data(demo, viewe
 
 
 @pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.exists() or sync_playwright is None, reason="needs Debian's chromium and the playwright package")
 @pytest.mark.parametrize("dashboard_id", NEW_DASHBOARDS)
-def test_the_dashboard_of_each_replaced_system_renders_every_sheet_in_chromium(demo, viewer, dashboard_id, tmp_path):
-    from qs_platform_tests.test_viewer_browser import CHROMIUM, CHROMIUM_ARGS, PageWatch, sync_playwright, visual_states, wait_until_ready
-
-    if not CHROMIUM.exists() or sync_playwright is None:
-        pytest.skip("needs Debian's chromium and the playwright package")
+def test_the_dashboard_of_each_replaced_system_renders_every_sheet_in_chromium(demo, viewer, chromium_browser, dashboard_id, tmp_path):
     url, _, _ = viewer
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1200})
-            watch = PageWatch(page)
-            page.goto(f"{url}/dashboards/{dashboard_id}")
-            wait_until_ready(page)
-            sheets = page.eval_on_selector_all(".tab", "els => els.map(e => e.dataset.sheetId)")
-            assert sheets
-            drawn = 0
-            for index, sheet in enumerate(sheets):
-                if len(sheets) > 1:
-                    page.click(f".tab[data-sheet-id='{sheet}']")
-                    wait_until_ready(page)
-                states = visual_states(page)
-                assert states and set(states.values()) == {"ready"}, (sheet, states)
-                for visual_id in states:
-                    if (dashboard_id, visual_id) in WAITING_ONLY:
-                        continue
-                    assert page.locator(f"#visual-{visual_id} .empty, #visual-{visual_id} .empty-rows").count() == 0, (sheet, visual_id)
-                    drawn += 1
-                page.screenshot(path=str(tmp_path / f"{dashboard_id}-{index:02d}.png"), full_page=True)
-            assert drawn >= 9
-            assert watch.console_errors == [] and watch.page_errors == [] and watch.failed_requests == [] and watch.external_requests == []
-        finally:
-            browser.close()
+    page = chromium_browser.new_page(viewport={"width": 1440, "height": 1200})
+    watch = PageWatch(page)
+    page.goto(f"{url}/dashboards/{dashboard_id}")
+    wait_until_ready(page)
+    drawn = 0
+    for index, sheet, states in each_sheet(page):
+        assert states and set(states.values()) == {"ready"}, (sheet, states)
+        for visual_id in states:
+            if (dashboard_id, visual_id) not in WAITING_ONLY:
+                assert page.locator(f"#visual-{visual_id} .empty, #visual-{visual_id} .empty-rows").count() == 0, (sheet, visual_id)
+                drawn += 1
+        page.screenshot(path=str(tmp_path / f"{dashboard_id}-{index:02d}.png"), full_page=True)
+    assert drawn >= 9
+    assert watch.console_errors == [] and watch.page_errors == [] and watch.failed_requests == [] and watch.external_requests == []
