@@ -144,5 +144,6 @@ def test_lineage_config_keeps_what_a_source_feeds(config):
     assert {t.name for t in sales.tables} == {t.name for t in config.tables if "raw.sales" in t.sql}
     assert {d.table for d in sales.datasets} <= {t.table_name for t in sales.tables}
     assert [d.id for d in sales.dashboards] == ["sales-trends"]
+    assert lineage_config(config, ["sales"], quicksight=False).datasets == []
     with pytest.raises(ValueError, match="unknown sources"):
         lineage_config(config, ["nope"])

@@ -83,7 +83,7 @@ def built(tmp_path_factory, config):
     sources = [s.name for s in config.sources if s.landing_prefix == "landing/logistics/"]
     (root / "home").mkdir()
     with dg.instance_for_test(temp_dir=str(root / "home")) as instance:
-        report = Syncer(build_definitions(settings, lineage_config(config, sources)), instance).sync()
+        report = Syncer(build_definitions(settings, lineage_config(config, sources, quicksight=False)), instance).sync()
     assert report.ok and report.quarantined == [], (report.failed_runs, report.quarantined)
     assert report.failed_checks == [], report.failed_checks
     with duckdb.connect(str(settings.catalog_path), read_only=True) as con:

@@ -149,7 +149,7 @@ def built(tmp_path_factory, config):
         (landing / key).write_text(json.dumps(objects))
     (root / "home").mkdir()
     with dg.instance_for_test(temp_dir=str(root / "home")) as instance:
-        report = Syncer(build_definitions(settings, lineage_config(config, ["subscriptions", "exchange_rates"])), instance).sync()
+        report = Syncer(build_definitions(settings, lineage_config(config, ["subscriptions", "exchange_rates"], quicksight=False)), instance).sync()
     assert report.ok and report.quarantined == [], (report.failed_runs, report.quarantined)
     with duckdb.connect(str(settings.catalog_path), read_only=True) as con:
         tables = {name: rows(con, f"select * from processed.{name}") for name in TABLES}
