@@ -21,7 +21,7 @@ def build_assets_and_sensors(config: ProjectConfig) -> tuple[list, list]:
     """Unbound assets and sensors (tests bind their own resources)."""
     assets: list = []
     sensors: list = [automation_sensor()]
-    condition = on_upstream_change([raw_asset_key(source) for source in config.sources])
+    condition = on_upstream_change()
     for source in config.sources:
         assets += [landing_spec(source), build_raw_asset(source, config)]
         sensors.append(build_landing_sensor(source))

@@ -162,6 +162,23 @@ def test_unreadable_template_is_refused(tmp_path):
 # ---- scenarios ------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.skipif(not (SEEDS / "logistics").exists(), reason="needs ../shared/data/seeds/logistics")
+def test_a_yaml_export_reads_like_the_json_one(tmp_path):
+    """Exports also come as YAML (e.g. `DescribeDashboardDefinition` saved by a deployment tool)."""
+    import json
+
+    import yaml
+
+    exported = json.loads(SHIPPED_TEMPLATE.read_text(encoding="utf-8"))
+    as_yaml = tmp_path / "export.yaml"
+    as_yaml.write_text(yaml.safe_dump({"DashboardId": "x", "Definition": exported.get("Definition", exported)}), encoding="utf-8")
+    assert load_template(as_yaml) == load_template(SHIPPED_TEMPLATE)
+    broken = tmp_path / "broken.yml"
+    broken.write_text("Definition: [unclosed", encoding="utf-8")
+    with pytest.raises(DashboardError, match="cannot read a YAML Definition"):
+        load_template(broken)
+
+
 def test_scenario_dashboard_offers_side_by_side_visuals(config, columns):
     dashboard = config.dashboard("logistics-scenarios")
     definition, _ = build_definition(dashboard, arns(dashboard), columns)

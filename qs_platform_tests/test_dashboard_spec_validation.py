@@ -219,3 +219,66 @@ def test_readme_example_spec_compiles():
     dashboard = Dashboard.model_validate(example)
     definition, _ = build_definition(dashboard, arns(dashboard), COLUMNS, geographic=GEOGRAPHIC)
     assert [s["SheetId"] for s in definition["Sheets"]] == ["charts", "tables"]
+
+
+# ---- exported Definitions: what QuickSight accepts is not refused ------------------------------------------
+
+
+def test_words_in_expression_comments_and_strings_are_not_columns(definition):
+    definition["CalculatedFields"][0]["Expression"] = (
+        "// projected amount: Add ${Growth} and round to whole units\n"
+        "sum({amount}) /* was: sum(amount_eur) */ * (1 + ${Growth}) + strlen('not a column')"
+    )
+    assert definition_problems(definition, COLUMNS) == []
+    definition["CalculatedFields"][0]["Expression"] += " + sum(amount_eur) // a real unknown column"
+    assert definition_problems(definition, COLUMNS) == [
+        f"calculated field 'projected': 'amount_eur' is not a column of dataset 'sales' nor a calculated field of it (columns: {sorted(COLUMNS['sales'])})"
+    ]
+
+
+@pytest.mark.parametrize("expression", [
+    "sumOver(sum({amount}), [{region}], PRE_AGG)",
+    "avgOver({amount}, [], PRE_FILTER)",
+    "rank([sum({amount}) DESC], [{region}], POST_AGG_FILTER)",
+    "ifelse(contains({product}, 'x', CASE_INSENSITIVE) AND startsWith({region}, 'N', CASE_SENSITIVE), 1, 0)",
+    "periodOverPeriodDifference(sum({amount}), {order_date}, MONTH, 1)",
+])
+def test_quicksight_keywords_are_not_columns(definition, expression):
+    definition["CalculatedFields"][0]["Expression"] = expression
+    assert definition_problems(definition, COLUMNS) == []
+
+
+def test_exported_reference_forms_are_resolved_or_left_to_quicksight(definition):
+    """`{<dataset id>.column}` is checked in that dataset; `{<ColumnId>}`, `${<id>}` and QuickSight's `Missing…`
+    markers for deleted references are accepted, as QuickSight accepts them."""
+    definition["DataSetIdentifierDeclarations"][0]["DataSetArn"] = definition["DataSetIdentifierDeclarations"][0]["DataSetArn"].rsplit("/", 1)[0] + "/4879c257-b359-4a5e-a959-d7762da430ff"
+    definition["CalculatedFields"][0]["Expression"] = (
+        "sum({4879c257-b359-4a5e-a959-d7762da430ff.amount}) + sum({0b4c0cab-545f-447d-b10c-8a7993a858e1}) + ${6ae4e600-65a3-4537-b750-9cc75de0b58d}"
+    )
+    assert definition_problems(definition, COLUMNS) == []
+    definition["CalculatedFields"][0]["Expression"] = "sum({4879c257-b359-4a5e-a959-d7762da430ff.amount_eur})"
+    assert [p.split(" (columns")[0] for p in definition_problems(definition, COLUMNS)] == [
+        "calculated field 'projected': 'amount_eur' is not a column of dataset 'sales' nor a calculated field of it"
+    ]
+    definition["CalculatedFields"][0]["Expression"] = "sum({amount})"
+    bar(definition)["ChartConfiguration"]["FieldWells"]["BarChartAggregatedFieldWells"]["Category"][0]["CategoricalDimensionField"]["Column"] = {
+        "DataSetIdentifier": "MissingDataSetId_MissingDataSetId_9497cc49-c9b1-4dcd-8bcc-c16396898f29", "ColumnName": "region"}
+    definition["FilterGroups"][0]["Filters"][0]["CategoryFilter"]["Column"]["ColumnName"] = "MissingColumnId_2d2c8d29_ca597aad.region"
+    assert definition_problems(definition, COLUMNS) == []
+
+
+def test_computations_of_an_insight_visual_share_field_ids(definition):
+    value = {"NumericalMeasureField": {"FieldId": "total", "Column": {"DataSetIdentifier": "sales", "ColumnName": "amount"}}}
+    when = {"DateDimensionField": {"FieldId": "when", "Column": {"DataSetIdentifier": "sales", "ColumnName": "order_date"}}}
+    insight = {"InsightVisual": {
+        "VisualId": "insight", "DataSetIdentifier": "sales",
+        "InsightConfiguration": {"Computations": [
+            {"TotalAggregation": {"ComputationId": "c1", "Name": "Total", "Value": value}},
+            {"MaximumMinimum": {"ComputationId": "c2", "Name": "Max", "Type": "MAXIMUM", "Time": when, "Value": value}},
+        ]},
+    }}
+    definition["Sheets"][0]["Visuals"].append(insight)
+    assert definition_problems(definition, COLUMNS) == []
+    insight["InsightVisual"]["InsightConfiguration"]["Computations"][1]["MaximumMinimum"]["Time"] = {
+        "DateDimensionField": {**when["DateDimensionField"], "FieldId": "total"}}
+    assert any("FieldId 'total' is used twice in the visual" in p for p in definition_problems(definition, COLUMNS))

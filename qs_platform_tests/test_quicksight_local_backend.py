@@ -471,6 +471,23 @@ def test_definition_is_stored_exactly_including_datetimes_and_decimals(qs):
     assert threshold == [1.25] and isinstance(threshold[0], float)  # a double, as botocore parses it
 
 
+def test_timestamps_come_back_as_aws_answers_them_not_as_sent(qs):
+    """botocore accepts '2017/01/01' for a timestamp and sends epoch seconds; QuickSight answers a timestamp, which
+    botocore parses to an aware UTC datetime. The store keeps what was sent; the answer is what AWS would give."""
+    definition = _definition("sales")
+    definition["ParameterDeclarations"] = [{"DateTimeParameterDeclaration": {
+        "Name": "since", "DefaultValues": {"StaticValues": ["2017/01/01", "2024-05-01T12:30:00+02:00"]},
+        "ValueWhenUnset": {"CustomValue": "2016/12/31"},
+    }}]
+    create_dashboard(qs, definition=definition)
+    declaration = qs.describe_dashboard_definition(AwsAccountId=ACCOUNT, DashboardId="board")["Definition"]["ParameterDeclarations"][0]
+    datetime_declaration = declaration["DateTimeParameterDeclaration"]
+    assert datetime_declaration["DefaultValues"]["StaticValues"] == [
+        datetime(2017, 1, 1, tzinfo=timezone.utc), datetime(2024, 5, 1, 10, 30, tzinfo=timezone.utc)]
+    assert datetime_declaration["ValueWhenUnset"]["CustomValue"] == datetime(2016, 12, 31, tzinfo=timezone.utc)
+    assert datetime_declaration["Name"] == "since"  # strings stay strings
+
+
 def test_dashboard_from_template_source_entity(qs):
     template_arn = f"{ARN_PREFIX}:template/base"
     qs.create_dashboard(

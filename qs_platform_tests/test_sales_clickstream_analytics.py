@@ -4,11 +4,10 @@ computations made independently in Python (csv, json, decimal, numpy) from the l
 import csv
 import datetime as dt
 import json
-import re
 import shutil
 import statistics
 from collections import defaultdict
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb

@@ -475,7 +475,7 @@ def definition() -> dict:
 def broken_definition() -> dict:
     broken = definition()
     broken["CalculatedFields"].append(
-        {"DataSetIdentifier": "requests", "Name": "share_of_division", "Expression": "sum({estimated_cost}) / sumOver(sum({estimated_cost}), [{division}])"}
+        {"DataSetIdentifier": "requests", "Name": "share_of_division", "Expression": "sum({estimated_cost}) / periodToDatePercentile({estimated_cost}, 50, {start_date}, YEAR)"}
     )
     broken["Sheets"][0]["Visuals"].append(kpi("kpi-broken", "Share (broken)", measure("f-broken", "share_of_division")))
     return broken
@@ -795,7 +795,9 @@ def test_unknown_dashboards_visuals_and_endpoints_are_404_json(viewer):
 def test_broken_expression_gives_a_readable_error_and_other_visuals_still_work(viewer):
     status, payload = viewer.visual("kpi-broken", dashboard=BROKEN_DASHBOARD_ID)
     assert status == 422
-    assert payload["error"] == "calculated field 'share_of_division': unsupported function sumOver() at position 24"
+    assert payload["error"] == (
+        "calculated field 'share_of_division': function periodToDatePercentile() is not supported by the local viewer (no translation yet)"
+    )
     assert viewer.rows("kpi-requests", dashboard=BROKEN_DASHBOARD_ID) == [[8]]
 
 
@@ -902,9 +904,7 @@ def extra_definition() -> dict:
                 }}),
                 kpi("kpi-nested", "Total with growth", measure("n-total", "total_with_growth")),
                 kpi("kpi-loop", "Loop", measure("l-loop", "loop_a")),
-                {"WordCloudVisual": {"VisualId": "cloud", "ChartConfiguration": {"FieldWells": {"WordCloudAggregatedFieldWells": {
-                    "GroupBy": [category("wc-div", "division")], "Size": [measure("wc-cost", "estimated_cost", "SUM")],
-                }}}}},
+                {"PluginVisual": {"VisualId": "cloud", "PluginArn": f"arn:aws:quicksight:{REGION}:{ACCOUNT}:plugin/word-art"}},
             ],
         }
     ]
@@ -994,7 +994,7 @@ def test_unsupported_things_are_readable_422s(extra_viewer):
     status, payload = extra_viewer.visual("kpi-loop", dashboard=EXTRA_DASHBOARD_ID)
     assert status == 422 and payload["error"] == "calculated field 'loop_a' refers to itself"
     status, payload = extra_viewer.visual("cloud", dashboard=EXTRA_DASHBOARD_ID)
-    assert status == 422 and payload["error"].startswith("unsupported visual: WordCloudVisual")
+    assert status == 422 and payload["error"].startswith("unsupported visual: PluginVisual (third-party plugin code")
 
 
 # ---- integration: the real local backend, the project's own dashboards --------------------------------------
@@ -1148,7 +1148,7 @@ class _Columns:
         ('concat({a}, " - ", toString({b}))', """("a" || ' - ' || CAST("b" AS VARCHAR))""", False),
         ("round(abs(coalesce({a}, 0)), 2)", 'round(abs(coalesce("a", 0)), 2)', False),
         ("in({a}, ['x', 'it''s'])", """("a" IN ('x', 'it''s'))""", False),
-        ("truncDate('MM', {d})", """date_trunc('month', "d")""", False),
+        ("truncDate('MM', {d})", """date_trunc('month', CAST("d" AS TIMESTAMP))""", False),
         ("NOT isNull({a}) OR {b} = -2", '((NOT ("a" IS NULL)) OR ("b" = (-2)))', False),
         ("amount * 2", '("amount" * 2)', False),  # a column name without braces, as QuickSight accepts
         ("sumIf({a}, {b} = 'x') / count({a})", """(sum("a") FILTER (WHERE ("b" = 'x')) / NULLIF(count("a"), 0))""", True),
@@ -1162,7 +1162,8 @@ def test_expression_translation(expression, sql, aggregate):
 @pytest.mark.parametrize(
     "expression, message",
     [
-        ("sumOver({a}, [{b}])", "unsupported function sumOver() at position 0"),
+        ("medianOver({a}, [{b}])", "unknown function medianOver() at position 0 (not in QuickSight's function list)"),
+        ("periodToDatePercentile({a}, 50, {b}, YEAR)", "function periodToDatePercentile() is not supported by the local viewer"),
         ("sum({a}", "expected ')' at position 7, found the end of the expression"),
         ("ifelse({a} > 1, 2)", "ifelse() takes condition, value pairs"),
         ("sum(sum({a}))", "nested aggregation"),

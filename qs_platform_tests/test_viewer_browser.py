@@ -193,7 +193,7 @@ def test_a_broken_visual_shows_a_readable_error_in_its_card(viewer, chromium_bro
     assert states.pop("kpi-broken") == "error"
     assert set(states.values()) == {"ready"}
     message = page.inner_text("#visual-kpi-broken .visual-error")
-    assert "Can't show this visual" in message and "unsupported function sumOver()" in message
+    assert "Can't show this visual" in message and "periodToDatePercentile() is not supported" in message
     # the page asks for inline errors (200 + {error}), so the broken visual leaves no console error either
     assert watch.page_errors == [] and watch.external_requests == [] and watch.console_errors == []
 

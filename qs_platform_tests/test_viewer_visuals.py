@@ -185,12 +185,10 @@ def visuals() -> list[dict]:
                 }},
             },
         }},
-        {"WordCloudVisual": {
+        {"PluginVisual": {
             "VisualId": "cloud",
             "Title": title("Not drawn locally"),
-            "ChartConfiguration": {"FieldWells": {"WordCloudAggregatedFieldWells": {
-                "GroupBy": [dim("wc-div", "division")], "Size": [measure("wc-count", "id", "COUNT")],
-            }}},
+            "PluginArn": "arn:aws:quicksight:us-east-1:111122223333:plugin/word-art",
         }},
     ]
 
@@ -440,9 +438,9 @@ def test_geospatial_map_points_and_filled_map_regions(gallery):
 
 def test_unsupported_visual_is_a_readable_error_and_inline_for_the_page(gallery):
     status, payload = gallery.request("POST", f"/api/dashboards/{GALLERY_ID}/visuals/cloud", {})
-    assert status == 422 and payload["error"].startswith("unsupported visual: WordCloudVisual")
+    assert status == 422 and payload["error"].startswith("unsupported visual: PluginVisual")
     inline = visual(gallery, "cloud", inline_errors=True)
-    assert inline["error"].startswith("unsupported visual: WordCloudVisual") and inline["error_status"] == 422
+    assert inline["error"].startswith("unsupported visual: PluginVisual") and inline["error_status"] == 422
     summary = gallery.get(f"/api/dashboards/{GALLERY_ID}")[1]
     assert [v["visual_id"] for v in summary["sheets"][0]["visuals"] if not v["supported"]] == ["cloud"]
 

@@ -10,6 +10,7 @@ group after saving what is done, and the rest stays pending for the next run.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +29,7 @@ from qs_platform.lake import Lake, LakeObject
 from qs_platform.lake.hashing import CorruptCompression, file_digest
 
 MACHINE_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
+SAVE_EVERY_SECONDS = 10  # a long group saves its ledger as it goes: a killed run loses at most this much work
 
 
 class Progress(Protocol):
@@ -98,6 +100,7 @@ def ingest_group(
     group = GroupResult()
     taken_elsewhere = taken_by_other_sources(config, source)
     own = con or connect()
+    saved = time.monotonic()
     try:
         for obj in objects:
             outcome = _one(own, lake, landing, source, obj, ledger, run_id, progress, reprocess, max_deaths, taken_elsewhere, at)
@@ -106,6 +109,9 @@ def ingest_group(
                 continue
             ledger.record(outcome.record)
             group.outcomes.append(outcome)
+            if time.monotonic() - saved > SAVE_EVERY_SECONDS:
+                ledger.save(lake)
+                saved = time.monotonic()
     finally:
         ledger.save(lake)  # what is done stays done, even when the machine fails mid-group
         progress.done([o.obj.key for o in group.outcomes])

@@ -34,6 +34,7 @@ import boto3
 from botocore.awsrequest import AWSResponse
 from botocore.client import BaseClient
 from botocore.config import Config
+from botocore.utils import parse_to_aware_datetime
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
 _PARAMS_KEY = "local_quicksight_api_params"
@@ -931,6 +932,23 @@ _OPERATIONS: dict[str, tuple[_Handler, int]] = {
 }
 
 
+def _as_parsed(value: Any, shape) -> Any:
+    """A response value as botocore would parse AWS's answer: timestamps (stored as the caller sent them, e.g.
+    `'2017/01/01'` for a datetime parameter default) become timezone-aware UTC datetimes."""
+    if shape.type_name == "structure" and isinstance(value, dict):
+        return {k: _as_parsed(v, shape.members[k]) if k in shape.members else v for k, v in value.items()}
+    if shape.type_name == "list" and isinstance(value, list):
+        return [_as_parsed(item, shape.member) for item in value]
+    if shape.type_name == "map" and isinstance(value, dict):
+        return {k: _as_parsed(v, shape.value) for k, v in value.items()}
+    if shape.type_name == "timestamp" and isinstance(value, (str, int, float, datetime)):
+        try:
+            return parse_to_aware_datetime(value).astimezone(timezone.utc)
+        except (ValueError, TypeError, OverflowError):
+            return value  # botocore validated the request; what it let through is given back as sent
+    return value
+
+
 class _RawBody:
     """Just enough of a urllib3 response for AWSResponse.content."""
 
@@ -1033,6 +1051,7 @@ class LocalQuickSightBackend:
                 tx.log_call(operation, _redacted(api_params), error.code, now)
             return self._error_response(params["url"], error, request_id)
         members = model.output_shape.members if model.output_shape is not None else {}
+        body = _as_parsed(body, model.output_shape) if model.output_shape is not None else body
         if "Status" in members:
             body["Status"] = status
         if "RequestId" in members:

@@ -97,8 +97,7 @@ def automated_asset_states(defs: dg.Definitions, instance: dg.DagsterInstance) -
     for key in keys:
         mine = latest.get(key)
         parents = parents_of[key]
-        # raw assets of sources without files read as empty (see on_upstream_change): they do not hold anything back
-        unmaterialized = [p.to_user_string() for p in parents if latest.get(p) is None and p.path[0] != "raw"]
+        unmaterialized = [p.to_user_string() for p in parents if latest.get(p) is None]
         planned = instance.get_latest_planned_materialization_info(key)
         run = instance.get_run_by_id(planned.run_id) if planned else None
         failed = run is not None and run.status == dg.DagsterRunStatus.FAILURE and (mine is None or planned.storage_id > mine.storage_id)

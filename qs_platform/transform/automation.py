@@ -57,6 +57,10 @@ class AfterDeadRun(dg.AutomationCondition):
 
 def consecutive_deaths(instance: dg.DagsterInstance, key: dg.AssetKey, limit: int) -> int:
     """How many of the asset's latest runs died, newest first, up to `limit`."""
+    latest = instance.get_latest_planned_materialization_info(key)
+    run = instance.get_run_by_id(latest.run_id) if latest else None
+    if run is None or run.tags.get(DIED_TAG) != "true":
+        return 0  # the common case, in two lookups
     deaths = 0
     for record in instance.fetch_planned_materializations(key, limit=limit).records:
         run = instance.get_run_by_id(record.run_id)
@@ -75,11 +79,8 @@ def _newer_than(materialization, latest_run) -> bool:
     )
 
 
-def on_upstream_change(raw_assets: list[dg.AssetKey] = ()) -> dg.AutomationCondition:
-    """`raw_assets` may be missing (a source with no file yet): the tables below are built on empty input."""
-    any_deps_missing = AC.any_deps_missing()
-    if raw_assets:
-        any_deps_missing = any_deps_missing.ignore(dg.AssetSelection.assets(*raw_assets))
+def on_upstream_change() -> dg.AutomationCondition:
+    """An asset waits while an input was never materialized (a source without any file yet): nothing to build from."""
     return (
         # `missing` (not eager's `newly_missing`): an asset added to the config, or missing when automation
         # first starts, is built too; a failed one waits for new input instead of retrying every tick.
@@ -89,16 +90,16 @@ def on_upstream_change(raw_assets: list[dg.AssetKey] = ()) -> dg.AutomationCondi
             | UpstreamNewerThanLatestRun()
             | AfterDeadRun()  # a run whose process was killed is not a handled update: run it again (3 times at most)
         )
-        & ~any_deps_missing
+        & ~AC.any_deps_missing()
         # No `~any_deps_in_progress()`: with files arriving continuously some file run is always in flight, and
         # waiting for none would starve every table below. Inputs are published atomically, so reading them while
         # another file loads is safe; that run's materialization requests one more run afterwards.
         & ~AC.in_progress()
         & AC.all_deps_blocking_checks_passed()
-    ).with_label("on upstream change (sources without files read as empty, blocking checks respected)")
+    ).with_label("on upstream change (blocking checks respected, no wait for runs in flight upstream)")
 
 
-def automation_sensor(minimum_interval_seconds: int = 10) -> dg.AutomationConditionSensorDefinition:
+def automation_sensor(minimum_interval_seconds: int = 5) -> dg.AutomationConditionSensorDefinition:
     return dg.AutomationConditionSensorDefinition(
         "qs_platform_automation",
         target=dg.AssetSelection.all(),

@@ -13,15 +13,12 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
+import yaml
+
 from qs_platform.config.models import Dashboard, TemplateBinding, normalise_column_name
 from qs_platform.quicksight.definition.pruning import PruneReport, prune_definition
-from qs_platform.quicksight.definition.validator import (
-    EXPRESSION_WORDS,
-    DashboardError,
-    expression_columns,
-    rename_expression_columns,
-    walk,
-)
+from qs_platform.quicksight.definition.validator import DashboardError, walk
+from qs_platform.quicksight.expression_language import column_references, rename_columns
 
 
 @lru_cache(maxsize=8)
@@ -30,12 +27,15 @@ def _read(path: str, mtime: float) -> str:
 
 
 def load_template(path: str | Path) -> dict:
-    """The Definition in a JSON file: a bare Definition or a DescribeDashboardDefinition/Analysis answer."""
+    """The Definition in a JSON or YAML file (`.yaml`/`.yml`, as exports also come): a bare Definition or a
+    DescribeDashboardDefinition/Analysis answer."""
     path = Path(path)
+    is_yaml = path.suffix.lower() in (".yaml", ".yml")
     try:
-        data = json.loads(_read(str(path), path.stat().st_mtime))
-    except (OSError, json.JSONDecodeError) as error:
-        raise DashboardError(f"template {path}: cannot read a JSON Definition: {error}") from error
+        text = _read(str(path), path.stat().st_mtime)
+        data = yaml.safe_load(text) if is_yaml else json.loads(text)
+    except (OSError, json.JSONDecodeError, yaml.YAMLError) as error:
+        raise DashboardError(f"template {path}: cannot read a {'YAML' if is_yaml else 'JSON'} Definition: {error}") from error
     definition = data.get("Definition", data) if isinstance(data, dict) else None
     if not isinstance(definition, dict) or "DataSetIdentifierDeclarations" not in definition:
         raise DashboardError(f"template {path}: no Definition with DataSetIdentifierDeclarations in it")
@@ -66,8 +66,8 @@ def binding_problems(binding: TemplateBinding, definition: dict) -> list[str]:
 
 def column_renames(binding: TemplateBinding, definition: dict) -> dict[str, dict[str, str]]:
     """Per bound identifier: template column -> ours. The explicit `columns`, and with `normalise_columns` every
-    other column the Definition names for that identifier (column references, and words of its calculated fields
-    that are neither calculated fields nor keywords of the expression language) normalised like source columns."""
+    other column the Definition names for that identifier (column references, and the columns its calculated
+    fields name; not the calculated fields themselves) normalised like source columns."""
     renames = {placeholder: dict(binding.columns.get(placeholder, {})) for placeholder in binding.datasets}
     if not binding.normalise_columns:
         return renames
@@ -80,8 +80,7 @@ def column_renames(binding: TemplateBinding, definition: dict) -> dict[str, dict
         if isinstance(reference, dict) and reference.get("DataSetIdentifier") in renames:
             placeholder = reference["DataSetIdentifier"]
             names = [reference["ColumnName"]] if "ColumnName" in reference else []
-            names += [c for _, _, c in expression_columns(reference.get("Expression", ""))
-                      if c.lower() not in EXPRESSION_WORDS]  # fmt: skip
+            names += [c for _, _, c in column_references(reference.get("Expression", ""))]
             physical.setdefault(placeholder, set()).update(n for n in names if n not in calculated.get(placeholder, set()))
     for placeholder, names in physical.items():
         for name in names:
@@ -105,7 +104,7 @@ def bind_template(dashboard: Dashboard, dataset_arns: dict[str, str]) -> tuple[d
             if "ColumnName" in reference:
                 reference["ColumnName"] = renames[placeholder].get(reference["ColumnName"], reference["ColumnName"])
             if "Expression" in reference:
-                reference["Expression"] = rename_expression_columns(reference["Expression"], renames[placeholder])
+                reference["Expression"] = rename_columns(reference["Expression"], renames[placeholder])
             reference["DataSetIdentifier"] = binding.datasets[placeholder]
     declarations = {}
     for declaration in definition["DataSetIdentifierDeclarations"]:

@@ -14,18 +14,11 @@ from dataclasses import dataclass
 import botocore.session
 from botocore.validate import ParamValidator
 
+from qs_platform.quicksight.expression_language import column_references, parameter_references
+
 NUMERIC_TYPES = ("INTEGER", "DECIMAL")
 PARAMETER_REFERENCE = re.compile(r"\$\{(\w+)\}")
-# A calculated-field expression, token by token: string literals, ${parameter}, {column}, function( and bare names.
-EXPRESSION_TOKEN = re.compile(
-    r"""(?P<literal>'[^']*'|"[^"]*")|\$\{(?P<parameter>\w+)\}|\{(?P<braced>[^{}]+)\}|(?P<function>[A-Za-z_]\w*)\s*\(|(?P<bare>[A-Za-z_]\w*)"""
-)
-# Bare words of the expression language that are not columns (operators, literals, date and level-aware keywords).
-EXPRESSION_WORDS = frozenset([
-    "and", "or", "not", "null", "true", "false", "in", "is", "like", "asc", "desc", "pre_agg", "pre_filter",
-    "yyyy", "q", "mm", "wk", "dd", "hh", "mi", "ss", "ms", "year", "quarter", "month", "week", "day", "hour", "minute",
-    "second", "millisecond",
-])
+COLUMN_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 PARAMETER_NAME_KEYS = ("ParameterName", "SourceParameterName", "DestinationParameterName")
 SHEET_ELEMENT_ID_KEYS = ("VisualId", "FilterControlId", "ParameterControlId", "SheetTextBoxId", "SheetImageId", "InsightVisualId")
 
@@ -178,6 +171,8 @@ def _column_problems(nodes: list[Node], definition: dict, columns: dict[str, dic
         if not (isinstance(node.value, dict) and "DataSetIdentifier" in node.value):
             continue
         dataset = node.value["DataSetIdentifier"]
+        if _broken_in_export(dataset) or _broken_in_export(node.value.get("ColumnName", "")):
+            continue
         if dataset not in declared:
             yield f"{node.place}: {node.path}: dataset identifier {dataset!r} is not declared in DataSetIdentifierDeclarations {sorted(declared)}"
             continue
@@ -192,41 +187,36 @@ def _column_problems(nodes: list[Node], definition: dict, columns: dict[str, dic
             yield f"{node.place_of_column}: field {column!r} is not a column of dataset {dataset!r} ({field_id}columns: {sorted(known)})"
             continue
         kind = node.kind
+        if known[column] is None:  # e.g. a dataset's calculated column: its type is QuickSight's to infer
+            continue
         if kind in NEEDS_NUMERIC and known[column] not in NUMERIC_TYPES:
             yield f"{node.place_of_column}: field {column!r} of dataset {dataset!r} is {known[column]}, a {kind} needs a numeric (INTEGER or DECIMAL) column"
         if kind in NEEDS_DATE and known[column] != "DATETIME":
             yield f"{node.place_of_column}: field {column!r} of dataset {dataset!r} is {known[column]}, a {kind} needs a DATETIME column"
 
 
-def expression_columns(expression: str) -> list[tuple[int, int, str]]:
-    """(start, end, name) of every column an expression may name, as `{name}` or as a bare word (which can also be
-    a keyword such as AND or MONTH: a bare keyword that is no column is not reported)."""
-    found = []
-    for match in EXPRESSION_TOKEN.finditer(expression):
-        for group in ("braced", "bare"):
-            if match.group(group):
-                found.append((match.start(group), match.end(group), match.group(group)))
-    return found
-
-
-def rename_expression_columns(expression: str, renames: dict[str, str]) -> str:
-    for start, end, column in reversed(expression_columns(expression)):
-        if column in renames:
-            expression = expression[:start] + renames[column] + expression[end:]
-    return expression
+def _broken_in_export(name: str) -> bool:
+    """QuickSight exports a reference to a deleted dataset, column or parameter as `MissingDataSetId_…`,
+    `MissingColumnId_…` or `MissingParameter…` and accepts such a Definition (the reference is just inert)."""
+    return isinstance(name, str) and name.startswith(("MissingDataSetId_", "MissingColumnId_", "MissingParameter"))
 
 
 def _expression_problems(definition: dict, columns: dict[str, dict[str, str] | None]) -> Iterator[str]:
     calculated = _calculated(definition)
+    by_arn_id = {d.get("DataSetArn", "").rsplit("/", 1)[-1]: d.get("Identifier") for d in definition.get("DataSetIdentifierDeclarations", [])}
     for field in definition.get("CalculatedFields", []):
         dataset = field.get("DataSetIdentifier")
-        known = columns.get(dataset)
-        if known is None:
-            continue
-        for used in dict.fromkeys(c for _, _, c in expression_columns(field.get("Expression", ""))):
-            if used not in known and used not in calculated.get(dataset, set()) and used.lower() not in EXPRESSION_WORDS:
+        for used in dict.fromkeys(c for _, _, c in column_references(field.get("Expression", ""))):
+            in_dataset = dataset
+            qualifier, _, name = used.rpartition(".")
+            if qualifier and COLUMN_ID.fullmatch(qualifier):  # {<dataset id>.column}: a column of that dataset
+                in_dataset, used = by_arn_id.get(qualifier), name
+            known = columns.get(in_dataset)
+            if known is None or COLUMN_ID.fullmatch(used):
+                continue  # not known offline, or {<ColumnId>}: a dataset column by the id only its dataset knows
+            if used not in known and used not in calculated.get(in_dataset, set()):
                 yield (
-                    f"calculated field {field.get('Name')!r}: {used!r} is not a column of dataset {dataset!r} nor a calculated "
+                    f"calculated field {field.get('Name')!r}: {used!r} is not a column of dataset {in_dataset!r} nor a calculated "
                     f"field of it (columns: {sorted(known)})"
                 )
 
@@ -235,19 +225,26 @@ def _parameter_problems(nodes: list[Node], definition: dict) -> Iterator[str]:
     declared = {next(iter(p.values())).get("Name") for p in definition.get("ParameterDeclarations", []) if p}
     for node in nodes:
         if isinstance(node.value, str):
-            used = set(PARAMETER_REFERENCE.findall(node.value))
+            # in an expression, ${…} inside a comment or a string is no reference
+            used = set(parameter_references(node.value) if node.key == "Expression" else PARAMETER_REFERENCE.findall(node.value))
             if node.key in PARAMETER_NAME_KEYS:
                 used.add(node.value)
-            for name in sorted(used - declared):
+            # ${<uuid>}: a reference by id, resolved by QuickSight (exports write them for dataset parameters)
+            for name in sorted(n for n in used - declared if not _broken_in_export(n) and not COLUMN_ID.fullmatch(n)):
                 yield f"{node.place}: {node.path}: parameter {name!r} is not declared; declared: {sorted(declared)}"
 
 
+_COMPUTATION = re.compile(r"\.Computations\[\d+\]")
+
+
 def _field_id_problems(nodes: list[Node]) -> Iterator[str]:
-    """FieldIds are unique within a visual (exported dashboards reuse them across copied visuals)."""
+    """FieldIds are unique within a visual (exported dashboards reuse them across copied visuals); the computations
+    of an InsightVisual each have their own fields and share FieldIds between them."""
     seen: dict[tuple[tuple[str, ...], str], str] = {}
     for node in nodes:
         if isinstance(node.value, dict) and node.key in FIELD_KINDS and "FieldId" in node.value:
-            visual = node.where[:-1]
+            computation = _COMPUTATION.search(node.path)
+            visual = (*node.where[:-1], node.path[: computation.end()] if computation else "")
             field_id = node.value["FieldId"]
             if (visual, field_id) in seen:
                 yield f"{node.place_of_column}: FieldId {field_id!r} is used twice in the visual (first at {seen[visual, field_id]}); FieldIds must be unique"

@@ -11,19 +11,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-SUPPORTED_VISUALS = (
-    "KPIVisual",
-    "BarChartVisual",
-    "LineChartVisual",
-    "PieChartVisual",
-    "TableVisual",
-    "PivotTableVisual",
-    "ComboChartVisual",
-    "ScatterPlotVisual",
-    "HeatMapVisual",
-    "FilledMapVisual",
-    "GeospatialMapVisual",
-)
+from dateutil import parser as dateutil_parser
+
+from .rich_text import rich_text_lines
+from .visual_types import SUPPORTED_VISUALS, unsupported_reason
+
 # DefaultFilterControlOptions member -> the FilterControl kind it stands for (CrossSheet controls use it)
 _DEFAULT_CONTROL_KINDS = {
     "DefaultDropdownOptions": "Dropdown",
@@ -146,6 +138,7 @@ class ParameterDeclaration:
     multi_valued: bool
     default: Any  # a value, a list (multi-valued) or None
     unset: Any  # the value when a control is cleared
+    problem: str = ""  # why a default could not be read (the parameter then starts unset); never fails the page
 
 
 def parameter_declarations(definition: dict) -> dict[str, ParameterDeclaration]:
@@ -160,17 +153,37 @@ def parameter_declarations(definition: dict) -> dict[str, ParameterDeclaration]:
 
 def _declaration(kind: str, declaration: dict) -> ParameterDeclaration:
     multi = declaration.get("ParameterValueType") == "MULTI_VALUED"
-    statics = [coerce_value(kind, v) for v in (declaration.get("DefaultValues") or {}).get("StaticValues", [])]
+    name = declaration["Name"]
+    defaults = declaration.get("DefaultValues") or {}
+    problems = []
+    try:
+        statics = [coerce_value(kind, v) for v in defaults.get("StaticValues", [])]
+        if not statics and (defaults.get("RollingDate") or {}).get("Expression"):
+            statics = [rolling_date(defaults["RollingDate"]["Expression"])]
+    except ParameterError as error:
+        statics, problems = [], [f"parameter {name}: default: {error}"]
     default = statics if multi else (statics[0] if statics else None)
     when_unset = declaration.get("ValueWhenUnset") or {}
+    unset = default  # RECOMMENDED_VALUE: the default
     if when_unset.get("ValueWhenUnsetOption") == "NULL":
         unset = [] if multi else None
     elif "CustomValue" in when_unset:
-        custom = coerce_value(kind, when_unset["CustomValue"])
-        unset = [custom] if multi else custom
-    else:  # RECOMMENDED_VALUE: the default
-        unset = default
-    return ParameterDeclaration(declaration["Name"], kind, multi, default, unset)
+        try:
+            custom = coerce_value(kind, when_unset["CustomValue"])
+            unset = [custom] if multi else custom
+        except ParameterError as error:
+            problems.append(f"parameter {name}: value when unset: {error}")
+    return ParameterDeclaration(name, kind, multi, default, unset, "; ".join(problems))
+
+
+def rolling_date(expression: str) -> dt.datetime:
+    """The value of a RollingDate expression (`addDateTime(-1, 'MM', truncDate('MM', now()))`), computed now."""
+    from .expressions import ExpressionError, evaluate_constant  # the translator imports this module
+
+    try:
+        return _datetime(evaluate_constant(expression))
+    except (ExpressionError, ValueError, TypeError) as error:
+        raise ParameterError(f"rolling date {expression!r}: {error}") from None
 
 
 def coerce_value(kind: str, value: Any) -> Any:
@@ -188,7 +201,7 @@ def coerce_value(kind: str, value: Any) -> Any:
         if kind == "DATETIME":
             return _datetime(value)
         return str(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ParameterError(f"{value!r} is not a valid {kind.lower()} value") from None
 
 
@@ -198,7 +211,10 @@ def _datetime(value: Any) -> dt.datetime:
     if isinstance(value, dt.date):
         return dt.datetime(value.year, value.month, value.day)
     text = str(value).strip().replace("Z", "+00:00")
-    parsed = dt.datetime.fromisoformat(text)
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        parsed = dateutil_parser.parse(text)  # what botocore accepts for a timestamp: '2017/01/01', 'Jan 1 2017' …
     return parsed if parsed.tzinfo is None else parsed.astimezone(dt.UTC).replace(tzinfo=None)
 
 
@@ -281,6 +297,8 @@ def _visual_options(kind: str, visual: dict) -> dict:
         }
     if kind == "ScatterPlotVisual":
         return {"unaggregated": "ScatterPlotUnaggregatedFieldWells" in (config.get("FieldWells") or {})}
+    if kind == "HistogramVisual":
+        return {"bin_count": ((config.get("BinOptions") or {}).get("BinCount") or {}).get("Value")}
     return {}
 
 
@@ -291,6 +309,7 @@ def visual_summary(wrapper: dict, layout: dict[str, dict]) -> dict:
         "visual_id": vid,
         "type": kind,
         "supported": kind in SUPPORTED_VISUALS,
+        "unsupported_reason": "" if kind in SUPPORTED_VISUALS else unsupported_reason(kind),
         "title": visual_title(visual),
         "layout": layout.get(vid),
         "options": _visual_options(kind, visual),
@@ -367,10 +386,11 @@ def filter_control_summary(wrapper: dict, filters: dict[str, tuple[str, dict]]) 
 
 
 def text_box_summary(box: dict, layout: dict[str, dict]) -> dict:
-    content = re.sub(r"<br\s*/?>", "\n", box.get("Content", ""))
+    lines = rich_text_lines(box.get("Content", ""))
     return {
         "text_box_id": box.get("SheetTextBoxId"),
-        "text": re.sub(r"<[^>]+>", "", content).strip(),
+        "text": "\n".join(lines),
+        "lines": lines,
         "layout": layout.get(box.get("SheetTextBoxId", "")),
     }
 
@@ -396,6 +416,7 @@ def parameter_summary(declaration: ParameterDeclaration) -> dict:
         "type": declaration.type,
         "multi_valued": declaration.multi_valued,
         "default": declaration.default,
+        "problem": declaration.problem,
     }
 
 

@@ -52,6 +52,8 @@ from .sql import (
     compile_visual,
     visual_dataset_identifier,
 )
+from .expressions import evaluate_constant
+from .insights import compute, narrative_lines
 from .thumbnail import dashboard_thumbnail_svg
 
 logger = logging.getLogger(__name__)
@@ -153,7 +155,11 @@ class ViewerApp:
         filter_values = body.get("filters") or {}
         if not isinstance(filter_values, dict):
             raise ApiError(400, '"filters" must be an object of FilterId -> value')
-        kind = visual_kind(wrapper)[0]
+        kind, visual = visual_kind(wrapper)
+        if kind == "EmptyVisual":
+            return {"visual_id": visual_id, "type": kind, "columns": [], "fields": [], "rows": [], "sql": "", "params": {}}
+        if kind == "InsightVisual":
+            return self._insight(definition, sheet, visual, values, filter_values)
         try:
             source = self.source(definition, visual_dataset_identifier(wrapper))
             query = compile_visual(definition, sheet.get("SheetId", ""), wrapper, source, values, filter_values)
@@ -169,6 +175,37 @@ class ViewerApp:
             "sql": query.sql,
             "params": json_value(query.params),
         }
+
+    def _insight(self, definition: dict, sheet: dict, visual: dict, values: dict, filter_values: dict) -> dict:
+        """The computations' results and the narrative filled from them; a computation that fails says why."""
+        visual_id = visual.get("VisualId", "")
+        config = visual.get("InsightConfiguration") or {}
+        try:
+            source = self.source(definition, visual.get("DataSetIdentifier", ""))
+        except DatasetError as error:
+            raise ApiError(422, str(error), visual_id=visual_id, type="InsightVisual") from None
+        queries: list[str] = []
+
+        def run(wrapper: dict) -> list[list[Any]]:
+            query = compile_visual(definition, sheet.get("SheetId", ""), wrapper, source, values, filter_values)
+            queries.append(query.sql)
+            return self._run(query.sql, query.params, visual_id=visual_id)[1]
+
+        results, problems = {}, []
+        for computation in config.get("Computations", []):
+            for kind, c in computation.items():
+                try:
+                    results[c.get("Name") or c.get("ComputationId")] = compute(visual_id, kind, c, run)
+                except (CompileError, ApiError, KeyError, TypeError) as error:
+                    problems.append(f"{c.get('Name') or kind}: {getattr(error, 'message', error)}")
+        narrative = (config.get("CustomNarrative") or {}).get("Narrative")
+        if narrative:
+            lines = narrative_lines(narrative, results, lambda text: evaluate_constant(text, values))
+        else:
+            lines = [f"{name}: " + ", ".join(f"{k} {v['formattedValue']}" for k, v in result.items() if isinstance(v, dict))
+                     for name, result in results.items()]
+        return {"visual_id": visual_id, "type": "InsightVisual", "narrative": lines, "problems": problems,
+                "columns": [], "fields": [], "rows": [], "sql": ";\n\n".join(queries), "params": {}}
 
     def control_values(self, dashboard_id: str, control_id: str) -> dict:
         definition = self.dashboard(dashboard_id).get("Definition") or {}

@@ -863,11 +863,11 @@
     return coordinates ? pointMap(container, result, coordinates[0], coordinates[1]) : regionTiles(container, result);
   }
 
-  function unsupported(container, type) {
+  function unsupported(container, type, reason) {
     container.innerHTML = "";
     const box = document.createElement("div");
     box.className = "unsupported";
-    box.textContent = "unsupported visual: " + type;
+    box.textContent = "unsupported visual: " + type + (reason ? " (" + reason + ")" : "");
     container.appendChild(box);
   }
 
@@ -889,5 +889,9 @@
     formatNumber: formatNumber,
     formatDimension: formatDimension,
     palette: PALETTE,
+    // building blocks for charts_more.js
+    svgEl: svgEl, svgText: svgText, tooltip: tooltip, frame: frame, empty: empty, well: well, labelOf: labelOf,
+    keyOf: keyOf, shade: shade, niceScale: niceScale, truncate: truncate, textWidth: textWidth, formatTick: formatTick,
+    bar: bar,
   };
 })();

@@ -193,9 +193,26 @@
   }
 
   function textBox(box) {
-    const node = element("div", "text-box", box.text);
+    const node = element("div", "text-box");
+    (box.lines || [box.text]).forEach(function (line) { node.appendChild(element("p", null, line)); });
     place(node, box.layout, "TextBox");
     return node;
+  }
+
+  /** A title or text with ${Parameter} replaced by the parameter's current value, as QuickSight shows it. */
+  function withParameters(text) {
+    return String(text || "").replace(/\$\{([^{}]+)\}/g, function (whole, name) {
+      if (!(name in state.params)) return whole;
+      const value = state.params[name];
+      return value === null || value === undefined ? "" : [].concat(value).join(", ");
+    });
+  }
+
+  function refreshTitles() {
+    state.sheet.visuals.forEach(function (visual) {
+      const card = cardOf(visual.visual_id);
+      if (card) card.querySelector(".visual-title").textContent = withParameters(visual.title);
+    });
   }
 
   function renderGrid(sheet) {
@@ -217,13 +234,14 @@
     if (!force && key === state.lastRequested) return;
     state.lastRequested = key;
     writeHash();
+    refreshTitles();
     state.sheet.visuals.forEach(loadVisual);
   }
 
   async function loadVisual(visual) {
     const card = cardOf(visual.visual_id);
     if (!visual.supported) {
-      Charts.unsupported(card.querySelector(".visual-body"), visual.type);
+      Charts.unsupported(card.querySelector(".visual-body"), visual.type, visual.unsupported_reason);
       card.dataset.state = "unsupported";
       return;
     }
