@@ -85,7 +85,8 @@ def test_template_binds_every_dataset_structurally_validates_and_is_created(tmp_
     calculated = {f["Name"]: f["Expression"] for f in definition["CalculatedFields"]}
     assert "pos1_carfrate = 'CarfAhtSustainment'" in calculated["CARF Rate POS1"] and "POS1CARFRate" not in calculated["CARF Rate POS1"]
     assert calculated["TotalWT"].startswith("{dos1_units_pallet_tot_wt_lbs} + ")  # {DOS1_Units_Pallet_Tot_Wt.lbs.} normalised
-    assert "day >= ${startDay}" in calculated["DayRangeFilter"] and "operation_duration" in calculated["DayRangeFilter"]
+    # Day is also a keyword (a period name): bound as the column {day}
+    assert "{day} >= ${startDay} AND {day} <= operation_duration" in calculated["DayRangeFilter"]
     assert "STONS" in calculated and "{weight_lbs}" in calculated["STONS"]  # a calculated field keeps its name
     client = local_quicksight_client(tmp_path / "qs.sqlite", account_id=ACCOUNT, region=REGION)
     outcome = ensure_dashboard(client, ACCOUNT, REGION, dashboard_request(dashboard, ACCOUNT, definition), sleep=lambda _: None)

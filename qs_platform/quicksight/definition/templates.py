@@ -18,7 +18,7 @@ import yaml
 from qs_platform.config.models import Dashboard, TemplateBinding, normalise_column_name
 from qs_platform.quicksight.definition.pruning import PruneReport, prune_definition
 from qs_platform.quicksight.definition.validator import DashboardError, walk
-from qs_platform.quicksight.expression_language import column_references, rename_columns
+from qs_platform.quicksight.expression_language import ExpressionError, column_references, is_keyword, rename_columns, tokenize
 
 
 @lru_cache(maxsize=8)
@@ -88,6 +88,22 @@ def column_renames(binding: TemplateBinding, definition: dict) -> dict[str, dict
     return renames
 
 
+def rename_expression(expression: str, renames: dict[str, str]) -> str:
+    """The expression's columns renamed token by token; a bare word the expression language reads as a keyword
+    that is one of the template's columns (the force flow's `Day` in `ifelse(Day >= ${startDay} ...)`) is
+    written `{renamed}`, so it stays a column."""
+    expression = rename_columns(expression, renames)
+    try:
+        tokens = tokenize(expression)
+    except ExpressionError:
+        return expression
+    for index in reversed(range(len(tokens) - 1)):
+        token = tokens[index]
+        if token.kind == "name" and is_keyword(token.text) and token.text in renames and tokens[index + 1].text != "(":
+            expression = expression[: token.pos] + "{" + renames[token.text] + "}" + expression[token.pos + len(token.text) :]
+    return expression
+
+
 def bind_template(dashboard: Dashboard, dataset_arns: dict[str, str]) -> tuple[dict, PruneReport]:
     """The template's Definition bound to our datasets, and what `template.prune` removed."""
     binding = dashboard.template
@@ -104,7 +120,7 @@ def bind_template(dashboard: Dashboard, dataset_arns: dict[str, str]) -> tuple[d
             if "ColumnName" in reference:
                 reference["ColumnName"] = renames[placeholder].get(reference["ColumnName"], reference["ColumnName"])
             if "Expression" in reference:
-                reference["Expression"] = rename_columns(reference["Expression"], renames[placeholder])
+                reference["Expression"] = rename_expression(reference["Expression"], renames[placeholder])
             reference["DataSetIdentifier"] = binding.datasets[placeholder]
     declarations = {}
     for declaration in definition["DataSetIdentifierDeclarations"]:
