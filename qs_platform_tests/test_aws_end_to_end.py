@@ -120,7 +120,7 @@ def test_aws_profile_from_landed_file_to_dashboard_and_a_quiet_second_sync(recor
     quicksight = local_backend.local_quicksight_client(settings.quicksight_store, account_id=ACCOUNT)
     dashboard = quicksight.describe_dashboard(AwsAccountId=ACCOUNT, DashboardId="service-division")["Dashboard"]
     assert dashboard["Version"]["Status"] in ("CREATION_SUCCESSFUL", "CREATION_IN_PROGRESS")
-    dataset = quicksight.describe_data_set(AwsAccountId=ACCOUNT, DataSetId=config.datasets[0].id)["DataSet"]
+    dataset = quicksight.describe_data_set(AwsAccountId=ACCOUNT, DataSetId="division_kpis")["DataSet"]
     table = next(iter(dataset["PhysicalTableMap"].values()))["RelationalTable"]
     assert (table["Schema"], table["Catalog"]) == ("processed", "AwsDataCatalog")
     # creating a SPICE dataset starts its first ingestion (AWS does so itself); the platform waits for it, no extra refresh

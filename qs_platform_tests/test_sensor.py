@@ -62,7 +62,8 @@ def test_a_run_that_died_leaves_its_files_pending(lake, source):
     assert second.run_requests[0].run_key != first.run_requests[0].run_key, "a used run key is not proof of done"
 
 
-def test_changes_and_reverts_are_loaded_touches_are_only_confirmed(lake, source):
+def test_changes_and_reverts_are_loaded_touches_are_only_confirmed(lake, source, monkeypatch):
+    monkeypatch.setenv("QS_LISTING_FULL_STAT_SECONDS", "0")  # a touch changes no folder: seen by a full listing
     key = land(lake, "landing/service_requests/a.csv", row(1))
     tick = evaluate_landing(lake, lake, source, None)
     run(lake, source, tick)
@@ -148,3 +149,19 @@ def test_start_after_listing_keeps_a_lookback_window_and_moves_its_watermark(lak
     land(lake, "landing/service_requests/2024/01/03/c.csv", row(4))
     tick = evaluate_landing(lake, lake, windowed, tick.cursor, now=1200)
     assert requested(tick, windowed) == ["landing/service_requests/2024/01/03/c.csv"]
+
+
+def test_local_listing_reuses_unchanged_folders_and_sees_rewrites_in_place_at_the_next_full_listing(lake, source, monkeypatch):
+    for i in range(3):
+        land(lake, f"landing/service_requests/2024/{i}/a.csv", row(i))
+    first = {o.key: o.etag for o in lake.list("landing/service_requests/")}
+    land(lake, "landing/service_requests/2024/1/b.csv", row(9))  # a new file: its folder changes
+    land(lake, "landing/service_requests/2024/0/a.csv", row(8))  # replaced by a rename: a new inode
+    again = {o.key: o.etag for o in lake.list("landing/service_requests/")}
+    assert set(again) - set(first) == {"landing/service_requests/2024/1/b.csv"}
+    assert again["landing/service_requests/2024/0/a.csv"] != first["landing/service_requests/2024/0/a.csv"]
+    path = lake.root / "landing/service_requests/2024/2/a.csv"
+    path.write_text(row(7))  # rewritten in place: no folder changes
+    assert {o.key: o.etag for o in lake.list("landing/service_requests/")}[str(path.relative_to(lake.root))] == first[str(path.relative_to(lake.root))]
+    monkeypatch.setenv("QS_LISTING_FULL_STAT_SECONDS", "0")
+    assert {o.key: o.etag for o in lake.list("landing/service_requests/")}[str(path.relative_to(lake.root))] != first[str(path.relative_to(lake.root))]

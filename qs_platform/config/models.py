@@ -102,7 +102,7 @@ class CsvOptions(Strict):
     null_values: list[str] = Field(
         default_factory=list, description="Values meaning missing besides the empty one, e.g. ['null', 'NA'] (exact, case-sensitive)"
     )
-    max_line_bytes: int = Field(default=8 << 20, ge=1 << 16, description="The longest line (record) accepted, in bytes")
+    max_line_bytes: int = Field(default=2_097_152, ge=1 << 16, description="The longest line (record) accepted, in bytes (DuckDB's default: 2 MiB)")
 
 
 class Listing(Strict):

@@ -74,9 +74,24 @@ def _read(lake: Lake, source: Source, columns: list[str]) -> list[tuple]:
         return con.execute(f"select {', '.join(columns)} from {scan}").fetchall()
 
 
+_FINGERPRINTS: dict[str, tuple[str, dict[str, str]]] = {}  # ledger URI -> (its etag, key -> fingerprint)
+
+
 def fingerprints(lake: Lake, source: Source) -> dict[str, str]:
-    """key -> fingerprint of every file in the ledger (what the landing sensor compares a listing with)."""
-    return dict(_read(lake, source, ["key", "fingerprint"]))
+    """key -> fingerprint of every file in the ledger (what the landing sensor compares a listing with).
+
+    Kept in the process while the ledger object is unchanged: a sensor ticking every few seconds over a ledger of
+    100,000 files reads it again only after a run has written it."""
+    key = ledger_key(source)
+    current = lake.stat(key)
+    if current is None:
+        return {}
+    cached = _FINGERPRINTS.get(lake.uri(key))
+    if cached and cached[0] == current.etag:
+        return cached[1]
+    found = dict(_read(lake, source, ["key", "fingerprint"]))
+    _FINGERPRINTS[lake.uri(key)] = (current.etag, found)
+    return found
 
 
 class Ledger:

@@ -67,16 +67,22 @@ def _full(store: Lake, source: Source, state: dict, now: float, sqs=None) -> tup
 
 
 def _start_after(store: Lake, source: Source, state: dict, now: float, sqs=None) -> tuple[list[LakeObject], dict]:
-    """Keys after a watermark; keys first seen within the look-back window are listed again (late rewrites)."""
+    """Keys after a watermark. Keys modified within the look-back window stay listed (late writes into the current
+    folders, multipart uploads completing later); the watermark moves past keys older than the window. The state is
+    the watermark and the recent keys, bounded by what arrives within one window."""
     after = state.get("after")
-    recent = state.get("recent", {})  # key -> first seen epoch
-    expired = [key for key, first_seen in recent.items() if now - first_seen > source.listing.lookback_seconds]
+    recent = state.get("recent", {})  # key -> when it was first seen (or last modified)
+    expired = [key for key, seen in recent.items() if now - seen > source.listing.lookback_seconds]
+    listing = list(landed(store, source, start_after=after))
+    for obj in listing:
+        seen = recent.get(obj.key, min(obj.modified, now))
+        if now - seen > source.listing.lookback_seconds:
+            expired.append(obj.key)
+        else:
+            recent[obj.key] = seen
     if expired:
         after = max([after or "", *expired])
     recent = {key: seen for key, seen in recent.items() if key > (after or "")}
-    listing = list(landed(store, source, start_after=after))
-    for obj in listing:
-        recent.setdefault(obj.key, now)
     return listing, {"after": after, "recent": recent}
 
 

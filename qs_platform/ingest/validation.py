@@ -40,31 +40,33 @@ class Violation:
     message: str  # SQL string expression, evaluated only for records that break it
 
 
-def _exact(expression_of: str, typed: str, wide: str) -> str:
-    """`typed` when converting the text through a wider type gives the same value (no rounding happened)."""
-    return f"case when try_cast({expression_of} as {wide}) = {typed} then {typed} end"
-
-
 def typed_expression(column: Column, text: str) -> str:
-    """SQL converting the text `text` of `column` to its declared type; NULL when it does not convert exactly."""
+    """SQL converting the text `text` of `column` to its declared type; NULL when it does not convert exactly.
+
+    The exactness checks are written so that the common value costs one cast: only text with a decimal point, an
+    exponent or a hexadecimal prefix is converted a second time to compare.
+    """
     if column.formats and column.formats[0] in ("epoch", "epoch_ms"):
         seconds = f"try_cast({text} as double)" + (" / 1000" if column.formats[0] == "epoch_ms" else "")
         return f"cast(to_timestamp({seconds}) as {column.duckdb_type})"
     if column.type in ("date", "timestamp") and column.formats:
-        attempts = [f"try_strptime(trim({text}), {sql_string(f)})" for f in column.formats]
-        parsed = f"coalesce({', '.join(attempts)})" if len(attempts) > 1 else attempts[0]
-        return f"cast({parsed} as {column.duckdb_type})"
+        attempts = [f"try_strptime({text}, {sql_string(f)})" for f in column.formats]
+        attempts += [f"try_strptime(trim({text}), {sql_string(f)})" for f in column.formats]  # padded values, rarely
+        return f"cast(coalesce({', '.join(attempts)}) as {column.duckdb_type})"
     if column.type in ("string", "varchar"):
         return text
-    if column.type in INTEGER_TYPES:
-        return _exact(text, f"try_cast({text} as BIGINT)", "DOUBLE")
+    typed = f"try_cast({text} as {column.duckdb_type})"
+    if column.type in INTEGER_TYPES:  # DuckDB would round '1.5' to 2 and read '0x10' as 16
+        plain = f"strpos({text}, '.') = 0 and strpos({text}, 'x') = 0 and strpos({text}, 'X') = 0"
+        return f"case when {plain} or try_cast({text} as DOUBLE) = {typed} then {typed} end"
     decimal = DECIMAL_TYPE.match(column.type)
-    if decimal:
+    if decimal:  # DuckDB would round 0.005 into decimal(18,2)
         precision, scale = int(decimal.group(1)), int(decimal.group(2))
-        check_scale = min(38 - (precision - scale), scale + 10)
-        typed = f"try_cast({text} as {column.duckdb_type})"
-        return _exact(text, typed, f"DECIMAL(38, {check_scale})") if check_scale > scale else _exact(text, typed, "DOUBLE")
-    return f"try_cast({text} as {column.duckdb_type})"
+        point = f"strpos({text}, '.')"
+        plain = f"strpos({text}, 'e') = 0 and strpos({text}, 'E') = 0 and ({point} = 0 or length(rtrim({text})) - {point} <= {scale})"
+        wide = f"DECIMAL(38, {min(38 - (precision - scale), scale + 10)})" if 38 - (precision - scale) > scale else "DOUBLE"
+        return f"case when {plain} or try_cast({text} as {wide}) = {typed} then {typed} end"
+    return typed
 
 
 def expected(column: Column) -> str:
@@ -79,7 +81,7 @@ def expected(column: Column) -> str:
 
 def _type_violation(column: Column) -> Violation:
     name, text = column.column_name, text_ref(column.column_name)
-    condition = f"{text} is not null and {quote(name)} is null and trim({text}) <> ''"
+    condition = f"{quote(name)} is null and {text} is not null and trim({text}) <> ''"  # cheapest test first
     message = f"{sql_string(f'{name}: expected {expected(column)}, got ')} || {sql_string(chr(39))} || left({text}, 200) || {sql_string(chr(39))}"
     return Violation(f"type_{name}", condition, message)
 

@@ -8,12 +8,11 @@ from __future__ import annotations
 import abc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class LakeObject:
+class LakeObject(NamedTuple):  # a tuple: listings make one per object, 100,000s of them
     key: str  # relative to the lake root, '/'-separated
     size: int
     modified: float  # epoch seconds

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from qs_platform.lake.base import Lake, LakeObject
+from qs_platform.lake.local_listing import list_tree
 from qs_platform.processes import is_alive
 
 STAGING_DIR = ".staging"  # temporary files; never under a layer prefix, so nothing half-written looks complete
@@ -40,27 +41,11 @@ class LocalLake(Lake):
         base = self._path(prefix.rstrip("/")) if prefix.strip("/") else self.root
         if not base.is_dir():
             return
-        root = str(self.root)
-        found = []
-        folders = [str(base)]
-        while folders:  # os.scandir: one system call per folder, one stat per file
-            try:
-                entries = os.scandir(folders.pop())
-            except OSError:
-                continue
-            with entries:
-                for entry in entries:
-                    if entry.is_dir(follow_symlinks=False):
-                        if entry.name != STAGING_DIR:
-                            folders.append(entry.path)
-                    elif entry.is_file() or entry.is_symlink():
-                        found.append((entry.path[len(root) + 1 :].replace(os.sep, "/"), entry))
-        found.sort(key=lambda item: item[0])
-        for key, entry in found:
-            if start_after and key <= start_after:
-                continue
-            obj = self._object(key, entry.path)
-            if obj is not None:
+        cut = len(str(self.root)) + 1
+        objects = list_tree(str(base), STAGING_DIR, lambda path: self._object(path[cut:].replace(os.sep, "/"), path))
+        objects.sort()
+        for obj in objects:
+            if not start_after or obj.key > start_after:
                 yield obj
 
     def _object(self, key: str, path: str) -> LakeObject | None:
