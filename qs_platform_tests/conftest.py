@@ -105,3 +105,16 @@ def raw_records(lake, source, key: str | None = None):
 
 def parquet(lake, key: str):
     return duckdb.sql(f"select * from read_parquet('{lake.uri(key)}')")
+
+
+def lineage_config_dir(folder: Path, config, sources: list[str]) -> Path:
+    """A config folder holding only what the named sources feed (lineage_config), for tests that run the command
+    line: the shipped YAML, a smaller Dagster graph."""
+    import yaml
+
+    from qs_platform.config.loader import lineage_config
+
+    folder.mkdir(parents=True, exist_ok=True)
+    part = lineage_config(config, sources).model_dump(mode="json", exclude_defaults=True)
+    (folder / "lineage.yaml").write_text(yaml.safe_dump(part, sort_keys=False, allow_unicode=True))
+    return folder

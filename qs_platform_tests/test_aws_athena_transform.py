@@ -37,7 +37,9 @@ def test_every_shipped_table_translates_to_athena_sql_that_parses(config):
             translated[table.name] = translate(table, config, DATABASES, raw_columns)
         except NotPortable as error:
             refused[table.name] = str(error)
-    assert set(refused) == {"sales_daily", "clickstream_hourly", "clickstream_elements"}, refused
+    sales = {t.name for t in config.tables if "raw.sales" in t.sql}  # batched: the DuckDB engine releases the batches
+    assert set(refused) == sales | {"clickstream_hourly", "clickstream_elements"}, refused
+    assert len(sales) >= 5 and all("raw.sales is batched" in refused[name] for name in sales)
     assert "raw.sales is batched" in refused["sales_daily"]
     assert "exact percentiles" in refused["clickstream_hourly"], "median() would become PERCENTILE_CONT, unknown to Athena"
     for name, sql in translated.items():

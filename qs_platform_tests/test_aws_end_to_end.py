@@ -11,7 +11,7 @@ import pytest
 
 from qs_platform.cli.iam import allows, build_policy, iam_action, policy_actions, queue_arn
 from qs_platform.cli.sync import Syncer
-from qs_platform.config.loader import load_config
+from qs_platform.config.loader import lineage_config, load_config
 from qs_platform.config.settings import Settings
 from qs_platform.lake import S3Lake
 from qs_platform.project import build_definitions
@@ -99,7 +99,7 @@ def test_aws_profile_from_landed_file_to_dashboard_and_a_quiet_second_sync(recor
         "QS_ATHENA_WORKGROUP": "primary", "QS_QUICKSIGHT_PRINCIPALS": f"arn:aws:quicksight:us-east-1:{ACCOUNT}:group/default/bi-readers",
     }
     settings = Settings.from_env(env)
-    config = load_config(settings.config_dir)
+    config = lineage_config(load_config(settings.config_dir), ["service_requests"])  # what the landed file feeds
     lake = S3Lake(settings.lake_url)
     lake.put_bytes("landing/service_requests/division_data_24-12-23.csv", SERVICE_REQUESTS_CSV.read_bytes())
     defs = build_definitions(settings, config)

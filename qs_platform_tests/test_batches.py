@@ -63,6 +63,9 @@ def test_incomplete_store_days_wait_then_are_released_at_the_deadline(tmp_path, 
     released = batch_run(report)
     assert released.metadata["released_incomplete"] == 1
     assert stores_in_raw(settings) == [("A", "2024-03-01", 2), ("B", "2024-03-01", 3)], "past the deadline A proceeds"
+    with duckdb.connect(str(settings.catalog_path), read_only=True) as con:  # the sales dashboard lists it
+        incomplete = con.execute("select franchise_store, files_arrived, files_missing from processed.sales_store_days where not complete").fetchall()
+    assert incomplete == [("A", 2, 1)]
     record = instance.event_log_storage.get_latest_asset_check_execution_by_key(
         [dg.AssetCheckKey(dg.AssetKey(["batches", "sales"]), "batches_complete")]
     )[dg.AssetCheckKey(dg.AssetKey(["batches", "sales"]), "batches_complete")]

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from qs_platform.cli.main import app
 from qs_platform.quicksight.dashboards import validate_request
-from qs_platform_tests.conftest import CONFIG_DIR, HEADER, SERVICE_REQUESTS_CSV
+from qs_platform_tests.conftest import CONFIG_DIR, HEADER, SERVICE_REQUESTS_CSV, lineage_config_dir
 
 runner = CliRunner()
 
@@ -26,7 +26,7 @@ def env(tmp_path, monkeypatch):
 
 def test_validate_ok_and_broken(env, tmp_path, monkeypatch):
     result = runner.invoke(app, ["validate"])
-    assert result.exit_code == 0 and re.search(r"OK — 8 sources, \d+ tables, \d+ datasets, \d+ dashboards", result.output)
+    assert result.exit_code == 0 and re.search(r"OK — 22 sources, \d+ tables, \d+ datasets, \d+ dashboards", result.output)
     broken = tmp_path / "broken"
     shutil.copytree(CONFIG_DIR, broken)
     (broken / "sources" / "service_requests.yaml").write_text(
@@ -38,7 +38,13 @@ def test_validate_ok_and_broken(env, tmp_path, monkeypatch):
     assert "service_requests.yaml: sources.0.columns.0.type" in result.output
 
 
-def test_sync_in_an_empty_lake_then_export(env, tmp_path):
+def only(monkeypatch, tmp_path, config, *sources: str) -> None:
+    """Run the command on the shipped configuration of these sources' systems alone (a smaller graph to sync)."""
+    monkeypatch.setenv("QS_CONFIG_DIR", str(lineage_config_dir(tmp_path / "config", config, list(sources))))
+
+
+def test_sync_in_an_empty_lake_then_export(env, tmp_path, monkeypatch, config):
+    only(monkeypatch, tmp_path, config, "service_requests")
     landing = tmp_path / "lake" / "landing" / "service_requests"
     landing.mkdir(parents=True)
     shutil.copy(SERVICE_REQUESTS_CSV, landing)
@@ -68,10 +74,9 @@ def test_sync_in_an_empty_lake_then_export(env, tmp_path):
     assert missing.exit_code == 1 and "not found" in missing.output
 
 
-def test_sync_exits_non_zero_when_a_run_fails(env, tmp_path, monkeypatch):
-    config = tmp_path / "config"
-    shutil.copytree(CONFIG_DIR, config)
-    (config / "tables" / "explodes.yaml").write_text(
+def test_sync_exits_non_zero_when_a_run_fails(env, tmp_path, monkeypatch, config):
+    config = lineage_config_dir(tmp_path / "config", config, ["service_requests"])
+    (config / "explodes.yaml").write_text(
         "tables:\n  - name: explodes\n    sql: select error('boom') as x from processed.division_kpis\n"
     )
     monkeypatch.setenv("QS_CONFIG_DIR", str(config))
@@ -91,9 +96,10 @@ def test_seed_copies_examples_once(env, tmp_path):
     assert "seeded before" in second.output
 
 
-def test_rebuild_recomputes_every_partition_then_what_is_downstream(env, tmp_path):
+def test_rebuild_recomputes_every_partition_then_what_is_downstream(env, tmp_path, monkeypatch, config):
     import datetime as dt
 
+    only(monkeypatch, tmp_path, config, "sales")
     from qs_platform.examples.generators import generate_sales
 
     generate_sales(tmp_path / "lake" / "landing", stores=["DEL-A"], days=[dt.date(2024, 3, 1), dt.date(2024, 3, 2)], rows_per_file=10, seed=3)

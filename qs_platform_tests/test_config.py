@@ -11,10 +11,15 @@ from qs_platform_tests.conftest import CONFIG_DIR
 
 
 def test_shipped_configuration_loads(config):
-    assert {s.name for s in config.sources} == {
-        "service_requests", "sales", "subscriptions", "exchange_rates", "clickstream",
-        "logistics_items", "logistics_assessments", "logistics_parameters",
-    }
+    from qs_platform.examples.logistics import LOGISTICS_FILES
+
+    logistics = {s.name for s in config.sources if s.landing_prefix == "landing/logistics/"}
+    assert {s.name for s in config.sources} - logistics == {"service_requests", "sales", "subscriptions", "exchange_rates", "clickstream"}
+    assert {"logistics_items", "logistics_assessments", "logistics_parameters"} <= logistics
+    assert len(logistics) == 3 + len(LOGISTICS_FILES) == 17, "one source per file of an assessment folder"
+    assert {d.id for d in config.dashboards} == {
+        "service-division", "sales-trends", "subscriptions-revenue", "clickstream-menu", "logistics-assessment", "logistics-scenarios"
+    }, "every replaced system ends in a dashboard"
     assert {"service_requests", "division_kpis", "ward_kpis"} <= {t.name for t in config.tables}
     assert config.source("service_requests").landing_prefix == "landing/service_requests/"
     assert config.dashboard("service-division").datasets == ["service_requests", "division_kpis"]
@@ -129,3 +134,16 @@ def test_missing_config_folder(tmp_path):
 )
 def test_column_names_are_normalised(raw, expected):
     assert normalise_column_name(raw) == expected
+
+
+def test_lineage_config_keeps_what_a_source_feeds(config):
+    from qs_platform.config.loader import lineage_config
+
+    sales = lineage_config(config, ["sales"])
+    assert [s.name for s in sales.sources] == ["sales"]
+    assert {t.name for t in sales.tables} == {t.name for t in config.tables if "raw.sales" in t.sql}
+    assert {d.table for d in sales.datasets} <= {t.table_name for t in sales.tables}
+    assert [d.id for d in sales.dashboards] == ["sales-trends"]
+    assert lineage_config(config, ["sales"], quicksight=False).datasets == []
+    with pytest.raises(ValueError, match="unknown sources"):
+        lineage_config(config, ["nope"])

@@ -4,10 +4,8 @@ scenario comparison table, and the dashboard asset reporting what it pruned."""
 import json
 
 import dagster as dg
-import duckdb
 import pytest
 
-from qs_platform.catalog.tables import table_prefix
 from qs_platform.config.models import Dashboard
 from qs_platform.quicksight.assets import build_dashboard_asset
 from qs_platform.quicksight.common import arn
@@ -20,7 +18,6 @@ from qs_platform.quicksight.definition.templates import (
 )
 from qs_platform.quicksight.local_backend import local_quicksight_client
 from qs_platform.resources import QuickSightResource
-from qs_platform.transform.run import run_transform
 from qs_platform_tests.conftest import CONFIG_DIR, SEEDS
 
 ACCOUNT, REGION = "111122223333", "us-east-1"
@@ -53,22 +50,44 @@ def test_shipped_template_is_the_shared_export(config):
     assert config.dashboard("logistics-assessment").template.path == str(SHIPPED_TEMPLATE.resolve())
 
 
-def test_template_binds_structurally_validates_prunes_and_is_created(tmp_path, config, columns):
+def placeholders_of(visual: dict) -> set[str]:
+    found = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "DataSetIdentifier" in node:
+                found.add(node["DataSetIdentifier"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(visual)
+    return found
+
+
+def test_template_binds_every_dataset_structurally_validates_and_is_created(tmp_path, config, columns):
     dashboard = config.dashboard("logistics-assessment")
     definition, pruned = build_definition(dashboard, arns(dashboard), columns)
     text = json.dumps(definition)
     assert "_dataset_template" not in text and "dataset-template" not in text  # no placeholder or template ARN left
-    assert sorted(definition["DataSetIdentifierDeclarations"], key=lambda d: d["Identifier"]) == [
-        {"Identifier": ds, "DataSetArn": arn(ACCOUNT, REGION, "dataset", ds)} for ds in ("logistics_assessments", "logistics_parameters", "logistics_periods")
-    ]
-    assert len(pruned.datasets) == 14 and len(pruned.sheets) == 15 and len(pruned.filter_groups) == 3
-    assert [s["Name"] for s in definition["Sheets"]] == ["Summary"] and len(visual_ids(definition)) == 4
+    assert sorted(d["Identifier"] for d in definition["DataSetIdentifierDeclarations"]) == sorted(dashboard.datasets)
+    assert len(dashboard.datasets) == 17 and pruned.as_dict() == {}, "nothing pruned when every dataset is there"
+    template = load_template(SHIPPED_TEMPLATE)
+    assert [s["Name"] for s in definition["Sheets"]] == [s["Name"] for s in template["Sheets"]] and len(definition["Sheets"]) == 16
+    assert visual_ids(definition) == visual_ids(template) and len(visual_ids(definition)) == 58
     pos_table = next(v["TableVisual"] for s in definition["Sheets"] for v in s["Visuals"] if "POS-logicalTable" in json.dumps(v))
     wells = pos_table["ChartConfiguration"]["FieldWells"]["TableAggregatedFieldWells"]
     assert wells["GroupBy"][0]["CategoricalDimensionField"]["Column"] == {"DataSetIdentifier": "logistics_periods", "ColumnName": "pos"}
-    assert wells["Values"][0]["NumericalMeasureField"]["Column"]["ColumnName"] == "days_in_period"
-    carf = {f["Name"]: f["Expression"] for f in definition["CalculatedFields"]}["CARF Rate POS1"]
-    assert "pos1_carfrate = 'CarfAhtSustainment'" in carf and "POS1CARFRate" not in carf  # renamed as a column, not as text
+    # the original's Period is each period's end day (30/60/90/115), not its length
+    assert wells["Values"][0]["NumericalMeasureField"]["Column"]["ColumnName"] == "end_day"
+    calculated = {f["Name"]: f["Expression"] for f in definition["CalculatedFields"]}
+    assert "pos1_carfrate = 'CarfAhtSustainment'" in calculated["CARF Rate POS1"] and "POS1CARFRate" not in calculated["CARF Rate POS1"]
+    assert calculated["TotalWT"].startswith("{dos1_units_pallet_tot_wt_lbs} + ")  # {DOS1_Units_Pallet_Tot_Wt.lbs.} normalised
+    # Day is also a keyword (a period name): bound as the column {day}
+    assert "{day} >= ${startDay} AND {day} <= operation_duration" in calculated["DayRangeFilter"]
+    assert "STONS" in calculated and "{weight_lbs}" in calculated["STONS"]  # a calculated field keeps its name
     client = local_quicksight_client(tmp_path / "qs.sqlite", account_id=ACCOUNT, region=REGION)
     outcome = ensure_dashboard(client, ACCOUNT, REGION, dashboard_request(dashboard, ACCOUNT, definition), sleep=lambda _: None)
     assert outcome.action == "created"
@@ -76,42 +95,61 @@ def test_template_binds_structurally_validates_prunes_and_is_created(tmp_path, c
     assert visual_ids(stored) == visual_ids(definition)
 
 
-def test_template_with_an_absent_optional_dataset_prunes_what_reads_it(config, columns):
-    dashboard = Dashboard.model_validate({**config.dashboard("logistics-assessment").model_dump(), "optional_datasets": ["logistics_parameters"]})
-    definition, pruned = build_definition(dashboard, arns(dashboard), columns, absent={"logistics_parameters"})
-    assert "logistics_parameters" in pruned.datasets
-    assert sorted(pruned.calculated_fields)[-3:] == [f"logistics_parameters.CARF Rate POS{i}" for i in (1, 2, 3)]
-    assert len(visual_ids(definition)) == 2 and "logistics_parameters" not in json.dumps(definition)
+def test_a_missing_file_prunes_exactly_what_it_feeds(config, columns):
+    """Each of the 14 optional datasets absent in turn: exactly the template's visuals that read its placeholder go,
+    with the sheets left empty; everything else stays."""
+    dashboard = config.dashboard("logistics-assessment")
+    template = load_template(SHIPPED_TEMPLATE)
+    placeholder_of = {ours: placeholder for placeholder, ours in dashboard.template.datasets.items()}
+    assert len(dashboard.optional_datasets) == 14
+    for absent in dashboard.optional_datasets:
+        definition, pruned = build_definition(dashboard, arns(dashboard), columns, absent={absent})
+        feeds = {next(iter(v.values()))["VisualId"] for s in template["Sheets"] for v in s["Visuals"]
+                 if placeholder_of[absent] in placeholders_of(v)}  # fmt: skip
+        assert set(pruned.visuals) == feeds and (feeds or absent == "logistics_i_pallets"), absent
+        assert set(visual_ids(definition)) == set(visual_ids(template)) - feeds, absent
+        emptied = [s["SheetId"] for s in template["Sheets"] if {next(iter(v.values()))["VisualId"] for v in s["Visuals"]} <= feeds]
+        assert pruned.sheets == emptied, absent
+        assert absent not in json.dumps(definition), absent
+    # the pallet file feeds only calculated fields the exported sheets never show
+    _, pruned = build_definition(dashboard, arns(dashboard), columns, absent={"logistics_i_pallets"})
+    assert sorted(pruned.calculated_fields) == [f"logistics_i_pallets.{n}" for n in ("TotalCuFT", "TotalTEUs", "TotalWT")]
+    definition, pruned = build_definition(dashboard, arns(dashboard), columns, absent={"logistics_locations"})
+    assert sorted(pruned.calculated_fields) == ["logistics_locations.CountLocations", "logistics_locations.RegionCount"]
+    definition, pruned = build_definition(dashboard, arns(dashboard), columns, absent={"logistics_force_flow"})
+    assert [s["Name"] for s in load_template(SHIPPED_TEMPLATE)["Sheets"] if s["SheetId"] in pruned.sheets] == ["Force Flow"]
+    assert pruned.filter_groups == ["89c9153a-994b-4b7d-b21e-ddeb72130861"]  # the DayRangeFilter group went with it
 
 
 def test_every_placeholder_must_be_bound_or_pruned_and_known(config, columns):
     binding = config.dashboard("logistics-assessment").template
-    forgotten = rebound(config, prune=binding.prune[1:])
-    with pytest.raises(DashboardError, match=rf"identifier '{binding.prune[0]}' of .* is neither bound \(template.datasets\) nor pruned \(template.prune\)"):
-        build_definition(forgotten, arns(forgotten), columns)
+    forgotten = dict(binding.datasets)
+    del forgotten["Locations_dataset_template"]
+    dropped = rebound(config, datasets=forgotten)
+    with pytest.raises(DashboardError, match=r"identifier 'Locations_dataset_template' of .* is neither bound \(template.datasets\) nor pruned \(template.prune\)"):
+        build_definition(dropped, arns(dropped), columns)
     unknown = rebound(config, datasets={**binding.datasets, "Nope_dataset_template": "logistics_periods"})
     with pytest.raises(DashboardError, match=r"template.datasets: 'Nope_dataset_template' is not a DataSetIdentifier of .*; its identifiers: \["):
         build_definition(unknown, arns(unknown), columns)
 
 
 def test_template_columns_that_our_tables_lack_are_named_precisely(config, columns):
-    """aggregated_embark maps onto logistics_scenarios except REGION and TEUS, which the platform does not have."""
-    binding = config.dashboard("logistics-assessment").template
+    """aggregated_embark bound to the scenario comparison instead of the embark table: its normalised columns
+    region, pos, cuft and teus (and weight_lbs in the STONS calculated field) are not there, and each is named."""
     data = config.dashboard("logistics-assessment").model_dump()
-    data["datasets"].append("logistics_scenarios")
-    data["template"]["datasets"] = {**binding.datasets, "aggregated_embark_dataset_template": "logistics_scenarios"}
-    data["template"]["columns"] = {**binding.columns, "aggregated_embark_dataset_template": {
-        "CLASS_OF_SUPPLY": "class_of_supply", "POS": "scenario", "CUFT": "total_cube_cuft"}}
-    data["template"]["prune"] = [p for p in binding.prune if p != "aggregated_embark_dataset_template"]
+    data["datasets"] = [d if d != "logistics_embark" else "logistics_scenarios" for d in data["datasets"]]
+    data["optional_datasets"] = [d for d in data["optional_datasets"] if d != "logistics_embark"]
+    data["template"]["datasets"]["aggregated_embark_dataset_template"] = "logistics_scenarios"
     dashboard = Dashboard.model_validate(data)
     with pytest.raises(DashboardError) as refused:
         build_definition(dashboard, arns(dashboard), columns)
     lines = str(refused.value).splitlines()
     in_visuals = [line for line in lines if ": visual " in line]
     missing = sorted({line.split("field ")[-1].split(" is not a column")[0] for line in in_visuals})
-    assert missing == ["'REGION'", "'TEUS'"] and all("is not a column of dataset 'logistics_scenarios'" in line for line in in_visuals)
-    assert any("sheet cb4e0c9d-3771-4997-b274-7b9e25e3b66e_e64adb51-5f19-4f4e-83e0-09624c298b87 ('Embark'): visual " in line and "field 'REGION'" in line for line in lines)
-    assert any(line.startswith("dashboard logistics-assessment: calculated field 'STONS': ") for line in lines)
+    assert missing == ["'cuft'", "'pos'", "'region'", "'teus'"]
+    assert all("is not a column of dataset 'logistics_scenarios'" in line for line in in_visuals)
+    assert any("sheet cb4e0c9d-3771-4997-b274-7b9e25e3b66e_e64adb51-5f19-4f4e-83e0-09624c298b87 ('Embark'): visual " in line and "field 'region'" in line for line in lines)
+    assert any(line.startswith("dashboard logistics-assessment: calculated field 'STONS': 'weight_lbs'") for line in lines)
 
 
 def test_unreadable_template_is_refused(tmp_path):
@@ -140,22 +178,6 @@ def test_a_yaml_export_reads_like_the_json_one(tmp_path):
     broken.write_text("Definition: [unclosed", encoding="utf-8")
     with pytest.raises(DashboardError, match="cannot read a YAML Definition"):
         load_template(broken)
-
-
-def test_scenario_comparison_table_compares_assessments_with_the_baseline(lake, config):
-    from qs_platform_tests.test_logistics_analytics import CRAFTED, _build, _ingest_all
-
-    _ingest_all(lake, config)
-    _build(lake, config)
-    result = run_transform(lake, config, config.table("logistics_scenario_comparison"))
-    assert result.published and all(c.passed for c in result.checks), result.checks
-    rel = duckdb.sql(f"select * from {lake.parquet_scan(table_prefix(result.table))}")
-    rows = {(r["scenario"], r["class_of_supply"]): r for r in (dict(zip(rel.columns, row)) for row in rel.fetchall())}
-    assert len(rows) == 2 * 7 and {r["baseline_scenario"] for r in rows.values()} == {"10908"}
-    baseline_ix, crafted_ix = rows["10908", "IX"], rows[CRAFTED, "IX"]
-    assert baseline_ix["cost_vs_baseline"] == 0 and baseline_ix["total_cost"] > 0
-    assert crafted_ix["total_cost"] == 0 and crafted_ix["cost_vs_baseline"] == -baseline_ix["total_cost"]
-    assert crafted_ix["days_of_support"] == 30
 
 
 def test_scenario_dashboard_offers_side_by_side_visuals(config, columns):

@@ -196,8 +196,8 @@ def test_validate_command_checks_a_held_out_spec_and_refuses_a_broken_one(held_o
     result = runner.invoke(app, ["validate"])
     assert result.exit_code == 0, result.output
     assert "dashboard held-out: OK — 1 sheets, 4 visuals" in result.output
-    assert "dashboard logistics-assessment: OK — 1 sheets, 4 visuals" in result.output
-    assert "  pruned 14 datasets: ForceFlow_joined_dataset_template, " in result.output  # the template's unbound placeholders
+    assert "dashboard logistics-assessment: OK — 16 sheets, 58 visuals" in result.output  # every placeholder bound
+    assert "pruned" not in result.output.split("dashboard logistics-assessment")[1].split("\ndashboard ")[0]
     spec_file.write_text(HELD_OUT.replace("{column: total_estimated_cost}", "{column: total_cost}").replace("visuals: [cost-days]", ""))
     result = runner.invoke(app, ["validate"])
     assert result.exit_code == 1

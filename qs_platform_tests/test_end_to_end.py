@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from qs_platform.cli.sync import Syncer
+from qs_platform.config.loader import lineage_config
 from qs_platform.project import build_definitions
 from qs_platform.quicksight.dashboards import validate_request
 from qs_platform.quicksight.local_backend import LocalQuickSightBackend, local_quicksight_client
@@ -46,9 +47,14 @@ def catalog_rows(settings, sql):
         return con.execute(sql).fetchall()
 
 
+def service_requests_only(config):
+    """The shipped service-requests system alone: what these tests land feeds nothing else."""
+    return lineage_config(config, ["service_requests"])
+
+
 @pytest.fixture
 def platform(settings, config, instance, lake):
-    defs = build_definitions(settings, config)
+    defs = build_definitions(settings, service_requests_only(config))
     return lambda: Syncer(defs, instance).sync()
 
 
@@ -135,7 +141,7 @@ def test_a_failing_transform_fails_sync_but_not_the_other_files(settings, lake, 
     )
     from qs_platform.config.loader import load_config
 
-    defs = build_definitions(settings, load_config(folder))
+    defs = build_definitions(settings, service_requests_only(load_config(folder)))
     land(lake, "landing/service_requests/a.csv", HEADER + "1,1/3/2000,1/10/2000,Toronto Water,PASS,3,1000,\n")
     report = Syncer(defs, instance).sync()
     assert not report.ok
@@ -145,14 +151,14 @@ def test_a_failing_transform_fails_sync_but_not_the_other_files(settings, lake, 
 
 def test_editing_a_dashboard_spec_redeploys_only_the_dashboard(settings, lake, instance, config, tmp_path):
     land(lake, "landing/service_requests/a.csv", HEADER + "1,1/3/2000,1/10/2000,Toronto Water,PASS,3,1000,\n")
-    assert Syncer(build_definitions(settings, config), instance).sync().ok
+    assert Syncer(build_definitions(settings, service_requests_only(config)), instance).sync().ok
     folder = tmp_path / "config"
     shutil.copytree(settings.config_dir, folder)
     spec = folder / "quicksight" / "service_division.yaml"
     spec.write_text(spec.read_text().replace("name: Service requests by division", "name: Renamed dashboard"))
     from qs_platform.config.loader import load_config
 
-    report = Syncer(build_definitions(settings, load_config(folder)), instance).sync()
+    report = Syncer(build_definitions(settings, service_requests_only(load_config(folder))), instance).sync()
     assert [(m.asset, m.metadata["action"]) for m in report.materialized] == [("quicksight/dashboard/service-division", "updated")]
     client = local_quicksight_client(settings.quicksight_store, account_id=settings.aws_account_id)
     described = client.describe_dashboard(AwsAccountId=settings.aws_account_id, DashboardId="service-division")["Dashboard"]

@@ -11,6 +11,7 @@ import pytest
 
 from qs_platform_tests.conftest import CLICKSTREAM_EVENTS
 
+from qs_platform.examples.logistics import DEMO_ASSESSMENTS, LOGISTICS_FILES, Assessment, generate_logistics_assessment, read_classix
 from qs_platform.examples.generators import (
     SALES_ANOMALY_FIELDS,
     generate_clickstream,
@@ -73,7 +74,7 @@ def test_demo_landing_is_deterministic_per_seed(tmp_path):
     assert keys_a == keys_b and sorted(keys_a) == sorted(tree_a)
     assert len(set(keys_a)) == len(keys_a)
     assert tree_a == tree_b  # same bytes twice
-    for prefix in ("sales/", "subscriptions/", "exchange_rates/", "clickstream/"):
+    for prefix in ("sales/", "subscriptions/", "exchange_rates/", "clickstream/", "logistics/"):
         assert any(k.startswith(prefix) for k in keys_a), prefix
         same_layout = [k for k in keys_a if k.startswith(prefix) and k in tree_c]
         assert same_layout, prefix
@@ -83,10 +84,17 @@ def test_demo_landing_is_deterministic_per_seed(tmp_path):
 def test_demo_landing_layout(tmp_path):
     keys = write_demo_landing(tmp_path, days=2)
     sales = [k for k in keys if k.startswith("sales/")]
-    assert len(sales) == 2 * 2 * 3
-    assert {k.split("/")[1] for k in sales} == {"DEL-A", "BLR-B"}
+    assert len(sales) == 2 * 2 * 3 + 2  # and HYD-C's first day without its part-3.csv
+    assert {k.split("/")[1] for k in sales} == {"DEL-A", "BLR-B", "HYD-C"}
+    assert sorted(k.rsplit("/", 1)[1] for k in sales if "/HYD-C/" in k) == ["part-1.csv", "part-2.csv"]
     assert "exchange_rates/2024-04.jsonl" in keys  # rate of the first day after the last subscription month
     assert sum(k.startswith("clickstream/2024/03/01/") for k in keys) >= 3
+    # three courses of action, every file of their folders
+    folders = {k.split("/")[2] for k in keys if k.startswith("logistics/")}
+    assert folders == {"10901", "10902", "10903"}
+    for folder in folders:
+        names = {k.rsplit("/", 1)[1] for k in keys if k.startswith(f"logistics/assessments/{folder}/")}
+        assert names == {*LOGISTICS_FILES, "AssessmentTable.csv", "AssessmentParameterDataMapTable.csv", "classix_dimensional_data.csv"}
 
 
 # ---------------------------------------------------------------------------------------------------- sales
@@ -113,7 +121,8 @@ def test_sales_layout_header_and_values(tmp_path):
         assert r["franchise_store"] == store
         for col in ("sale_amount", "tax_amount", "discount_amount", "profit"):
             assert MONEY.match(r[col]), (col, r[col])
-        assert float(r["sale_amount"]) > 0 and float(r["tax_amount"]) >= 0
+        refund = float(r["sale_amount"]) < 0
+        assert refund == (float(r["tax_amount"]) < 0) or float(r["tax_amount"]) == 0  # a refund negates both
         same_day += r["transaction_date"] == day
     assert same_day / len(rows) > 0.75  # mostly the file's day (minus blanked ones and a few late rows)
 
@@ -124,14 +133,25 @@ def test_sales_anomaly_and_bad_format_rates(tmp_path):
     rows = [r for _, r in _read_sales(tmp_path, keys)]
     assert len(rows) == 6000
 
-    anomalies = [r for r in rows if any(r[f] == "" for f in SALES_ANOMALY_FIELDS)]
+    def missing(value: str) -> bool:
+        return value in ("", "null")
+
+    anomalies = [r for r in rows if any(missing(r[f]) for f in SALES_ANOMALY_FIELDS)]
     bad_format = [r for r in rows if DMY_DATE.match(r["order_date"])]
     assert abs(len(anomalies) / len(rows) - 0.10) < 0.025
     assert abs(len(bad_format) / len(rows) - 0.20) < 0.03
     # one or several fields per anomalous row, every field used
-    blank_counts = Counter(sum(r[f] == "" for f in SALES_ANOMALY_FIELDS) for r in anomalies)
+    blank_counts = Counter(sum(missing(r[f]) for f in SALES_ANOMALY_FIELDS) for r in anomalies)
     assert blank_counts[6] > 0 and sum(v for k, v in blank_counts.items() if k < 6) > 0
-    assert all(any(r[f] == "" for r in anomalies) for f in SALES_ANOMALY_FIELDS)
+    assert all(any(missing(r[f]) for r in anomalies) for f in SALES_ANOMALY_FIELDS)
+    # ~30% of the anomaly rows say 'null' (every missing field of the row), the others leave the fields empty
+    literal = [r for r in anomalies if any(r[f] == "null" for f in SALES_ANOMALY_FIELDS)]
+    assert abs(len(literal) / len(anomalies) - 0.30) < 0.08
+    assert all(not any(r[f] == "" for f in SALES_ANOMALY_FIELDS) for r in literal)
+    # ~1% refunds: negative sale and tax amounts, nothing else changed
+    refunds = [r for r in rows if float(r["sale_amount"]) < 0]
+    assert 0.003 < len(refunds) / len(rows) < 0.02
+    assert all(float(r["tax_amount"]) <= 0 for r in refunds)
 
     for r in rows:
         bad = bool(DMY_DATE.match(r["order_date"]))
@@ -141,7 +161,7 @@ def test_sales_anomaly_and_bad_format_rates(tmp_path):
         else:
             assert ISO_DATE.match(r["order_date"]) and ISO_DATE.match(r["ship_date"])
             assert int(r["quantity"]) > 0 and float(r["profit"]) > 0 and int(r["row_id"]) > 0
-        if r["transaction_date"]:
+        if not missing(r["transaction_date"]):
             assert ISO_DATE.match(r["transaction_date"])
     # the two quirks are independent: some rows have both
     assert any(DMY_DATE.match(r["order_date"]) for r in anomalies)
@@ -154,9 +174,14 @@ def test_sales_rates_follow_parameters(tmp_path):
     )  # fmt: skip
     assert [k.rsplit("/", 1)[1] for k in keys] == ["part-1.csv", "part-2.csv"]
     rows = [r for _, r in _read_sales(tmp_path, keys)]
-    anomalies = sum(any(r[f] == "" for f in SALES_ANOMALY_FIELDS) for r in rows)
+    anomalies = sum(any(r[f] in ("", "null") for f in SALES_ANOMALY_FIELDS) for r in rows)
     assert abs(anomalies / len(rows) - 0.3) < 0.04
     assert not any(DMY_DATE.match(r["order_date"]) for r in rows)
+    plain = generate_sales(tmp_path / "plain", stores=["S1"], days=[dt.date(2024, 2, 1)], rows_per_file=300, seed=1,
+                           null_literal_share=0.0, refund_rate=0.0)  # fmt: skip
+    rows = [r for _, r in _read_sales(tmp_path / "plain", plain)]
+    assert not any(r[f] == "null" for r in rows for f in SALES_ANOMALY_FIELDS)
+    assert not any(float(r["sale_amount"]) < 0 for r in rows)
 
 
 # ---------------------------------------------------------------------------------------------------- subscriptions
@@ -213,18 +238,23 @@ def test_subscription_object_shape(tmp_path):
     objs = [o for pull in _pulls(tmp_path, keys) for o in pull]
     assert objs
     expected_keys = {
-        "id", "customer_id", "plan_id", "status", "currency_code", "plan_amount", "plan_quantity",
+        "id", "customer_id", "plan_id", "status", "currency_code", "plan_unit_price", "plan_quantity", "plan_amount",
         "billing_period", "billing_period_unit", "created_at", "updated_at", "started_at", "cancelled_at",
-        "deleted", "customer", "addons", "coupons",
+        "current_term_start", "current_term_end", "deleted", "customer", "addons", "coupons",
     }  # fmt: skip
     for o in objs:
         assert set(o) == expected_keys
-        assert type(o["plan_amount"]) is int and o["plan_amount"] > 0  # cents
+        assert type(o["plan_unit_price"]) is int and o["plan_unit_price"] > 0  # cents
         assert type(o["plan_quantity"]) is int and o["plan_quantity"] >= 1
+        assert o["plan_amount"] == o["plan_unit_price"] * o["plan_quantity"]  # the plan's total, as the API sends it
+        assert o["current_term_start"] < o["current_term_end"] or o["current_term_start"] == o["current_term_end"] == o["cancelled_at"]
         for ts in ("created_at", "updated_at", "started_at"):
             assert type(o[ts]) is int and 1_500_000_000 < o[ts] < 2_000_000_000
         assert o["created_at"] <= o["updated_at"]
-        assert (o["cancelled_at"] is None) == (o["status"] != "cancelled")
+        # cancelled, or non-renewing (cancelled_at is then the scheduled end of its last term)
+        assert (o["cancelled_at"] is None) == (o["status"] not in ("cancelled", "non_renewing"))
+        if o["status"] == "non_renewing":
+            assert o["cancelled_at"] == o["current_term_end"]
         assert o["cancelled_at"] is None or type(o["cancelled_at"]) is int
         assert type(o["deleted"]) is bool
         assert o["billing_period_unit"] in ("month", "year")
@@ -233,13 +263,23 @@ def test_subscription_object_shape(tmp_path):
         assert set(o["customer"]["billing_address"]) == {"city", "country", "zip"}
         assert isinstance(o["addons"], list) and isinstance(o["coupons"], list)
         for addon in o["addons"]:
-            assert set(addon) == {"id", "quantity", "unit_price"} and type(addon["unit_price"]) is int
+            assert set(addon) == {"id", "quantity", "unit_price", "amount"} and type(addon["unit_price"]) is int
+            assert addon["amount"] == addon["quantity"] * addon["unit_price"]
         for coupon in o["coupons"]:
             assert set(coupon) == {"coupon_id", "applied_count"} and type(coupon["applied_count"]) is int
     assert any(o["addons"] for o in objs) and any(not o["addons"] for o in objs)
     assert any(o["coupons"] for o in objs) and any(not o["coupons"] for o in objs)
     assert {o["billing_period_unit"] for o in objs} == {"month", "year"}
     assert any(o["status"] == "cancelled" for o in objs)
+    assert any(o["plan_quantity"] > 1 for o in objs)
+
+
+def test_a_missing_pull_never_lands(tmp_path):
+    every = generate_subscriptions(tmp_path / "all", n_subscriptions=30, seed=2)
+    lost = generate_subscriptions(tmp_path / "lost", n_subscriptions=30, seed=2, missing_pulls=["2024-02-08"])
+    assert [k for k in every if "/2024-02-08/" not in k] == lost
+    for key in lost:  # the other pulls are the same files: the watermark moved on as if it had landed
+        assert (tmp_path / "all" / key).read_bytes() == (tmp_path / "lost" / key).read_bytes()
 
 
 def test_subscriptions_paginate(tmp_path):
@@ -334,3 +374,70 @@ def test_clickstream_matches_seed_shape(tmp_path):
     assert set().union(*(e.keys() for e in events)) <= seed_keys
     prefixes = ("2022-09-11 23", "2022\u201309\u201311 23")
     assert all((e.get("created_at") or e["createdAt"]).startswith(prefixes) for e in events)
+
+
+# ---------------------------------------------------------------------------------------------------- logistics
+
+TABLE_MAPS = Path(__file__).resolve().parents[2] / "shared" / "data" / "seeds" / "logistics" / "quicksight_table_maps"
+
+
+def _map_columns(name: str) -> list[str]:
+    text = json.dumps(json.loads((TABLE_MAPS / f"{name}_physical_map.json").read_text()))
+    start = text.index('"InputColumns": ') + len('"InputColumns": ')
+    return [c["Name"] for c in json.loads(text[start:text.index("]", start) + 1])]
+
+
+@pytest.mark.skipif(not TABLE_MAPS.exists(), reason="needs ../shared/data/seeds/logistics/quicksight_table_maps")
+def test_logistics_files_have_the_columns_of_the_replaced_systems_table_maps(tmp_path):
+    keys = generate_logistics_assessment(tmp_path, DEMO_ASSESSMENTS[0], seed=1)
+    pos_columns = {"POS", "DOS", "Period", "Sort_Index"}
+    for key in keys:
+        name = Path(key).stem
+        header = next(csv.reader((tmp_path / key).open(encoding="utf-8")))
+        if (TABLE_MAPS / f"{name}_physical_map.json").exists():
+            assert header == _map_columns(name), name
+        elif name == "RD_IW_PaxLocationAll":  # the water calculator's own spelling, which the original renamed
+            joined = [c for c in _map_columns(f"{name}_joined") if c not in pos_columns and not c.startswith("daily_")]
+            assert len(header) == len(joined) + 3 and header[-3:] == ["V7", "V8", "V9"]
+            assert {"Non-potable", "Total water", "Potable_rqmt", "Drinking_rqmt"} <= set(header)
+        elif name != "classix_dimensional_data":  # the POS joins' inputs: the joined file less the POS columns
+            assert header == [c for c in _map_columns(f"{name}_joined") if c not in pos_columns], name
+
+
+def test_logistics_assessment_is_deterministic_and_follows_its_parameters(tmp_path):
+    a = generate_logistics_assessment(tmp_path / "a", DEMO_ASSESSMENTS[1], seed=2)
+    b = generate_logistics_assessment(tmp_path / "b", DEMO_ASSESSMENTS[1], seed=2)
+    assert a == b and _tree(tmp_path / "a") == _tree(tmp_path / "b")
+    other = generate_logistics_assessment(tmp_path / "c", DEMO_ASSESSMENTS[1], seed=3)
+    assert any((tmp_path / "a" / k).read_bytes() != (tmp_path / "c" / k).read_bytes() for k in other)
+    folder = tmp_path / "a" / "logistics" / "assessments" / "10902"
+    [params] = list(csv.DictReader((folder / "AssessmentParameterDataMapTable.csv").open()))
+    [assessment] = list(csv.DictReader((folder / "AssessmentTable.csv").open()))
+    assert (params["DaysOfSupplyFirst"], params["DaysOfSupplySecond"], params["DaysOfSupplyThird"]) == ("15", "45", "75")
+    assert assessment["OperationDuration"] == "100" and assessment["CreatedOn"].endswith(".0")
+    assert json.loads(params["ClassIXCAcqAdvJson"])[0] == "F" and assessment["PrepoEquipDayRange"] == ""  # the seed's quirks
+    pax = list(csv.DictReader((folder / "RD_I_PaxLocationAll.csv").open()))
+    assert {int(r["Day"]) for r in pax} == set(range(1, 101))
+    by_day = {(r["UIC"], int(r["Day"])): r["DOS_Period"] for r in pax}
+    uic = pax[0]["UIC"]
+    assert [by_day[(uic, d)] for d in (15, 16, 45, 46, 75, 76, 100)] == ["DOS1", "DOS2", "DOS2", "DOS3", "DOS3", "BEYOND", "BEYOND"]
+    assert sum(int(r["flowin"]) for r in pax) == sum(int(r["cumflow"]) for r in pax if r["Day"] == "100")
+    assert any(r["UIC"].startswith("EPW") for r in pax), "an EPW camp, which the force flow's UIC counts leave out"
+    items = list(csv.DictReader((folder / "classix_dimensional_data.csv").open()))
+    assert all(i["NIIN"].startswith("0") for i in items) and any(i["dss_cube"] == "0.0" for i in items)
+    ix = list(csv.DictReader((folder / "RD_IX_Requirement_Trimmed.csv").open()))
+    assert {r["NIIN.of.Part.Required"] for r in ix} <= {i["NIIN"] for i in items}
+    spellings = {r["Battery.Flag"] for r in ix} | {r["SECREP.Flag"] for r in ix}
+    assert {s.upper() for s in spellings} == {"TRUE", "FALSE"} and len(spellings) > 2, "flags in several spellings"
+    vi = {r["NIIN"] for r in csv.DictReader((folder / "RD_VI_POS_Pallet_Requirement.csv").open())}
+    assert {"013689154", "13689155"} <= vi, "the NIIN with and without its leading zero"
+
+
+def test_logistics_files_for_a_real_assessment_use_its_items(tmp_path):
+    classix = Path(__file__).resolve().parents[1] / "examples" / "landing" / "logistics" / "assessments" / "10908" / "classix_dimensional_data.csv"
+    items = read_classix(classix)
+    real = Assessment(10908, "Test Classes", start=dt.date(2024, 7, 4), duration=115)
+    keys = generate_logistics_assessment(tmp_path, real, items=items, assessment_files=False)
+    assert sorted(Path(k).name for k in keys) == sorted(LOGISTICS_FILES), "no assessment or item file of its own"
+    ix = list(csv.DictReader((tmp_path / keys[LOGISTICS_FILES.index("RD_IX_Requirement_Trimmed.csv")]).open()))
+    assert {r["NIIN.of.Part.Required"] for r in ix} <= {i["NIIN"] for i in items}

@@ -110,7 +110,7 @@ def click_rows(lake):
 
 def expected_hourly(paths):
     by_hour = {}
-    for created, element, spent in accepted_click_events(paths):
+    for created, element, spent, _ in accepted_click_events(paths):
         by_hour.setdefault((created.replace(minute=0, second=0), element), []).append(spent)
     return sorted((*key, *click_stats(spent)) for key, spent in by_hour.items())
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from qs_platform.cli.main import app
 from qs_platform.cli.sync import Syncer
-from qs_platform.config.loader import load_config
+from qs_platform.config.loader import lineage_config, load_config
 from qs_platform.config.settings import Settings
 from qs_platform.ingest.ledger import Ledger
 from qs_platform.lake import LocalLake
@@ -56,7 +56,7 @@ def test_s3_landing_zone_flows_to_the_dashboard(tmp_path, bucket, instance, list
     s3 = boto3.client("s3")
     s3.upload_file(str(SERVICE_REQUESTS_CSV), bucket, "drops/landing/service_requests/division_data_24-12-23.csv")
     s3.put_object(Bucket=bucket, Key=f"drops/{ODD_KEY}", Body=(HEADER + "990001,1/3/2000,1/10/2000,Toronto Water,PASS,3,1000,\n").encode())
-    defs = build_definitions(settings, load_config(settings.config_dir))
+    defs = build_definitions(settings, lineage_config(load_config(settings.config_dir), ["service_requests"]))
 
     report = Syncer(defs, instance).sync()
 
@@ -78,7 +78,7 @@ def test_s3_event_notifications_through_sqs(tmp_path, bucket, instance):
         NotificationConfiguration={"QueueConfigurations": [{"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"]}]},
     )
     settings = settings_for(tmp_path, bucket, config_with_listing(tmp_path, {"mode": "events", "queue_url": queue_url}))
-    defs = build_definitions(settings, load_config(settings.config_dir))
+    defs = build_definitions(settings, lineage_config(load_config(settings.config_dir), ["service_requests"]))
     s3.put_object(Bucket=bucket, Key=f"drops/{ODD_KEY}", Body=(HEADER + "1,1/3/2000,1/10/2000,Toronto Water,PASS,3,1000,\n").encode())
     s3.put_object(Bucket=bucket, Key="drops/landing/service_requests/b.csv", Body=(HEADER + "2,1/3/2000,1/4/2000,Toronto Water,FAIL,4,5,\n").encode())
 

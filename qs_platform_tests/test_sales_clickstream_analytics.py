@@ -4,11 +4,10 @@ computations made independently in Python (csv, json, decimal, numpy) from the l
 import csv
 import datetime as dt
 import json
-import re
 import shutil
 import statistics
 from collections import defaultdict
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -17,12 +16,14 @@ import pytest
 
 from qs_platform.catalog.tables import table_prefix
 from qs_platform.cli.sync import Syncer
+from qs_platform.config.loader import lineage_config
 from qs_platform.examples.generators import generate_clickstream, generate_sales
 from qs_platform.project import build_definitions
 from qs_platform.transform.run import run_transform
 from qs_platform_tests.conftest import HEADER, SEEDS, SERVICE_REQUESTS_CSV, ingest, land
 
-NEW_TABLES = ("sales_daily", "clickstream_hourly", "clickstream_elements", "ward_kpis")
+SALES_TABLES = ("sales_daily", "sales_daily_detail", "sales_trend_daily", "sales_items", "sales_store_days")
+NEW_TABLES = (*SALES_TABLES, "clickstream_hourly", "clickstream_elements", "clickstream_menus", "ward_kpis")
 CLICKSTREAM_SEED = SEEDS / "clickstream" / "clickstream_sample_events.ndjson"
 if not CLICKSTREAM_SEED.exists():  # a clone without ../shared: the copy shipped for `make dev`
     CLICKSTREAM_SEED = next((Path(__file__).resolve().parents[1] / "examples" / "landing" / "clickstream").rglob("*.json"))
@@ -42,74 +43,72 @@ def test_every_new_table_runs_on_empty_inputs(lake, config, table):
 
 # ---- sales ---------------------------------------------------------------------------------------------------
 
-SALES_DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y")
-SALES_INTEGERS = ("row_id", "quantity")
-SALES_DECIMALS = ("sale_amount", "tax_amount", "discount_amount", "profit")
-SALES_DATES = ("order_date", "ship_date", "transaction_date")
-SALES_REQUIRED = ("row_id", "order_id", "item", "sale_amount", "franchise_store", "transaction_date")
+# The replaced system's validation Lambda (Input-Validation-Layer.py: validate_row) moved a row to its Bad-Data layer
+# when one of these fields was the text 'null', a date was not YYYY-MM-DD, or quantity, sale or tax amount was
+# negative. Its bug: only the literal 'null' counted as missing, so the empty values its own generator wrote passed.
+ORIGINAL_PRESENT = ("franchise_state", "segment", "ship_mode", "transaction_date", "delivery_city", "order_id")
+ORIGINAL_DATES = ("order_date", "ship_date", "transaction_date")
 
 
-def _integer(text):
-    return int(text) if re.fullmatch(r"[+-]?\d+", text) else None
-
-
-def _decimal(text):
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        return None
-    if not value.is_finite():
-        return None
-    value = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    return value if abs(value) < Decimal(10) ** 10 else None  # decimal(12,2)
-
-
-def _date(text):
-    for fmt in SALES_DATE_FORMATS:
+def original_validates(row: dict) -> bool:
+    """validate_row of the replaced system, with its bug fixed: empty and 'null' both mean missing."""
+    if any(row[f].strip() in ("null", "") for f in ORIGINAL_PRESENT):
+        return False
+    for field in ORIGINAL_DATES:
         try:
-            return dt.datetime.strptime(text, fmt).date()
+            dt.datetime.strptime(row[field], "%Y-%m-%d")
         except ValueError:
-            pass
-    return None
+            return False
+    try:
+        return not (int(row["quantity"]) < 0 or float(row["sale_amount"]) < 0 or float(row["tax_amount"]) < 0)
+    except ValueError:  # there the Lambda raised on an unreadable number; here that row is bad data too
+        return False
 
 
-def accepted_sales_rows(path):
-    """The rows of one file that sources/sales.yaml accepts: types, required columns, ranges, unique row_id."""
-    first_line_of_row_id = set()
-    with open(path, newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            values = {k: (v if v != "" else None) for k, v in row.items()}  # an empty CSV field is NULL
-            broken = False
-            for columns, convert in ((SALES_INTEGERS, _integer), (SALES_DECIMALS, _decimal), (SALES_DATES, _date)):
-                for column in columns:
-                    text = (values[column] or "").strip()
-                    values[column] = convert(text) if text else None
-                    broken |= bool(text) and values[column] is None
-            broken |= any(values[c] is None for c in SALES_REQUIRED)
-            broken |= values["row_id"] is not None and values["row_id"] < 0
-            broken |= values["quantity"] is not None and values["quantity"] < 1
-            row_id = values["row_id"]
-            broken |= row_id is not None and row_id in first_line_of_row_id  # a repeat, even of a rejected row
-            if row_id is not None:
-                first_line_of_row_id.add(row_id)
-            if not broken:
-                yield values
+def _money(text: str) -> Decimal | None:
+    return Decimal(text).quantize(Decimal("0.01")) if text.strip() else None
+
+
+def validated_sales_rows(paths) -> list[dict]:
+    """Every row the original keeps (its Filtered-Data layer), amounts as Decimal, dates as dates."""
+    rows = []
+    for path in paths:
+        with open(path, newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                if original_validates(row):
+                    rows.append({**row, "_store": path.parent.parent.name, "_day": path.parent.name,
+                                 "transaction_date": dt.date.fromisoformat(row["transaction_date"]),
+                                 "quantity": int(row["quantity"]),
+                                 **{c: _money(row[c]) for c in ("sale_amount", "tax_amount", "discount_amount")}})  # fmt: skip
+    return rows
+
+
+def _sums(rows: list[dict]) -> tuple:
+    """count, then sums of sale, tax and discount amounts (None when every value is missing), like SQL sum()."""
+    def total(column):
+        values = [r[column] for r in rows if r[column] is not None]
+        return sum(values, Decimal(0)) if values else None
+    return (len(rows), total("sale_amount"), total("tax_amount"), total("discount_amount"))
+
+
+def group(rows: list[dict], *keys: str) -> dict[tuple, list[dict]]:
+    groups = defaultdict(list)
+    for row in rows:
+        groups[tuple(row[k] for k in keys)].append(row)
+    return groups
+
+
+def daily_sums(rows: list[dict]) -> list[tuple]:
+    """Pyspark.py: groupBy(franchise_store, item, transaction_date) sum(sale, tax, discount) over the filtered rows."""
+    return sorted((*key, *_sums(g)) for key, g in group(rows, "franchise_store", "item", "transaction_date").items())
 
 
 def expected_sales_daily(paths) -> list[tuple]:
-    groups = defaultdict(lambda: [0, Decimal(0), None, None])
-    for path in paths:
-        for row in accepted_sales_rows(path):
-            acc = groups[(row["franchise_store"], row["item"], row["transaction_date"])]
-            acc[0] += 1
-            acc[1] += row["sale_amount"]
-            for i, column in ((2, "tax_amount"), (3, "discount_amount")):
-                if row[column] is not None:
-                    acc[i] = (acc[i] or Decimal(0)) + row[column]
-    return sorted((*key, *acc) for key, acc in groups.items())
+    """processed.sales_daily from the landed files: the original's validation, then its aggregation."""
+    return daily_sums(validated_sales_rows(paths))
 
 
-def test_sales_daily_counts_complete_store_days_once(settings, config, lake, instance):
+def test_sales_tables_follow_the_original_validation_and_count_complete_store_days_once(settings, config, lake, instance):
     landing = lake.root / "landing"
     days = [dt.date(2024, 3, 1), dt.date(2024, 3, 2)]
     complete = generate_sales(landing, stores=["DEL-A", "BLR-B"], days=days, rows_per_file=40, seed=11)
@@ -119,29 +118,70 @@ def test_sales_daily_counts_complete_store_days_once(settings, config, lake, ins
     original = landing / "sales/DEL-A/2024-03-01/part-2.csv"
     shutil.copy(original, original.with_name("part-2.resent.csv"))
 
-    report = Syncer(build_definitions(settings, config), instance).sync()
+    report = Syncer(build_definitions(settings, lineage_config(config, ["sales"])), instance).sync()
 
     assert report.ok, report.failed_runs
     done = {m.asset: m.metadata for m in report.materialized}
-    assert "processed/sales_daily" in done
-    waiting = {a.key for a in report.assets if a.state == "waiting"}
-    assert "processed/clickstream_hourly" in waiting and "processed/ward_kpis" in waiting, "no file yet: nothing to build from"
+    assert {f"processed/{t}" for t in SALES_TABLES} <= done.keys()
     assert done["batches/sales"]["waiting"] == 1 and done["batches/sales"]["complete"] == 4
     assert done["catalog/raw/sales"]["duplicate_files_ignored"] == {
         "landing/sales/DEL-A/2024-03-01/part-2.resent.csv": "landing/sales/DEL-A/2024-03-01/part-2.csv"
     }
     with duckdb.connect(str(settings.catalog_path), read_only=True) as con:
-        got = con.execute(
-            "select franchise_store, item, transaction_date, row_count, sale_amount, tax_amount, discount_amount "
-            "from processed.sales_daily"
-        ).fetchall()
-        loaded_files = con.execute("select count(distinct _source_key) from raw.sales").fetchone()[0]
-    expected = expected_sales_daily(landing / key for key in complete)  # each complete file once, nothing else
-    assert sorted(got) == expected
-    assert len(expected) > 100 and sum(r[3] for r in expected) > 300
+        def table(sql):
+            return con.execute(sql).fetchall()
+
+        daily = table("select franchise_store, item, transaction_date, row_count, sale_amount, tax_amount, discount_amount "
+                      "from processed.sales_daily")  # fmt: skip
+        detail = table("select franchise_store, transaction_date, item, franchise_state, segment, ship_mode, row_count, "
+                       "sale_amount, tax_amount, discount_amount, quantity from processed.sales_daily_detail")  # fmt: skip
+        trend = table("select transaction_date, row_count, sale_amount, tax_amount, discount_amount, sale_amount_change, "
+                      "sale_amount_7d_avg from processed.sales_trend_daily order by transaction_date")  # fmt: skip
+        items = table("select item, row_count, sale_amount, sales_rank from processed.sales_items")
+        store_days = table("select franchise_store, delivery_date, files_arrived, files_missing, complete, row_count, "
+                           "sale_amount from processed.sales_store_days order by 1, 2")  # fmt: skip
+        loaded_files = table("select count(distinct _source_key) from raw.sales")[0][0]
+        rejected = dict(table("select r, count(*) from quarantine.sales, unnest(_rules) as u(r) group by r"))
+
+    rows = validated_sales_rows(landing / key for key in complete)  # each complete file once, nothing else
+    raw_lines = [r for key in complete for r in csv.DictReader((landing / key).open(newline="", encoding="utf-8"))]
+    # the inputs hold what the original rejected: the literal 'null', empty fields and refunds (negative amounts)
+    assert sum(any(r[f] == "null" for f in ORIGINAL_PRESENT) for r in raw_lines) > 0
+    assert sum(any(r[f] == "" for f in ORIGINAL_PRESENT) for r in raw_lines) > 0
+    assert sum(float(r["sale_amount"]) < 0 for r in raw_lines) > 0
+    assert 0 < len(rows) < len(raw_lines) * 0.8
+    assert {"franchise_state_present", "segment_present", "sale_amount_not_negative", "type_order_date"} <= rejected.keys()
+
+    expected = daily_sums(rows)
+    assert sorted(daily) == expected
+    assert len(expected) > 60 and all(r[4] >= 0 and r[5] >= 0 for r in expected)
     assert loaded_files == len(complete) == 12
-    assert not [r for r in got if r[0] == "HYD-C"], f"{waiting} wait for part-3.csv"
-    assert len({(r[0], r[1], r[2]) for r in got}) == len(got), "one row per store, item and day"
+    assert not [r for r in daily if r[0] == "HYD-C"], f"{waiting} wait for part-3.csv"
+
+    by_detail = group(rows, "franchise_store", "transaction_date", "item", "franchise_state", "segment", "ship_mode")
+    assert sorted(detail) == sorted((*k, *_sums(g), sum(r["quantity"] for r in g)) for k, g in by_detail.items())
+
+    by_day = sorted(group(rows, "transaction_date").items())
+    expected_trend = []
+    for i, ((day,), g) in enumerate(by_day):
+        count, sale, tax, discount = _sums(g)
+        window = [_sums(w)[1] for _, w in by_day[max(0, i - 6): i + 1]]
+        change = None if i == 0 else sale - _sums(by_day[i - 1][1])[1]
+        expected_trend.append((day, count, sale, tax, discount, change, float(sum(window)) / len(window)))
+    assert [r[:6] for r in trend] == [r[:6] for r in expected_trend]
+    assert [r[6] for r in trend] == pytest.approx([r[6] for r in expected_trend], rel=1e-12)
+
+    by_item = {item: _sums(g) for (item,), g in group(rows, "item").items()}
+    ranking = sorted(by_item.values(), key=lambda s: -s[1])
+    assert sorted(items) == sorted(
+        (item, s[0], s[1], 1 + sum(other[1] > s[1] for other in ranking)) for item, s in by_item.items()
+    )
+
+    # every released store-day delivered its three contents (the resent copy counts once); HYD-C is still waiting
+    expected_days = sorted(
+        (store, day, 3, 0, True, *_sums(g)[:2]) for (store, day), g in group(rows, "_store", "_day").items()
+    )
+    assert store_days == expected_days and len(expected_days) == 4
 
 
 # ---- clickstream ---------------------------------------------------------------------------------------------
@@ -161,7 +201,7 @@ def json_records(path):
 
 
 def accepted_click_events(paths):
-    """(created_at, element, time_spent) as sources/clickstream.yaml accepts them."""
+    """(created_at, element, time_spent, source_menu) as sources/clickstream.yaml accepts them."""
     for path in paths:
         for record in json_records(path):
             created = record.get("created_at", record.get("createdAt"))
@@ -175,7 +215,7 @@ def accepted_click_events(paths):
             element = record.get("element_clicked")
             if element is None or created is None or (spent is not None and spent < 0):
                 continue
-            yield created, str(element), spent
+            yield created, str(element), spent, record.get("source_menu")
 
 
 def click_stats(spent: list) -> tuple:
@@ -197,13 +237,15 @@ def test_clickstream_hourly_and_elements(lake, config):
         assert result.status == "loaded" and result.rejected_rows == 0, result
     hourly = read_table(lake, run_transform(lake, config, config.table("clickstream_hourly")))
     elements = read_table(lake, run_transform(lake, config, config.table("clickstream_elements")))
+    menus = read_table(lake, run_transform(lake, config, config.table("clickstream_menus")))
 
     events = list(accepted_click_events(landing / key for key in keys))
     assert len(events) == 3 * 60 + 5
-    by_hour, by_element = defaultdict(list), defaultdict(list)
-    for created, element, spent in events:
+    by_hour, by_element, by_menu = defaultdict(list), defaultdict(list), defaultdict(list)
+    for created, element, spent, menu in events:
         by_hour[(created.replace(minute=0, second=0), element)].append(spent)
         by_element[element].append((created, spent))
+        by_menu[(element, menu)].append(spent)
     assert sorted(hourly) == sorted((*key, *click_stats(spent)) for key, spent in by_hour.items())
     expected_elements = []
     for element, items in by_element.items():
@@ -212,6 +254,9 @@ def test_clickstream_hourly_and_elements(lake, config):
         count, *stats = click_stats([s for _, s in items])
         expected_elements.append((element, count, len(hours), min(times), max(times), *stats))
     assert sorted(elements) == sorted(expected_elements)
+    # time spent per element and source menu (the median is not part of it)
+    assert sorted(menus, key=str) == sorted(((*key, *click_stats(s)[:5]) for key, s in by_menu.items()), key=str)
+    assert len({m for _, m in by_menu}) > 3 and sum(r[2] for r in menus) == len(events)
 
     # the seed sample: EN DASH dates and the createdAt spelling land in their hour
     seed_hour = {r[1]: r[2:] for r in hourly if r[0] == dt.datetime(2022, 9, 11, 23)}

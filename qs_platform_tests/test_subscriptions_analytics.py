@@ -1,9 +1,10 @@
 """Subscription analytics (assets_config/tables/subscriptions.yaml) against an independent plain-Python computation.
 
-Generated pulls and exchange rates plus a few hand-made pulls land in a lake, every file is ingested, the three
-tables are built with the shipped SQL, and each table must equal, exactly, what the json module + datetime +
-Decimal compute from the same landed files. The reference below is written from the definitions in the tables'
-descriptions, not from the SQL.
+Two generated histories (seed 11 and a held-out seed 29 whose 2024-02-15 pull never lands), exchange rates and
+hand-made pulls land in one lake, `sync` builds everything, and each table must equal, exactly, what the json
+module + datetime + Decimal compute from the same landed files. The reference follows the replaced system's
+definitions (MRR = (plan_amount + add-on amounts) / months of the billing period; a subscription counts in a month
+only while its current term overlaps it; currency effect = previous ARR x the rate change), not the SQL.
 """
 
 from __future__ import annotations
@@ -15,17 +16,24 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
+from qs_platform.cli.sync import Syncer
+from qs_platform.config.loader import lineage_config
+from qs_platform.config.settings import Settings
 from qs_platform.examples.generators import generate_exchange_rates, generate_subscriptions
-from qs_platform.lake import LocalLake
-from qs_platform.transform.run import connect_with_tables, run_transform
-from qs_platform_tests.conftest import ingest
+from qs_platform.project import build_definitions
+from qs_platform_tests.conftest import CONFIG_DIR
 
-TABLES = ("subscriptions_latest", "subscriptions_mrr_monthly", "subscriptions_mom")
+TABLES = (
+    "subscriptions_versions", "subscriptions_latest", "subscriptions_monthly", "subscriptions_mrr_monthly",
+    "subscriptions_mrr_by_plan", "subscriptions_mom", "subscriptions_bridge",
+)  # fmt: skip
 CENT = Decimal("0.01")
 COUNTED_STATUSES = {"active", "non_renewing"}
+HELD_OUT_MISSING_PULL = "2024-02-15"
 
 
 # ---- hand-made pulls ---------------------------------------------------------------------------------------
@@ -42,14 +50,17 @@ def _subscription(sub_id: str, updated_at: int, **changes) -> dict:
         "plan_id": "hand-plan",
         "status": "active",
         "currency_code": "EUR",
-        "plan_amount": 1000,
+        "plan_unit_price": 1000,
         "plan_quantity": 1,
+        "plan_amount": 1000,
         "billing_period": 1,
         "billing_period_unit": "month",
         "created_at": _epoch(2024, 1, 2),
         "updated_at": updated_at,
         "started_at": _epoch(2024, 1, 2),
         "cancelled_at": None,
+        "current_term_start": _epoch(2024, 1, 2),
+        "current_term_end": _epoch(2025, 1, 2),
         "deleted": False,
         "customer": {"id": f"cust-{sub_id}", "email": f"{sub_id}@example.com",
                      "billing_address": {"city": "Berlin", "country": "DE", "zip": "10115"}},
@@ -61,35 +72,55 @@ def _subscription(sub_id: str, updated_at: int, **changes) -> dict:
 
 
 # 3 versions; the newest (v3) arrives in an earlier file than v2, which comes last (a late backfill).
-# A year plan of 18.06 EUR: 150.5 cents a month, rounded half-up to 1.51; quantity 3 -> 451.5 cents -> 4.52.
+# A year plan of 18.06 EUR a seat: 3 seats = 54.18 a year, 451.5 cents a month, rounded half-up to 4.52.
 THREE = [
-    _subscription("hand-three-versions", _epoch(2024, 1, 5), plan_amount=1806, billing_period_unit="year"),
-    _subscription("hand-three-versions", _epoch(2024, 1, 20), plan_amount=1806, billing_period_unit="year", plan_quantity=2),
-    _subscription("hand-three-versions", _epoch(2024, 2, 10), plan_amount=1806, billing_period_unit="year", plan_quantity=3),
-]
+    _subscription("hand-three-versions", _epoch(2024, 1, 5), plan_unit_price=1806, plan_amount=1806, billing_period_unit="year"),
+    _subscription("hand-three-versions", _epoch(2024, 1, 20), plan_unit_price=1806, plan_amount=3612, billing_period_unit="year",
+                  plan_quantity=2),
+    _subscription("hand-three-versions", _epoch(2024, 2, 10), plan_unit_price=1806, plan_amount=5418, billing_period_unit="year",
+                  plan_quantity=3),
+]  # fmt: skip
 # deleted in February, updated again (not deleted) in March: gone from the latest state; counted in January only
 DELETED = [
-    _subscription("hand-deleted", _epoch(2024, 1, 3), currency_code="GBP", plan_amount=2400),
-    _subscription("hand-deleted", _epoch(2024, 2, 10), currency_code="GBP", plan_amount=2400, status="cancelled",
-                  cancelled_at=_epoch(2024, 2, 10), deleted=True),
-    _subscription("hand-deleted", _epoch(2024, 3, 5), currency_code="GBP", plan_amount=2400),
+    _subscription("hand-deleted", _epoch(2024, 1, 3), currency_code="GBP", plan_unit_price=2400, plan_amount=2400),
+    _subscription("hand-deleted", _epoch(2024, 2, 10), currency_code="GBP", plan_unit_price=2400, plan_amount=2400,
+                  status="cancelled", cancelled_at=_epoch(2024, 2, 10), deleted=True),
+    _subscription("hand-deleted", _epoch(2024, 3, 5), currency_code="GBP", plan_unit_price=2400, plan_amount=2400),
 ]  # fmt: skip
-# one version in two overlapping pulls (the look-back hour before the 2024-01-08 pull), in files of different content
-DUPLICATE = _subscription("hand-duplicate", _epoch(2024, 1, 7, 23, 30), currency_code="USD", plan_amount=9900, plan_quantity=2)
+# one version in two overlapping pulls (the look-back hour before the 2024-01-08 pull), in files of different content:
+# 2 seats of 49.50 = 99.00 a month (plan_amount is the total: never multiplied by the quantity again)
+DUPLICATE = _subscription("hand-duplicate", _epoch(2024, 1, 7, 23, 30), currency_code="USD", plan_unit_price=4950,
+                          plan_amount=9900, plan_quantity=2)  # fmt: skip
 # cancelled at exactly 2024-02-01 00:00:00 UTC: still active at the end of January, gone at the end of February
 EDGE = [
     _subscription("hand-cancel-at-month-end", _epoch(2024, 1, 10), currency_code="USD"),
     _subscription("hand-cancel-at-month-end", _epoch(2024, 2, 1), currency_code="USD", status="cancelled",
-                  cancelled_at=_epoch(2024, 2, 1)),
+                  cancelled_at=_epoch(2024, 2, 1), current_term_end=_epoch(2024, 2, 1)),
 ]  # fmt: skip
-
 # non_renewing with the cancellation scheduled for exactly 2024-03-01 00:00:00 UTC: counts at the end of February
-SCHEDULED = _subscription("hand-scheduled-cancel", _epoch(2024, 2, 15), plan_amount=5000, status="non_renewing",
-                          cancelled_at=_epoch(2024, 3, 1))
+SCHEDULED = _subscription("hand-scheduled-cancel", _epoch(2024, 2, 15), plan_unit_price=5000, plan_amount=5000,
+                          status="non_renewing", cancelled_at=_epoch(2024, 3, 1), current_term_end=_epoch(2024, 3, 1))  # fmt: skip
+# add-ons count: 2 seats x 5.00 = 10.00 plus an add-on of 2 x 1.50 = 3.00 -> 13.00 a month; a year plan of 120.00
+# with a 12.00 add-on -> 11.00 a month
+ADDONS = [
+    _subscription("hand-addons-monthly", _epoch(2024, 1, 12), plan_unit_price=500, plan_quantity=2, plan_amount=1000,
+                  addons=[{"id": "sso", "quantity": 2, "unit_price": 150, "amount": 300}]),
+    _subscription("hand-addons-yearly", _epoch(2024, 1, 12), currency_code="GBP", plan_unit_price=12000, plan_amount=12000,
+                  billing_period_unit="year", addons=[{"id": "support", "quantity": 1, "unit_price": 1200, "amount": 1200}]),
+]  # fmt: skip
+# the renewal (or cancellation) never arrived: the last version's term ended on 2024-02-10, so it counts in January
+# and February only, however long its 'active' status stays the newest known
+TERM_ENDED = _subscription("hand-term-ended", _epoch(2024, 1, 10), currency_code="USD", plan_unit_price=2000,
+                           plan_amount=2000, current_term_start=_epoch(2024, 1, 10), current_term_end=_epoch(2024, 2, 10))  # fmt: skip
+# non-renewing without a cancellation date, its last term ending 2024-02-20: January and February only
+NON_RENEWING = _subscription("hand-non-renewing", _epoch(2024, 1, 20), currency_code="GBP", plan_unit_price=700,
+                             plan_amount=700, status="non_renewing", current_term_start=_epoch(2024, 1, 20),
+                             current_term_end=_epoch(2024, 2, 20))  # fmt: skip
 
 HAND_PULLS = {
     "subscriptions/2024-01-08/handmade-1.json": [THREE[0], DELETED[0], DUPLICATE],
-    "subscriptions/2024-01-15/handmade-2.json": [DUPLICATE, EDGE[0]],
+    "subscriptions/2024-01-15/handmade-2.json": [DUPLICATE, EDGE[0], *ADDONS, TERM_ENDED],
+    "subscriptions/2024-01-22/handmade-1.json": [NON_RENEWING],
     "subscriptions/2024-02-15/handmade-1.json": [THREE[2], DELETED[1], EDGE[1], SCHEDULED],
     "subscriptions/2024-03-08/handmade-1.json": [DELETED[2]],
     "subscriptions/2024-03-30/handmade-backfill.json": [THREE[1]],  # the last file holds an older version
@@ -99,31 +130,35 @@ HAND_PULLS = {
 # ---- the lake, built once -----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module", params=[11, 29], ids=["seed11", "held-out-seed29"])
-def built(request, tmp_path_factory, config):
-    """Two generated histories (other ids, versions, deletions, currencies), each checked against Python."""
-    lake = LocalLake(tmp_path_factory.mktemp("subscriptions") / "lake")
-    landing = lake.root / "landing"
-    keys = generate_subscriptions(landing, n_subscriptions=80, seed=request.param)
-    keys += generate_exchange_rates(landing, seed=request.param)
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, config):
+    """Generated history of seed 11, a held-out one of seed 29 (other ids, versions, deletions, currencies; one
+    pull lost), the rates and the hand-made pulls, through `sync`; then every table read from the catalog."""
+    root = tmp_path_factory.mktemp("subscriptions")
+    settings = Settings.from_env({"QS_CONFIG_DIR": str(CONFIG_DIR), "QS_LAKE_URL": str(root / "lake")})
+    landing = root / "lake" / "landing"
+    generate_subscriptions(landing, n_subscriptions=80, seed=11)
+    held_out = root / "held-out"
+    for key in generate_subscriptions(held_out, n_subscriptions=60, seed=29, missing_pulls=[HELD_OUT_MISSING_PULL]):
+        target = landing / key.replace("/pull-", "/held-out-pull-")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes((held_out / key).read_bytes())
+    generate_exchange_rates(landing, seed=11)
     for key, objects in HAND_PULLS.items():
         (landing / key).parent.mkdir(parents=True, exist_ok=True)
         (landing / key).write_text(json.dumps(objects))
-        keys.append(key)
-    for key in keys:
-        source = config.source(key.split("/", 1)[0])
-        result = ingest(lake, source, f"landing/{key}")
-        assert result.status == "loaded" and result.rejected_rows == 0, result
-    tables = {}
-    for name in TABLES:
-        result = run_transform(lake, config, config.table(name))
-        assert result.published
-        tables[name] = rows(lake, result)
-    return lake, landing, tables
+    (root / "home").mkdir()
+    with dg.instance_for_test(temp_dir=str(root / "home")) as instance:
+        report = Syncer(build_definitions(settings, lineage_config(config, ["subscriptions", "exchange_rates"], quicksight=False)), instance).sync()
+    assert report.ok and report.quarantined == [], (report.failed_runs, report.quarantined)
+    with duckdb.connect(str(settings.catalog_path), read_only=True) as con:
+        tables = {name: rows(con, f"select * from processed.{name}") for name in TABLES}
+        raw_copies = con.execute("select count(*) from raw.subscriptions where id = 'hand-duplicate'").fetchone()[0]
+    return landing, tables, raw_copies, report
 
 
-def rows(lake: LocalLake, result) -> list[dict]:
-    relation = duckdb.sql(f"select * from read_parquet('{lake.uri(result.key)}')")
+def rows(con, sql: str) -> list[dict]:
+    relation = con.sql(sql)
     return [dict(zip(relation.columns, row)) for row in relation.fetchall()]
 
 
@@ -142,8 +177,9 @@ def units(cents: int | Fraction) -> Decimal:
 
 
 def monthly_amount(obj: dict) -> Decimal:
+    """The replaced system's MRR of one version: (plan total + add-on totals) / months of the billing period."""
     months = (12 if obj["billing_period_unit"] == "year" else 1) * (obj["billing_period"] or 1)
-    return units(Fraction(obj["plan_amount"] * (obj["plan_quantity"] or 1), months))
+    return units(Fraction(obj["plan_amount"] + sum(a["amount"] for a in obj["addons"]), months))
 
 
 def load_versions(landing: Path) -> dict[str, list[dict]]:
@@ -182,6 +218,10 @@ def add_month(day: dt.date) -> dt.date:
     return dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
+def money(cents: int | None) -> Decimal | None:
+    return None if cents is None else (Decimal(cents) / 100).quantize(CENT)
+
+
 def expected_latest(versions: dict[str, list[dict]]) -> list[dict]:
     out = []
     for sub_id, history in sorted(versions.items()):
@@ -191,10 +231,13 @@ def expected_latest(versions: dict[str, list[dict]]) -> list[dict]:
         out.append({
             "id": sub_id, "customer_id": v["customer_id"], "customer_email": v["customer"]["email"],
             "plan_id": v["plan_id"], "status": v["status"], "currency_code": v["currency_code"],
-            "plan_amount": units(v["plan_amount"]), "plan_quantity": v["plan_quantity"],
+            "plan_unit_price": money(v["plan_unit_price"]), "plan_quantity": v["plan_quantity"],
+            "plan_amount": money(v["plan_amount"]), "addons": len(v["addons"]),
+            "addon_amount": money(sum(a["amount"] for a in v["addons"])),
             "billing_period": v["billing_period"], "billing_period_unit": v["billing_period_unit"],
             "monthly_amount": monthly_amount(v), "created_at": ts(v["created_at"]), "updated_at": ts(v["updated_at"]),
             "started_at": ts(v["started_at"]), "cancelled_at": ts(v["cancelled_at"]),
+            "current_term_start": ts(v["current_term_start"]), "current_term_end": ts(v["current_term_end"]),
             "billing_city": v["customer"]["billing_address"]["city"],
             "billing_country": v["customer"]["billing_address"]["country"],
             "billing_zip": v["customer"]["billing_address"]["zip"], "version_count": len(history),
@@ -212,62 +255,113 @@ def months_of(versions) -> list[dt.date]:
     return out
 
 
+def counted(versions, month: dt.date) -> dict[str, dict]:
+    """id -> its state at the end of `month`, for the subscriptions the replaced system counts in that month."""
+    start, end = dt.datetime.combine(month, dt.time()), dt.datetime.combine(add_month(month), dt.time())
+    out = {}
+    for sub_id, history in versions.items():
+        known = [v for v in history if ts(v["updated_at"]) < end]
+        if not known or any(v["deleted"] for v in known):
+            continue
+        state = max(known, key=lambda o: o["updated_at"])
+        term_start, term_end = ts(state["current_term_start"]), ts(state["current_term_end"])
+        if (
+            state["status"] in COUNTED_STATUSES
+            and state["started_at"] is not None and ts(state["started_at"]) < end
+            and (state["cancelled_at"] is None or ts(state["cancelled_at"]) >= end)
+            and term_start is not None and term_end is not None and term_start < end and term_end > start  # overlaps
+        ):  # fmt: skip
+            out[sub_id] = state
+    return out
+
+
+def expected_monthly(versions) -> list[dict]:
+    return [
+        {"month": month, "id": sub_id, "currency_code": s["currency_code"], "plan_id": s["plan_id"], "status": s["status"],
+         "current_term_start": ts(s["current_term_start"]), "current_term_end": ts(s["current_term_end"]),
+         "mrr": monthly_amount(s), "arr": 12 * monthly_amount(s)}
+        for month in months_of(versions) for sub_id, s in sorted(counted(versions, month).items())
+    ]  # fmt: skip
+
+
 def expected_mrr(versions, rates) -> list[dict]:
     currencies = sorted({v["currency_code"] for history in versions.values() for v in history})
+    months = months_of(versions)
     out = []
-    for month in months_of(versions):
-        end = dt.datetime.combine(add_month(month), dt.time())  # the first instant after the month
+    for month in months:
         mrr, count = defaultdict(Decimal), defaultdict(int)
-        for history in versions.values():
-            known = [v for v in history if ts(v["updated_at"]) < end]
-            if not known or any(v["deleted"] for v in known):
-                continue
-            state = max(known, key=lambda o: o["updated_at"])
-            if (
-                state["status"] in COUNTED_STATUSES
-                and state["started_at"] is not None and ts(state["started_at"]) < end
-                and (state["cancelled_at"] is None or ts(state["cancelled_at"]) >= end)
-            ):  # fmt: skip
-                mrr[state["currency_code"]] += monthly_amount(state)
-                count[state["currency_code"]] += 1
+        for state in counted(versions, month).values():
+            mrr[state["currency_code"]] += monthly_amount(state)
+            count[state["currency_code"]] += 1
         for currency in currencies:
             amount = mrr[currency].quantize(CENT)
-            r = rate(rates, end.date(), currency)
+            r = rate(rates, add_month(month), currency)
             out.append({
                 "month": month, "currency_code": currency, "active_subscriptions": count[currency],
-                "mrr": amount, "arr": 12 * amount, "rate_date": end.date(), "rate_to_eur": r,
-                "mrr_eur": to_eur(amount, r), "arr_eur": to_eur(12 * amount, r),
+                "mrr": amount, "arr": 12 * amount, "rate_date": add_month(month), "rate_to_eur": r,
+                "mrr_eur": to_eur(amount, r), "arr_eur": to_eur(12 * amount, r), "months_ago": len(months) - 1 - months.index(month),
             })  # fmt: skip
     return out
 
 
-def expected_mom(mrr_rows: list[dict], rates) -> list[dict]:
-    by_month: dict[dt.date, list[dict]] = defaultdict(list)
+def _total(values):
+    return None if any(v is None for v in values) else sum(values, Decimal("0.00"))
+
+
+def expected_mom(mrr_rows: list[dict]) -> list[dict]:
+    by_month: dict[dt.date, dict[str, dict]] = defaultdict(dict)
     for row in mrr_rows:
-        by_month[row["month"]].append(row)
-
-    def total(values):
-        return None if any(v is None for v in values) else sum(values, Decimal("0.00"))
-
+        by_month[row["month"]][row["currency_code"]] = row
     out, previous = [], None
     for month in sorted(by_month):
-        arr_eur = total([r["arr_eur"] for r in by_month[month]])
-        row = {"month": month, "arr_eur": arr_eur, "previous_month": None, "previous_arr_eur": None,
-               "arr_eur_diff": None, "arr_eur_at_previous_rates": None, "currency_effect": None, "volume_effect": None}  # fmt: skip
+        this = by_month[month]
+        arr_eur = _total([r["arr_eur"] for r in this.values()])
+        row = {"month": month, "active_subscriptions": sum(r["active_subscriptions"] for r in this.values()),
+               "mrr_eur": _total([r["mrr_eur"] for r in this.values()]), "arr_eur": arr_eur, "previous_month": None,
+               "previous_arr_eur": None, "arr_eur_diff": None, "currency_effect": None, "volume_effect": None,
+               "months_ago": next(iter(this.values()))["months_ago"]}  # fmt: skip
         if previous is not None:
-            # this month's ARR valued at the rate the previous month was valued at: the first day of this month
-            at_previous = total([to_eur(r["arr"], rate(rates, month, r["currency_code"])) for r in by_month[month]])
+            before = by_month[previous["month"]]
+            # the replaced system: the PREVIOUS month's ARR (original currency) times the change of its rate
+            moves = [None if r["rate_to_eur"] is None or before[c]["rate_to_eur"] is None
+                     else before[c]["arr"] * (r["rate_to_eur"] - before[c]["rate_to_eur"]) for c, r in this.items()]  # fmt: skip
+            effect = None if None in moves else sum(moves, Decimal(0)).quantize(CENT, ROUND_HALF_UP)
             prev_eur = previous["arr_eur"]
-            row.update(
-                previous_month=previous["month"],
-                previous_arr_eur=prev_eur,
-                arr_eur_diff=None if arr_eur is None or prev_eur is None else arr_eur - prev_eur,
-                arr_eur_at_previous_rates=at_previous,
-                currency_effect=None if arr_eur is None or at_previous is None else arr_eur - at_previous,
-                volume_effect=None if at_previous is None or prev_eur is None else at_previous - prev_eur,
-            )
+            diff = None if arr_eur is None or prev_eur is None else arr_eur - prev_eur
+            row.update(previous_month=previous["month"], previous_arr_eur=prev_eur, arr_eur_diff=diff, currency_effect=effect,
+                       volume_effect=None if diff is None or effect is None else diff - effect)  # fmt: skip
         out.append(row)
         previous = row
+    return out
+
+
+def expected_bridge(versions, mrr_rows: list[dict], mom_rows: list[dict]) -> list[dict]:
+    rates = {(r["month"], r["currency_code"]): r["rate_to_eur"] for r in mrr_rows}
+    out = []
+    for mom in mom_rows:
+        if mom["previous_month"] is None:
+            continue
+        now, before = counted(versions, mom["month"]), counted(versions, mom["previous_month"])
+        moves = defaultdict(lambda: defaultdict(Decimal))  # kind -> currency -> ARR in the original currency
+        for key in {(i, s["currency_code"]) for i, s in now.items()} | {(i, s["currency_code"]) for i, s in before.items()}:
+            arr = 12 * monthly_amount(now[key[0]]) if key[0] in now and now[key[0]]["currency_code"] == key[1] else Decimal(0)
+            was = 12 * monthly_amount(before[key[0]]) if key[0] in before and before[key[0]]["currency_code"] == key[1] else Decimal(0)
+            kind = ("new" if was == 0 and arr > 0 else "churned" if was > 0 and arr == 0
+                    else "expansion" if arr > was else "contraction" if arr < was else None)  # fmt: skip
+            if kind:
+                moves[kind][key[1]] += arr - was
+        valued = {}
+        for kind in ("new", "expansion", "contraction", "churned"):
+            parts = [amount * rates[(mom["month"], c)] if rates[(mom["month"], c)] is not None else None for c, amount in moves[kind].items()]
+            valued[kind] = None if None in parts else sum(parts, Decimal(0)).quantize(CENT, ROUND_HALF_UP)
+        explained = None if None in valued.values() or mom["currency_effect"] is None else sum(valued.values()) + mom["currency_effect"]
+        out.append({
+            "month": mom["month"], "opening_arr_eur": mom["previous_arr_eur"],
+            **{f"{k}_arr_eur": v for k, v in valued.items()}, "currency_effect": mom["currency_effect"],
+            "closing_arr_eur": mom["arr_eur"],
+            "rounding": None if explained is None or mom["arr_eur"] is None else mom["arr_eur"] - mom["previous_arr_eur"] - explained,
+            "months_ago": mom["months_ago"],
+        })  # fmt: skip
     return out
 
 
@@ -275,7 +369,7 @@ def expected_mom(mrr_rows: list[dict], rates) -> list[dict]:
 
 
 def test_latest_state_per_id_matches_python(built):
-    _, landing, tables = built
+    landing, tables, _, _ = built
     got = [{k: v for k, v in row.items() if k != "_source_key"} for row in tables["subscriptions_latest"]]
     expected = expected_latest(load_versions(landing))
     assert got == expected
@@ -290,20 +384,33 @@ def test_latest_state_per_id_matches_python(built):
     versions = load_versions(landing)
     ever_deleted = {i for i, history in versions.items() if any(v["deleted"] for v in history)}
     assert ever_deleted - {"hand-deleted"} and not ever_deleted & latest.keys()
-    # one version delivered twice counts once
+    # one version delivered twice counts once; plan_amount is the plan's total, add-ons are added
     assert latest["hand-duplicate"]["version_count"] == 1
-    assert latest["hand-duplicate"]["monthly_amount"] == Decimal("198.00")
+    assert latest["hand-duplicate"]["monthly_amount"] == Decimal("99.00")
+    assert latest["hand-addons-monthly"]["monthly_amount"] == Decimal("13.00")
+    assert latest["hand-addons-yearly"]["monthly_amount"] == Decimal("11.00")
+    # the generated pulls carry unit price x quantity = amount, and add-ons with amounts, so both rules matter
+    generated = [v for i, h in versions.items() if not i.startswith("hand-") for v in h]
+    assert all(v["plan_amount"] == v["plan_unit_price"] * v["plan_quantity"] for v in generated)
+    assert sum(v["plan_quantity"] > 1 for v in generated) > 20 and sum(bool(v["addons"]) for v in generated) > 20
 
 
-def test_the_duplicate_version_really_reaches_the_raw_table_twice(built, config):
-    lake, _, _ = built
-    with connect_with_tables(lake, config, ["raw.subscriptions"]) as con:
-        copies = con.execute("select count(*) from raw.subscriptions where id = 'hand-duplicate'").fetchone()[0]
-    assert copies == 2  # two files of different content: the raw layer's own de-duplication does not hide it
+def test_the_duplicate_version_really_reaches_the_raw_table_twice(built):
+    _, _, raw_copies, _ = built
+    assert raw_copies == 2  # two files of different content: the raw layer's own de-duplication does not hide it
+
+
+def test_versions_and_monthly_subscriptions_match_python(built):
+    landing, tables, _, _ = built
+    versions = load_versions(landing)
+    assert len(tables["subscriptions_versions"]) == sum(len(h) for h in versions.values())
+    by_version = {(r["id"], r["updated_at"]): r["monthly_amount"] for r in tables["subscriptions_versions"]}
+    assert by_version == {(v["id"], ts(v["updated_at"])): monthly_amount(v) for h in versions.values() for v in h}
+    assert tables["subscriptions_monthly"] == expected_monthly(versions)
 
 
 def test_monthly_mrr_and_arr_in_eur_match_python(built):
-    _, landing, tables = built
+    landing, tables, _, _ = built
     versions, rates = load_versions(landing), load_rates(landing)
     expected = expected_mrr(versions, rates)
     assert tables["subscriptions_mrr_monthly"] == expected
@@ -317,42 +424,97 @@ def test_monthly_mrr_and_arr_in_eur_match_python(built):
     # every month of the generated window is fully convertible
     assert all(r["arr_eur"] is not None for r in expected if r["month"] >= dt.date(2023, 12, 1))
 
+    by_plan = defaultdict(lambda: [0, Decimal(0)])
+    for row in expected_monthly(versions):
+        by_plan[(row["month"], row["currency_code"], row["plan_id"])][0] += 1
+        by_plan[(row["month"], row["currency_code"], row["plan_id"])][1] += row["mrr"]
+    assert [(r["month"], r["currency_code"], r["plan_id"], r["active_subscriptions"], r["mrr"], r["mrr_eur"])
+            for r in tables["subscriptions_mrr_by_plan"]] == [
+        (*key, n, mrr, to_eur(mrr, snapshot[key[:2]]["rate_to_eur"])) for key, (n, mrr) in sorted(by_plan.items())
+    ]  # fmt: skip
 
-def test_hand_made_cases_count_as_of_each_month_end(built):
+
+def test_hand_made_cases_count_while_their_term_overlaps_the_month(built):
     """The hand-made ids alone, through the same reference: which months each one counts in, and for how much."""
-    _, landing, _ = built
+    landing, tables, _, _ = built
     versions = load_versions(landing)
     hand = {i: h for i, h in versions.items() if i.startswith("hand-")}
-    counted = defaultdict(Decimal)
+    months = {(r["month"].month, r["id"]) for r in expected_monthly(hand)}
+    assert {m for m, i in months if i == "hand-term-ended"} == {1, 2}, "its term ended on Feb 10, no later version"
+    assert {m for m, i in months if i == "hand-non-renewing"} == {1, 2}
+    assert {m for m, i in months if i == "hand-scheduled-cancel"} == {2}
+    counted_mrr = defaultdict(Decimal)
     for row in expected_mrr(hand, load_rates(landing)):
-        counted[(row["month"].month, row["currency_code"])] += row["mrr"]
-    assert dict(counted) == {
-        (1, "EUR"): Decimal("3.01"), (2, "EUR"): Decimal("54.52"), (3, "EUR"): Decimal("4.52"),  # v2, v3 (+50), v3
-        (1, "GBP"): Decimal("24.00"), (2, "GBP"): Decimal("0.00"), (3, "GBP"): Decimal("0.00"),  # deleted in Feb
-        (1, "USD"): Decimal("208.00"), (2, "USD"): Decimal("198.00"), (3, "USD"): Decimal("198.00"),  # 198 once + 10
+        counted_mrr[(row["month"].month, row["currency_code"])] += row["mrr"]
+    assert dict(counted_mrr) == {
+        (1, "EUR"): Decimal("16.01"), (2, "EUR"): Decimal("67.52"), (3, "EUR"): Decimal("17.52"),  # +13.00 add-ons
+        (1, "GBP"): Decimal("42.00"), (2, "GBP"): Decimal("18.00"), (3, "GBP"): Decimal("11.00"),  # 24 deleted in Feb
+        (1, "USD"): Decimal("129.00"), (2, "USD"): Decimal("119.00"), (3, "USD"): Decimal("99.00"),  # term ended
     }  # fmt: skip
+    got = {(r["month"].month, r["id"]) for r in tables["subscriptions_monthly"] if r["id"].startswith("hand-")}
+    assert got == months
 
 
-def test_month_over_month_diff_and_currency_effect_match_python(built):
-    _, landing, tables = built
-    rates = load_rates(landing)
-    expected = expected_mom(expected_mrr(load_versions(landing), rates), rates)
+def test_the_lost_pull_leaves_subscriptions_whose_term_ended(built):
+    """Seed 29 lost its 2024-02-15 pull: the versions changed only then never arrive. Whatever was active with a
+    term ending before March stops counting in March, as the replaced system's term rule says."""
+    landing, tables, _, _ = built
+    held_out = {p.name for p in (landing / "subscriptions" / HELD_OUT_MISSING_PULL).glob("held-out-*")}
+    assert held_out == set(), "the lost pull did not land"
+    versions = load_versions(landing)
+    march = dt.datetime(2024, 3, 1)
+    stale = [
+        i for i, h in versions.items()
+        if (s := max((v for v in h if ts(v["updated_at"]) < dt.datetime(2024, 4, 1)), key=lambda v: v["updated_at"], default=None))
+        and s["status"] in COUNTED_STATUSES and not any(v["deleted"] for v in h)
+        and ts(s["current_term_end"]) is not None and ts(s["current_term_end"]) <= march
+    ]  # fmt: skip
+    assert stale, "some subscription's newest known term ended before March"
+    in_march = {r["id"] for r in tables["subscriptions_monthly"] if r["month"] == dt.date(2024, 3, 1)}
+    assert not set(stale) & in_march
+
+
+def test_month_over_month_currency_effect_is_on_the_previous_arr(built):
+    landing, tables, _, _ = built
+    versions, rates = load_versions(landing), load_rates(landing)
+    mrr_rows = expected_mrr(versions, rates)
+    expected = expected_mom(mrr_rows)
     assert tables["subscriptions_mom"] == expected
 
     for row in expected:
-        if row["arr_eur_diff"] is not None and row["arr_eur_at_previous_rates"] is not None:
+        if row["arr_eur_diff"] is not None and row["currency_effect"] is not None:
             assert row["arr_eur_diff"] == row["currency_effect"] + row["volume_effect"]
     march = next(r for r in expected if r["month"] == dt.date(2024, 3, 1))
     assert march["previous_month"] == dt.date(2024, 2, 1) and march["currency_effect"] not in (None, Decimal(0))
+    # this month's ARR times the rate change (what the platform computed before) is another number
+    by = {(r["month"], r["currency_code"]): r for r in mrr_rows}
+    on_this_month = sum((by[(march["month"], c)]["arr"] * (by[(march["month"], c)]["rate_to_eur"] - by[(dt.date(2024, 2, 1), c)]["rate_to_eur"])
+                         for c in ("GBP", "USD")), Decimal(0)).quantize(CENT, ROUND_HALF_UP)  # fmt: skip
+    assert on_this_month != march["currency_effect"]
+
+
+def test_the_bridge_explains_the_change_in_arr(built):
+    landing, tables, _, _ = built
+    versions, rates = load_versions(landing), load_rates(landing)
+    mrr_rows = expected_mrr(versions, rates)
+    expected = expected_bridge(versions, mrr_rows, expected_mom(mrr_rows))
+    assert tables["subscriptions_bridge"] == expected
+    assert len(expected) >= 3 and all(abs(r["rounding"]) <= CENT * 3 for r in expected if r["rounding"] is not None)
+    march = next(r for r in expected if r["month"] == dt.date(2024, 3, 1))
+    assert march["new_arr_eur"] > 0 and march["churned_arr_eur"] < 0
+    assert any(r["expansion_arr_eur"] > 0 for r in expected) and any(r["contraction_arr_eur"] < 0 for r in expected)
 
 
 def test_every_table_runs_on_empty_raw_tables(lake, config):
+    from qs_platform.transform.run import run_transform
+
     expected_columns = {
         "subscriptions_latest": {"id": "VARCHAR", "monthly_amount": "DECIMAL(18,2)", "updated_at": "TIMESTAMP"},
         "subscriptions_mrr_monthly": {"month": "DATE", "mrr": "DECIMAL(18,2)", "arr_eur": "DECIMAL(18,2)"},
         "subscriptions_mom": {"month": "DATE", "arr_eur_diff": "DECIMAL(18,2)", "currency_effect": "DECIMAL(18,2)"},
+        "subscriptions_bridge": {"month": "DATE", "new_arr_eur": "DECIMAL(18,2)", "churned_arr_eur": "DECIMAL(18,2)"},
     }
     for name in TABLES:
         result = run_transform(lake, config, config.table(name))
         assert result.published and result.row_count == 0, name
-        assert expected_columns[name].items() <= dict(result.columns).items(), name
+        assert expected_columns.get(name, {}).items() <= dict(result.columns).items(), name

@@ -86,6 +86,15 @@ def wait_until_ready(page) -> None:
     page.wait_for_function("() => document.body.dataset.status === 'ready'", timeout=20_000)
 
 
+def each_sheet(page):
+    """Open every sheet tab of the dashboard on the page in turn: (index, sheet id, visual states) once it is drawn."""
+    sheet_ids = page.eval_on_selector_all(".tab", "els => els.map(e => e.dataset.sheetId)")
+    for index, sheet_id in enumerate(sheet_ids):
+        page.click(f".tab[data-sheet-id='{sheet_id}']")
+        wait_until_ready(page)
+        yield index, sheet_id, visual_states(page)
+
+
 def kpi_text(page, visual_id: str) -> str:
     return page.inner_text(f"#visual-{visual_id} .kpi-value").strip()
 

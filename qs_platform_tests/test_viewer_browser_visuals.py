@@ -16,6 +16,7 @@ from qs_platform_tests.test_viewer_browser import (
     CHROMIUM,
     PageWatch,
     chromium_browser,  # noqa: F401 - the shared fixture
+    each_sheet,
     kpi_text,
     sync_playwright,
     visual_states,
@@ -159,18 +160,15 @@ def test_the_exported_logistics_dashboard_renders_every_sheet(tmp_path, chromium
         watch = PageWatch(page)
         page.goto(f"{viewer.url}/dashboards/{LOGISTICS_ID}")
         wait_until_ready(page)
-        sheet_ids = page.eval_on_selector_all(".tab", "els => els.map(e => e.dataset.sheetId)")
-        assert len(sheet_ids) == len(definition["Sheets"])
-        errors = {}
-        for index, sheet_id in enumerate(sheet_ids):
-            page.click(f".tab[data-sheet-id='{sheet_id}']")
-            wait_until_ready(page)
-            states = visual_states(page)
+        sheet_ids, errors = [], {}
+        for index, sheet_id, states in each_sheet(page):
+            sheet_ids.append(sheet_id)
             assert states and set(states.values()) <= {"ready", "error"}, (sheet_id, states)
             for visual_id, state in states.items():
                 if state == "error":
                     errors[visual_id] = page.inner_text(f"#visual-{visual_id} .visual-error")
             screenshot(page, tmp_path / f"logistics-{index:02d}.png")
+        assert len(sheet_ids) == len(definition["Sheets"])
         assert errors and all(MISSING_COLUMN[1] in text and "Can't show this visual" in text for text in errors.values()), errors
         # the Force Flow sheet's slider drives ${startDay}
         page.click(f".tab[data-sheet-id='{sheet_ids[1]}']")

@@ -111,3 +111,29 @@ def load_config(config_dir: Path) -> ProjectConfig:
     if problems:
         raise ConfigError(problems)
     return config
+
+
+def lineage_config(config: ProjectConfig, sources: list[str], quicksight: bool = True) -> ProjectConfig:
+    """The part of `config` that the named sources feed: those sources, every table whose inputs (transitively) all
+    come from them, the datasets over those tables and the dashboards whose datasets are all kept (none of either
+    without `quicksight`).
+
+    For running one replaced system on its own (a smaller Dagster graph: tests, a focused `sync`)."""
+    unknown = sorted(set(sources) - {s.name for s in config.sources})
+    if unknown:
+        raise ValueError(f"unknown sources {unknown}; declared: {[s.name for s in config.sources]}")
+    kept_sources = [s for s in config.sources if s.name in sources]
+    known = {name for s in kept_sources for name in s.table_names}
+    tables, pending = [], list(config.tables)
+    while True:
+        ready = [t for t in pending if set(sql_dependencies(t.sql)) <= known]
+        if not ready:
+            break
+        tables += ready
+        known |= {t.table_name for t in ready}
+        pending = [t for t in pending if t not in ready]
+    tables = [t for t in config.tables if t in tables]  # declaration order
+    datasets = [d for d in config.datasets if d.table in known and quicksight]
+    kept = {d.id for d in datasets}
+    dashboards = [d for d in config.dashboards if set(d.datasets) <= kept and quicksight]
+    return ProjectConfig(sources=kept_sources, tables=tables, datasets=datasets, dashboards=dashboards)

@@ -427,7 +427,7 @@ class Measure(Strict):
 class Dimension(Strict):
     column: str
     label: str = ""
-    granularity: Literal["YEAR", "QUARTER", "MONTH", "WEEK", "DAY"] | None = None
+    granularity: Literal["YEAR", "QUARTER", "MONTH", "WEEK", "DAY", "HOUR"] | None = None
 
 
 class Visual(Strict):
@@ -577,6 +577,11 @@ class TemplateBinding(Strict):
     path: str = Field(description="JSON file (a Definition or a DescribeDashboardDefinition answer), relative to the YAML file")
     datasets: dict[str, str] = Field(description="template DataSetIdentifier -> our dataset id")
     columns: dict[str, dict[str, str]] = Field(default_factory=dict, description="template identifier -> {template column: our column}")
+    normalise_columns: bool = Field(
+        default=False,
+        description="Rename every other template column of a bound identifier as source columns are normalised "
+        "(Unit.of.Issue -> unit_of_issue, daily_Inflow -> daily_inflow); calculated fields keep their names",
+    )
     prune: list[str] = Field(default_factory=list, description="template identifiers deliberately left unbound")
 
     @field_validator("path")

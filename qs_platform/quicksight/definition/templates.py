@@ -15,10 +15,10 @@ from pathlib import Path
 
 import yaml
 
-from qs_platform.config.models import Dashboard, TemplateBinding
+from qs_platform.config.models import Dashboard, TemplateBinding, normalise_column_name
 from qs_platform.quicksight.definition.pruning import PruneReport, prune_definition
 from qs_platform.quicksight.definition.validator import DashboardError, walk
-from qs_platform.quicksight.expression_language import rename_columns
+from qs_platform.quicksight.expression_language import ExpressionError, column_references, is_keyword, rename_columns, tokenize
 
 
 @lru_cache(maxsize=8)
@@ -64,6 +64,46 @@ def binding_problems(binding: TemplateBinding, definition: dict) -> list[str]:
     return problems
 
 
+def column_renames(binding: TemplateBinding, definition: dict) -> dict[str, dict[str, str]]:
+    """Per bound identifier: template column -> ours. The explicit `columns`, and with `normalise_columns` every
+    other column the Definition names for that identifier (column references, and the columns its calculated
+    fields name; not the calculated fields themselves) normalised like source columns."""
+    renames = {placeholder: dict(binding.columns.get(placeholder, {})) for placeholder in binding.datasets}
+    if not binding.normalise_columns:
+        return renames
+    calculated: dict[str, set[str]] = {}
+    for field in definition.get("CalculatedFields", []):
+        calculated.setdefault(field.get("DataSetIdentifier"), set()).add(field.get("Name"))
+    physical: dict[str, set[str]] = {}
+    for node in walk(definition):
+        reference = node.value
+        if isinstance(reference, dict) and reference.get("DataSetIdentifier") in renames:
+            placeholder = reference["DataSetIdentifier"]
+            names = [reference["ColumnName"]] if "ColumnName" in reference else []
+            names += [c for _, _, c in column_references(reference.get("Expression", ""))]
+            physical.setdefault(placeholder, set()).update(n for n in names if n not in calculated.get(placeholder, set()))
+    for placeholder, names in physical.items():
+        for name in names:
+            renames[placeholder].setdefault(name, normalise_column_name(name))
+    return renames
+
+
+def rename_expression(expression: str, renames: dict[str, str]) -> str:
+    """The expression's columns renamed token by token; a bare word the expression language reads as a keyword
+    that is one of the template's columns (the force flow's `Day` in `ifelse(Day >= ${startDay} ...)`) is
+    written `{renamed}`, so it stays a column."""
+    expression = rename_columns(expression, renames)
+    try:
+        tokens = tokenize(expression)
+    except ExpressionError:
+        return expression
+    for index in reversed(range(len(tokens) - 1)):
+        token = tokens[index]
+        if token.kind == "name" and is_keyword(token.text) and token.text in renames and tokens[index + 1].text != "(":
+            expression = expression[: token.pos] + "{" + renames[token.text] + "}" + expression[token.pos + len(token.text) :]
+    return expression
+
+
 def bind_template(dashboard: Dashboard, dataset_arns: dict[str, str]) -> tuple[dict, PruneReport]:
     """The template's Definition bound to our datasets, and what `template.prune` removed."""
     binding = dashboard.template
@@ -72,14 +112,15 @@ def bind_template(dashboard: Dashboard, dataset_arns: dict[str, str]) -> tuple[d
     if problems:
         raise DashboardError("\n".join(f"dashboard {dashboard.id}: {p}" for p in problems))
     definition, report = prune_definition(copy.deepcopy(template), set(binding.prune))
+    renames = column_renames(binding, definition)
     for node in walk(definition):
         reference = node.value
         if isinstance(reference, dict) and reference.get("DataSetIdentifier") in binding.datasets:
             placeholder = reference["DataSetIdentifier"]
             if "ColumnName" in reference:
-                reference["ColumnName"] = binding.columns.get(placeholder, {}).get(reference["ColumnName"], reference["ColumnName"])
+                reference["ColumnName"] = renames[placeholder].get(reference["ColumnName"], reference["ColumnName"])
             if "Expression" in reference:
-                reference["Expression"] = rename_columns(reference["Expression"], binding.columns.get(placeholder, {}))
+                reference["Expression"] = rename_expression(reference["Expression"], renames[placeholder])
             reference["DataSetIdentifier"] = binding.datasets[placeholder]
     declarations = {}
     for declaration in definition["DataSetIdentifierDeclarations"]:
