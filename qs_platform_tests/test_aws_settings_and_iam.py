@@ -31,10 +31,10 @@ def test_aws_profile_from_variables(tmp_path):
     settings = Settings.from_env(AWS_ENV)
     aws = settings.aws
     assert settings.lake_url == "s3://acme-lake/qs" and settings.aws_region == "eu-west-1" and settings.aws_account_id == ACCOUNT
-    assert aws.glue_databases == {"raw": "qs_raw", "processed": "qs_processed", "quarantine": "qs_quarantine"}
+    assert aws.glue_databases == {"raw": "qs_raw", "processed": "qs_processed", "quarantine": "qs_quarantine", "ledger": "qs_ledger"}
     assert aws.athena_output == "s3://acme-lake/qs/_athena/results" and aws.athena_workgroup == "analytics"
     assert aws.quicksight_principals == [f"arn:aws:quicksight:eu-west-1:{ACCOUNT}:group/default/bi-readers"]
-    assert settings.catalog_location == "glue:qs_raw,qs_processed,qs_quarantine"
+    assert settings.catalog_location == "glue:qs_raw,qs_processed,qs_quarantine,qs_ledger"
     resources = resources_for(settings)
     assert resources["quicksight"].local_store == "", "the real QuickSight unless QS_QUICKSIGHT_STORE is set"
     assert resources["athena"].workgroup == "analytics" and resources["athena"].output_location == "s3://acme-lake/qs/_athena/results/"

@@ -31,7 +31,8 @@ from qs_platform_tests.conftest import CONFIG_DIR
 
 KEY = "cb-test-SECRET-4d2f9a"
 UTC = dt.timezone.utc
-SUBSCRIPTION_TABLES = ("subscriptions_latest", "subscriptions_mrr_monthly", "subscriptions_mom")
+SUBSCRIPTION_TABLES = ("subscriptions_versions", "subscriptions_latest", "subscriptions_monthly", "subscriptions_mrr_monthly",
+                       "subscriptions_mrr_by_plan", "subscriptions_mom", "subscriptions_bridge")
 PULL_TIMES = [dt.datetime(2024, m, d, tzinfo=UTC).timestamp() - 1 for m in (1, 2, 3) for d in (1, 8, 15, 22)] + [
     dt.datetime(2024, 4, 1, tzinfo=UTC).timestamp() - 1
 ]

@@ -27,7 +27,7 @@ def test_shipped_schedules_and_default_status(config):
 
 
 def test_sync_runs_a_schedule_once_per_due_tick(config, settings, instance, tmp_path):
-    table = config.table("subscriptions_latest").model_copy(update={"schedule": config.table("subscriptions_mrr_monthly").schedule.model_copy(update={"default_status": "running"})})
+    table = config.table("subscriptions_versions").model_copy(update={"schedule": config.table("subscriptions_mrr_monthly").schedule.model_copy(update={"default_status": "running"})})
     narrow = ProjectConfig(sources=[config.source("subscriptions").model_copy(update={"pull": None})], tables=[table])
     syncer = Syncer(build_definitions(settings, narrow), instance, schedules=True)
     from qs_platform_tests.conftest import land
@@ -35,7 +35,7 @@ def test_sync_runs_a_schedule_once_per_due_tick(config, settings, instance, tmp_
     land(syncer.defs.resources["lake"].get(), "landing/subscriptions/2024-01-01/pull-1.json", '[{"id": "a", "updated_at": 1704067200}]')
     syncer.sync()
     runs = [m.asset for m in syncer.report.materialized]
-    assert runs.count("processed/subscriptions_latest") == 1  # by automation; no tick of its schedule since then
+    assert runs.count("processed/subscriptions_versions") == 1  # by automation; no tick of its schedule since then
     now = time.time()
     assert syncer.run_due_schedules(pulls=False, now=now + 60) == 0  # next tick: the 1st of next month
     assert syncer.run_due_schedules(pulls=False, now=now + 32 * 86400) == 1

@@ -230,7 +230,7 @@ def dev(
     if collector:
         typer.secho(f"Event collector:   {collector.url}/events/<source> ({', '.join(collector.spools)})", fg="green", bold=True)
     typer.echo(f"Drop CSV files into {settings.local_lake_root / 'landing'} and watch them flow. Ctrl-C stops.")
-    command = [sys.executable, "-m", "dagster", "dev", "-w", str(project_root() / "workspace.yaml"), "-p", str(port)]
+    command = [str(Path(sys.executable).parent / "dg"), "dev", "--port", str(port)]  # [tool.dg] in pyproject.toml
     process = subprocess.Popen(command, cwd=project_root())
     try:
         process.wait()
