@@ -39,7 +39,7 @@ def _ledger_of(store, lake, source) -> None:
 
 
 def _ticks(store, lake, source, cursor: str | None, repeat: int = 3) -> tuple[list[float], object]:
-    from qs_platform.ingest.sensor import evaluate_landing
+    from qs_platform.orchestration.landing import evaluate_landing
 
     times, tick = [], None
     for _ in range(repeat):

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import dagster as dg
 
-from qs_platform.catalog.assets import build_catalog_asset
+from qs_platform.orchestration.catalog import build_catalog_asset
 from qs_platform.config.loader import load_config
 from qs_platform.config.models import ProjectConfig
 from qs_platform.config.settings import Settings
-from qs_platform.ingest.assets import build_raw_asset, landing_spec, raw_asset_key
-from qs_platform.ingest.batch_assets import build_batches_asset, build_deadline_sensor
-from qs_platform.ingest.pull_assets import build_pull_asset, build_pull_schedule
-from qs_platform.ingest.sensor import build_landing_sensor
-from qs_platform.quicksight.assets import build_dashboard_asset, build_data_source_asset, build_dataset_asset
-from qs_platform.resources import resources_for
-from qs_platform.transform.assets import build_processed_asset, rebuild_job
-from qs_platform.transform.automation import automation_sensor, on_upstream_change
-from qs_platform.transform.schedules import build_rebuild_schedule
+from qs_platform.orchestration.raw import build_raw_asset, landing_spec, raw_asset_key
+from qs_platform.orchestration.batches import build_batches_asset, build_deadline_sensor
+from qs_platform.orchestration.pulls import build_pull_asset, build_pull_schedule
+from qs_platform.orchestration.landing import build_landing_sensor
+from qs_platform.orchestration.quicksight import build_dashboard_asset, build_data_source_asset, build_dataset_asset
+from qs_platform.orchestration.resources import resources_for
+from qs_platform.orchestration.processed import build_processed_asset, rebuild_job
+from qs_platform.orchestration.automation import automation_sensor, on_upstream_change
+from qs_platform.orchestration.schedules import build_rebuild_schedule
 
 
 def build_assets_and_sensors(config: ProjectConfig) -> tuple[list, list]:

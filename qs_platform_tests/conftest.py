@@ -97,7 +97,7 @@ def ingest(lake, source, key: str, **options):
 def raw_records(lake, source, key: str | None = None):
     """The loaded records of a source as `raw.<source>` shows them (line numbers included), optionally of one file."""
     from qs_platform.catalog.tables import raw_rows_select
-    from qs_platform.engine import sql_string
+    from qs_platform.sql.text import sql_string
 
     where = f" where _source_key = {sql_string(key)}" if key else ""
     return duckdb.sql(f"select * from ({raw_rows_select(lake, source, first_copy_only=False)}){where}")

@@ -3,7 +3,7 @@
 import dagster as dg
 import pytest
 
-from qs_platform.transform.automation import on_upstream_change
+from qs_platform.orchestration.automation import on_upstream_change
 
 
 class Files(dg.Config):

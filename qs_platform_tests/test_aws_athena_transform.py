@@ -10,8 +10,8 @@ import requests
 import sqlglot
 from sqlglot import exp
 
-from qs_platform.catalog.athena import AthenaResource
-from qs_platform.catalog.glue import GlueCatalog
+from qs_platform.catalog.athena import Athena
+from qs_platform.catalog.glue import GlueCatalog, GlueTarget
 from qs_platform.config.models import ProjectConfig, Table
 from qs_platform.config.settings import AwsSettings
 from qs_platform.lake import S3Lake
@@ -118,7 +118,7 @@ def test_run_stages_with_ctas_and_inserts_checks_publishes_and_cleans_up(session
         checks=[{"name": "positive", "kind": "sql", "sql": "select * from {table} where n <= 0", "blocking": True}],
     )
     config = ProjectConfig(tables=[table])
-    catalog = GlueCatalog(lake, config, aws)
+    catalog = GlueCatalog(lake, config, GlueTarget.of(aws))
     lake.put_bytes("processed/daily/data.parquet", parquet(tmp_path, "select date '2000-01-01' as day, 1 as n"))  # older layout
     lake.put_bytes("processed/events/data.parquet", parquet(tmp_path, "select date '2023-01-01' as day, 2 as n"))
     days = [d[0].isoformat() for d in duckdb.execute("select unnest(range(date '2023-01-01', date '2023-05-01', interval 1 day))::date").fetchall()]
@@ -139,7 +139,7 @@ def test_run_stages_with_ctas_and_inserts_checks_publishes_and_cleans_up(session
                                parquet(tmp_path, f"select date '{day}' as day, 2 as n"))
 
     session.events.register("before-parameter-build.athena.StartQueryExecution", play_athena)
-    athena = AthenaResource(region="us-east-1", output_location=f"s3://{bucket}/results/", max_poll_seconds=0.05)
+    athena = Athena(region="us-east-1", output_location=f"s3://{bucket}/results/", max_poll_seconds=0.05)
 
     result = run_athena_transform(athena, catalog, config, table)
 
@@ -174,9 +174,9 @@ def test_a_failing_blocking_check_publishes_nothing_and_still_cleans_up(session,
         lake.put_bytes(f"_athena/staging/totals/{sql_token(params['QueryString'])}/part-0", parquet(tmp_path, "select -1 as n"))
 
     session.events.register("before-parameter-build.athena.StartQueryExecution", play_athena)
-    athena = AthenaResource(region="us-east-1", output_location=f"s3://{bucket}/results/", max_poll_seconds=0.05)
+    athena = Athena(region="us-east-1", output_location=f"s3://{bucket}/results/", max_poll_seconds=0.05)
 
-    result = run_athena_transform(athena, GlueCatalog(lake, config, aws), config, table)
+    result = run_athena_transform(athena, GlueCatalog(lake, config, GlueTarget.of(aws)), config, table)
 
     assert len(executed) == 1 and "partitioned_by" not in executed[0]
     assert f'FROM "{aws.glue_databases["processed"]}"."events"' in executed[0], "reads the Glue database of the layer"
@@ -192,7 +192,7 @@ def test_no_rows_publish_an_empty_file_with_the_columns_athena_registered(sessio
     aws = AwsSettings(region="us-east-1", lake_url=lake.url, quicksight_account_id=ACCOUNT, glue_database_prefix=f"t{uuid.uuid4().hex[:6]}_")
     table = Table(name="none", sql="select division, 1 as n from processed.events where false", engine="athena")
     config = ProjectConfig(tables=[table])
-    catalog = GlueCatalog(lake, config, aws)
+    catalog = GlueCatalog(lake, config, GlueTarget.of(aws))
     lake.put_bytes("processed/events/data.parquet", parquet(tmp_path, "select 'x' as division"))
     glue = session.client("glue")
 
@@ -202,7 +202,7 @@ def test_no_rows_publish_an_empty_file_with_the_columns_athena_registered(sessio
             "Columns": [{"Name": "division", "Type": "string"}, {"Name": "n", "Type": "int"}]}})
 
     session.events.register("before-parameter-build.athena.StartQueryExecution", play_athena)
-    athena = AthenaResource(region="us-east-1", output_location=f"s3://{bucket}/results/", max_poll_seconds=0.05)
+    athena = Athena(region="us-east-1", output_location=f"s3://{bucket}/results/", max_poll_seconds=0.05)
 
     result = run_athena_transform(athena, catalog, config, table)
 

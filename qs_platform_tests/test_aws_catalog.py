@@ -9,8 +9,8 @@ import pytest
 import requests
 from botocore.stub import Stubber
 
-from qs_platform.catalog.athena import AthenaQueryFailed, AthenaResource
-from qs_platform.catalog.glue import GlueCatalog, IncompatibleSchema, UnsupportedType, glue_type, wider_type
+from qs_platform.catalog.athena import Athena, AthenaQueryFailed
+from qs_platform.catalog.glue import GlueCatalog, GlueTarget, IncompatibleSchema, UnsupportedType, glue_type, wider_type
 from qs_platform.catalog.tables import TableNotMaterialized
 from qs_platform.config.models import ProjectConfig, Table
 from qs_platform.config.settings import AwsSettings
@@ -50,7 +50,7 @@ def write(lake: S3Lake, key: str, sql: str, tmp_path) -> None:
 
 def catalog_for(lake, tables=(), **overrides) -> tuple[GlueCatalog, GlueCalls]:
     glue = boto3.client("glue")
-    return GlueCatalog(lake, ProjectConfig(tables=list(tables)), aws_settings(lake, **overrides), glue=glue), GlueCalls(glue)
+    return GlueCatalog(lake, ProjectConfig(tables=list(tables)), GlueTarget.of(aws_settings(lake, **overrides)), glue=glue), GlueCalls(glue)
 
 
 TYPED = """select 1::bigint as id, 2::integer as small, 12.34::decimal(10,2) as amount, timestamp '2024-01-02 03:04:05' as at,
@@ -172,12 +172,12 @@ def test_athena_query_returns_moto_static_results_without_the_header(aws_env):
     assert requests.post(f"{aws_env}/moto-api/static/athena/query-results", json=results, timeout=10).status_code == 201
     bucket = f"results-{uuid.uuid4().hex[:8]}"
     boto3.client("s3").create_bucket(Bucket=bucket)
-    athena = AthenaResource(region="us-east-1", output_location=f"s3://{bucket}/athena/")
+    athena = Athena(region="us-east-1", output_location=f"s3://{bucket}/athena/")
     assert athena.query("select division, count(*) as n from processed.x group by 1", "processed") == [{"division": "Water", "n": "3"}]
 
 
 def test_athena_polls_with_backoff_pages_results_and_reports_failures():
-    athena = AthenaResource(region="us-east-1", workgroup="wg", output_location="s3://r/", max_poll_seconds=0.01)
+    athena = Athena(region="us-east-1", workgroup="wg", output_location="s3://r/", max_poll_seconds=0.01)
     client = boto3.client("athena", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     with Stubber(client) as stub:
         for state in ("QUEUED", "RUNNING", "SUCCEEDED"):
@@ -203,7 +203,7 @@ def test_athena_results_of_a_finished_query_are_discarded(aws_env):
     s3.create_bucket(Bucket=bucket)
     for key in ("athena/q1.csv", "athena/q1.csv.metadata", "athena/q1-manifest.csv", "athena/q2.csv"):
         s3.put_object(Bucket=bucket, Key=key, Body=b"x")
-    athena = AthenaResource(region="us-east-1", output_location=f"s3://{bucket}/athena/")
+    athena = Athena(region="us-east-1", output_location=f"s3://{bucket}/athena/")
     athena.discard_results({"QueryExecutionId": "q1", "ResultConfiguration": {"OutputLocation": f"s3://{bucket}/athena/q1.csv"}})
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["athena/q2.csv"]
 

@@ -15,7 +15,7 @@ from qs_platform.config.loader import lineage_config, load_config
 from qs_platform.config.settings import Settings
 from qs_platform.lake import S3Lake
 from qs_platform.project import build_definitions
-from qs_platform.quicksight import local_backend
+from qs_platform.local import quicksight_backend as local_backend
 from qs_platform_tests.conftest import CONFIG_DIR, SERVICE_REQUESTS_CSV
 
 ACCOUNT = "123456789012"
@@ -23,10 +23,14 @@ MUTATING_PREFIXES = ("Create", "Update", "Delete", "Put", "Tag", "Untag", "Cance
 
 
 class AwsCalls:
-    """Every AWS call made through boto3's default session: (IAM service prefix, operation, parameters)."""
+    """Every AWS call made through boto3's default session or a session created meanwhile (dagster-aws's S3Resource
+    makes its own): (IAM service prefix, operation, parameters)."""
 
     def __init__(self, session: boto3.Session):
         self.calls: list[tuple[str, str, dict]] = []
+        self.watch(session)
+
+    def watch(self, session) -> None:
         session.events.register("before-parameter-build.*.*", self._record)
 
     def _record(self, params, model, **_):
@@ -85,9 +89,17 @@ def call_resources(service: str, operation: str, params: dict, settings: Setting
 def recorded(aws_env, monkeypatch):
     session = boto3.Session()
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", session)
+    calls = AwsCalls(session)
+    created = boto3.session.Session.__init__
+
+    def init(self, *args, **kwargs):
+        created(self, *args, **kwargs)
+        calls.watch(self)
+
+    monkeypatch.setattr(boto3.session.Session, "__init__", init)
     # The QuickSight local backend in strict mode: ingestions and dashboard versions report in progress first.
     monkeypatch.setattr(local_backend, "local_quicksight_client", partial(local_backend.local_quicksight_client, strict=True))
-    return AwsCalls(session)
+    return calls
 
 
 def test_aws_profile_from_landed_file_to_dashboard_and_a_quiet_second_sync(recorded, tmp_path, instance):

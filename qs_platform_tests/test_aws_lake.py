@@ -86,7 +86,8 @@ def test_staged_write_leaves_no_temporary_key_and_publishes_nothing_on_error(lak
 
 
 def test_layers_in_buckets_of_their_own(s3, tmp_path):
-    from qs_platform.lake.s3 import LayeredLake, copy_object
+    from qs_platform.lake.layered import LayeredLake
+    from qs_platform.lake.s3 import copy_object
 
     main, processed = (f"{name}-{uuid.uuid4().hex[:8]}" for name in ("main", "bi"))
     for bucket in (main, processed):

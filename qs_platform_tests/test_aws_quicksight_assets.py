@@ -4,23 +4,25 @@ non-blocking `spice_current` check), a failed dashboard version failing the asse
 from types import SimpleNamespace
 
 import dagster as dg
+from dagster_aws.s3 import S3Resource
 import pytest
 import yaml
 
-from qs_platform.catalog.assets import catalog_asset_key
+from qs_platform.orchestration.catalog import catalog_asset_key
 from qs_platform.catalog.base import CatalogTable
 from qs_platform.config.models import Dashboard, Dataset
 from qs_platform.project import build_definitions
-from qs_platform.quicksight.assets import (
+from qs_platform.orchestration.quicksight import (
     SPICE_CHECK,
     build_dashboard_asset,
     build_dataset_asset,
 )
-from qs_platform.quicksight.local_backend import (
+from qs_platform.local.quicksight_backend import (
     LocalQuickSightBackend,
     local_quicksight_client,
 )
-from qs_platform.resources import CatalogResource, LakeResource, QuickSightResource
+from qs_platform.orchestration.resources import CatalogResource, LakeResource, QuickSightResource
+from qs_platform.runtime.instance import prepare_dagster_home
 
 ACCOUNT, REGION = "111122223333", "us-east-1"
 TABLE = "processed.division_kpis"
@@ -33,7 +35,7 @@ class StaticCatalog(CatalogResource):
     """A catalog that knows one table, so the dataset asset runs without a lake."""
 
     def get(self, lake, config):
-        return SimpleNamespace(describe=lambda name: CatalogTable(name, COLUMNS, 5))
+        return SimpleNamespace(describe=lambda name: CatalogTable(name, COLUMNS, 5), database=lambda layer: layer)
 
 
 class StrictQuickSight(QuickSightResource):
@@ -59,8 +61,8 @@ def store(tmp_path):
 
 def resources(tmp_path, store, quicksight_class=StrictQuickSight, **options) -> dict:
     return {
-        "lake": LakeResource(url=str(tmp_path / "lake")),
-        "catalog": StaticCatalog(path="unused"),
+        "lake": LakeResource(url=str(tmp_path / "lake"), s3=S3Resource()),
+        "catalog": StaticCatalog(),
         "quicksight": quicksight_class(account_id=ACCOUNT, region=REGION, local_store=str(store), requests_per_second=1000, **options),
     }
 
@@ -158,13 +160,13 @@ def test_every_quicksight_asset_writes_in_the_one_slot_quicksight_pool(settings,
     quicksight_assets = [a for a in defs.assets if isinstance(a, dg.AssetsDefinition) and a.key.path[0] == "quicksight"]
     assert len(quicksight_assets) == 1 + len(config.datasets) + len(config.dashboards)
     assert {a.op.pool for a in quicksight_assets} == {"quicksight"}
-    dagster_yaml = yaml.safe_load((settings.prepare_dagster_home() / "dagster.yaml").read_text())
+    dagster_yaml = yaml.safe_load((prepare_dagster_home(settings) / "dagster.yaml").read_text())
     assert dagster_yaml["concurrency"]["pools"]["default_limit"] == 1
 
 
 def test_requests_per_second_comes_from_the_environment(tmp_path):
     from qs_platform.config.settings import Settings
-    from qs_platform.resources import resources_for
+    from qs_platform.orchestration.resources import resources_for
 
     settings = Settings.from_env({"QS_LAKE_URL": str(tmp_path), "QS_QUICKSIGHT_REQUESTS_PER_SECOND": "2.5"})
     assert resources_for(settings)["quicksight"].requests_per_second == 2.5

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from qs_platform.cli.iam import allows, build_policy, iam_action, queue_arn
 from qs_platform.cli.main import app
 from qs_platform.config.settings import ProfileError, Settings
-from qs_platform.resources import resources_for
+from qs_platform.orchestration.resources import resources_for
 from qs_platform_tests.conftest import CONFIG_DIR
 
 ACCOUNT = "123456789012"
@@ -23,7 +23,7 @@ def test_local_profile_is_the_unchanged_default(tmp_path):
     settings = Settings.from_env({"QS_LAKE_URL": str(tmp_path / "lake")})
     assert settings.profile == "local" and settings.aws is None and settings.local_quicksight
     resources = resources_for(settings)
-    assert "athena" not in resources and resources["catalog"].aws is None
+    assert type(resources["catalog"]).__name__ == "LocalCatalogResource" and resources["catalog"].athena() is None
     assert resources["quicksight"].local_store == str(settings.quicksight_store)
 
 
@@ -37,9 +37,10 @@ def test_aws_profile_from_variables(tmp_path):
     assert settings.catalog_location == "glue:qs_raw,qs_processed,qs_quarantine,qs_ledger"
     resources = resources_for(settings)
     assert resources["quicksight"].local_store == "", "the real QuickSight unless QS_QUICKSIGHT_STORE is set"
-    assert resources["athena"].workgroup == "analytics" and resources["athena"].output_location == "s3://acme-lake/qs/_athena/results/"
+    athena = resources["catalog"].athena()
+    assert athena.workgroup == "analytics" and athena.output_location == "s3://acme-lake/qs/_athena/results/"
     assert type(resources["catalog"].get(resources["lake"].get(), None)).__name__ == "GlueCatalog"
-    assert "secret" not in resources["catalog"].aws_settings.lower()
+    assert resources["catalog"].databases["processed"] == "qs_processed"
 
 
 def test_aws_profile_from_a_yaml_file_with_variables_winning(tmp_path):

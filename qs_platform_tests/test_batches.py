@@ -11,7 +11,7 @@ import yaml
 from qs_platform.cli.sync import Syncer
 from qs_platform.config.loader import load_config
 from qs_platform.examples.generators import generate_sales
-from qs_platform.ingest.batch_assets import batch_states
+from qs_platform.orchestration.batches import batch_states
 from qs_platform.ingest.ledger import Ledger
 from qs_platform.lake import LocalLake
 from qs_platform.project import build_definitions

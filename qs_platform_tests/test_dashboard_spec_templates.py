@@ -7,7 +7,7 @@ import dagster as dg
 import pytest
 
 from qs_platform.config.models import Dashboard
-from qs_platform.quicksight.assets import build_dashboard_asset
+from qs_platform.orchestration.quicksight import build_dashboard_asset
 from qs_platform.quicksight.common import arn
 from qs_platform.quicksight.dashboards import dashboard_request, ensure_dashboard
 from qs_platform.quicksight.definition import DashboardError, build_definition
@@ -16,8 +16,8 @@ from qs_platform.quicksight.definition.templates import (
     load_template,
     template_identifiers,
 )
-from qs_platform.quicksight.local_backend import local_quicksight_client
-from qs_platform.resources import QuickSightResource
+from qs_platform.local.quicksight_backend import local_quicksight_client
+from qs_platform.orchestration.resources import QuickSightResource
 from qs_platform_tests.conftest import CONFIG_DIR, SEEDS
 
 ACCOUNT, REGION = "111122223333", "us-east-1"

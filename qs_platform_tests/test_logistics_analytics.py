@@ -496,7 +496,7 @@ def test_scenarios_compare_three_courses_of_action(built):
 def test_logistics_tables_run_on_empty_inputs(lake, config):
     from qs_platform.transform.run import run_transform
 
-    from qs_platform.transform.sql import sql_dependencies
+    from qs_platform.sql.dependencies import sql_dependencies
 
     pending = [t for t in config.tables if t.name.startswith("logistics_")]
     assert len(pending) >= 16

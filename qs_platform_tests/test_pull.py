@@ -10,8 +10,8 @@ from qs_platform.pull.credentials import http_client
 from qs_platform.pull.http import HttpStatusError, PullError, parse_retry_after
 from qs_platform.pull.pages import PageShapeError
 from qs_platform.pull.puller import PullState, run_pull
-from qs_platform.standins.apis import generated_subscription_versions, start_standins
-from qs_platform.standins.server import Clock, Faults
+from qs_platform.local.standins.apis import generated_subscription_versions, start_standins
+from qs_platform.local.standins.server import Clock, Faults
 
 KEY = "test-key-7f3a"
 UTC = dt.timezone.utc

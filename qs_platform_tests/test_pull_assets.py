@@ -19,14 +19,14 @@ from qs_platform.config.loader import load_config
 from qs_platform.config.models import ProjectConfig
 from qs_platform.config.settings import Settings
 from qs_platform.examples.generators import generate_exchange_rates, generate_subscriptions
-from qs_platform.ingest.assets import landing_asset_key
-from qs_platform.ingest.pull_assets import stored_state
+from qs_platform.orchestration.raw import landing_asset_key
+from qs_platform.orchestration.pulls import stored_state
 from qs_platform.lake import LocalLake
 from qs_platform.project import build_definitions
 from qs_platform.pull.credentials import http_client, read_secret
 from qs_platform.pull.puller import PullState, run_pull
-from qs_platform.standins.apis import start_standins
-from qs_platform.standins.server import Clock, Faults
+from qs_platform.local.standins.apis import start_standins
+from qs_platform.local.standins.server import Clock, Faults
 from qs_platform_tests.conftest import CONFIG_DIR
 
 KEY = "cb-test-SECRET-4d2f9a"

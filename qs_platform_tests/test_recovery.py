@@ -147,7 +147,7 @@ def test_sync_killed_while_computing_a_processed_table_then_synced_again(world):
                 os.kill(os.getpid(), signal.SIGKILL)
             return real(lake, config, table, *args, **kwargs)
         run.run_transform = run_transform
-        import qs_platform.transform.assets as assets
+        import qs_platform.orchestration.processed as assets
         assets.run_transform = run_transform
     """)
     killed = sync(world, env)

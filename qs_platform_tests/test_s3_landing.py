@@ -117,13 +117,13 @@ def test_upload_skips_files_already_there(tmp_path, bucket, monkeypatch):
 
 
 def files(tick, source) -> list[str]:
-    from qs_platform.ingest.assets import raw_op_name
+    from qs_platform.orchestration.raw import raw_op_name
 
     return [key for r in tick.run_requests for key in r.run_config["ops"][raw_op_name(source)]["config"]["files"]]
 
 
 def test_multipart_upload_started_before_a_tick_is_not_missed(bucket, config, tmp_path):
-    from qs_platform.ingest.sensor import evaluate_landing
+    from qs_platform.orchestration.landing import evaluate_landing
     from qs_platform.lake.s3 import S3Lake
 
     source = config.source("service_requests")

@@ -11,7 +11,7 @@ from qs_platform.config.loader import ConfigError, load_config
 from qs_platform.config.models import ProjectConfig
 from qs_platform.project import build_definitions, build_schedules
 from qs_platform.runtime.state import next_cron_tick
-from qs_platform.transform.schedules import reads_the_clock
+from qs_platform.orchestration.schedules import reads_the_clock
 
 
 def test_shipped_schedules_and_default_status(config):

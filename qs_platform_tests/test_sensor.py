@@ -4,13 +4,14 @@ import json
 import os
 
 import dagster as dg
+from dagster_aws.s3 import S3Resource
 import pytest
 
-from qs_platform.ingest.assets import raw_op_name
+from qs_platform.orchestration.raw import raw_op_name
 from qs_platform.ingest.ledger import Ledger
 from qs_platform.ingest.runner import ingest_group
-from qs_platform.ingest.sensor import build_landing_sensor, evaluate_landing
-from qs_platform.resources import IngestResource, LakeResource, SqsResource
+from qs_platform.orchestration.landing import build_landing_sensor, evaluate_landing
+from qs_platform.orchestration.resources import IngestResource, LakeResource, SqsResource
 from qs_platform.runtime.instance import SOURCE_TAG
 from qs_platform_tests.conftest import HEADER, land
 
@@ -123,9 +124,10 @@ def test_sensor_definition_is_running_by_default_and_names_the_source(lake, sour
     land(lake, "landing/service_requests/a.csv", row(1))
     sensor = build_landing_sensor(source)
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
-    resources = {"landing": LakeResource(url=str(lake.root)), "lake": LakeResource(url=str(lake.root)),
-                 "sqs": SqsResource(region="us-east-1"), "ingest": IngestResource()}
-    result = sensor(dg.build_sensor_context(instance=instance, resources=resources))
+    resources = {"landing": LakeResource(url=str(lake.root), s3=S3Resource()), "lake": LakeResource(url=str(lake.root), s3=S3Resource()),
+                 "sqs": SqsResource(region_name="us-east-1"), "ingest": IngestResource()}
+    with dg.build_sensor_context(instance=instance, resources=resources) as context:
+        result = sensor(context)
     assert [files_of(r, source) for r in result.run_requests] == [["landing/service_requests/a.csv"]]
     assert result.asset_events[0].asset_key == dg.AssetKey(["landing", "service_requests"])
 

@@ -4,11 +4,12 @@ import datetime as dt
 import random
 
 import duckdb
+from dagster_aws.s3 import S3Resource
 import numpy as np
 import pytest
 
 from qs_platform.transform.run import run_transform
-from qs_platform.transform.sql import SqlError, sql_dependencies
+from qs_platform.sql.dependencies import SqlError, sql_dependencies
 from qs_platform_tests.conftest import HEADER, ingest, land
 
 
@@ -78,12 +79,12 @@ def test_dependencies_come_from_the_sql():
 def test_an_athena_table_runs_on_duckdb_under_the_local_profile(lake, config):
     from types import SimpleNamespace
 
-    from qs_platform.resources import CatalogResource, LakeResource
-    from qs_platform.transform.assets import execute
+    from qs_platform.orchestration.resources import LakeResource, LocalCatalogResource
+    from qs_platform.orchestration.processed import execute
 
     table = config.table("sales_daily").model_copy(update={"engine": "athena"})
     messages = []
     log = SimpleNamespace(info=messages.append)
-    result = execute(table, config, LakeResource(url=str(lake.root)), CatalogResource(path=str(lake.root / "c.duckdb")), False, log)
+    result = execute(table, config, LakeResource(url=str(lake.root), s3=S3Resource()), LocalCatalogResource(path=str(lake.root / "c.duckdb")), False, log)
     assert result.published and result.partitions.mode == "full"
     assert messages == ["processed.sales_daily: engine athena runs on DuckDB under the local profile"]

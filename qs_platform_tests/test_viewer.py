@@ -25,9 +25,9 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.validate import ParamValidator
 
-from qs_platform.quicksight.viewer import catalog as viewer_catalog
-from qs_platform.quicksight.viewer import make_viewer_server
-from qs_platform.quicksight.viewer.expressions import ExpressionError, Sql, translate
+from qs_platform.local.viewer import catalog as viewer_catalog
+from qs_platform.local.viewer import make_viewer_server
+from qs_platform.local.viewer.expressions import ExpressionError, Sql, translate
 
 ACCOUNT = "111122223333"
 REGION = "us-east-1"
@@ -653,7 +653,7 @@ def test_dashboard_page_is_offline_html(viewer):
     status, page = viewer.get(f"/dashboards/{DASHBOARD_ID}")
     assert status == 200
     assert '<script src="/static/viewer.js"' in page
-    static_dir = Path(__file__).resolve().parents[1] / "qs_platform" / "quicksight" / "viewer" / "static"
+    static_dir = Path(__file__).resolve().parents[1] / "qs_platform" / "local" / "viewer" / "static"
     for path in static_dir.iterdir():
         text = path.read_text(encoding="utf-8")
         external = re.findall(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}[^\s\"']*", text)
@@ -1001,7 +1001,7 @@ def test_unsupported_things_are_readable_422s(extra_viewer):
 
 
 def test_viewer_through_the_local_quicksight_backend(tmp_path):
-    from qs_platform.quicksight.local_backend import local_quicksight_client
+    from qs_platform.local.quicksight_backend import local_quicksight_client
 
     client = local_quicksight_client(tmp_path / "quicksight.sqlite", region=REGION, account_id=ACCOUNT)
     client.create_data_source(

@@ -11,10 +11,10 @@ import datetime as dt
 import duckdb
 import pytest
 
-from qs_platform.quicksight.viewer.context import QueryContext
-from qs_platform.quicksight.viewer.datasets import DatasetSource
-from qs_platform.quicksight.viewer.expressions import ExpressionError, evaluate_constant, translate
-from qs_platform.quicksight.viewer.functions import CATALOGUE, FUNCTIONS, strftime_format
+from qs_platform.local.viewer.context import QueryContext
+from qs_platform.local.viewer.datasets import DatasetSource
+from qs_platform.local.viewer.expressions import ExpressionError, evaluate_constant, translate
+from qs_platform.local.viewer.functions import CATALOGUE, FUNCTIONS, strftime_format
 
 ROWS = [  # g, x, n, d, s, j
     ("a", 1.0, 1, dt.datetime(2024, 1, 1), "Ab-Cd-Ef", '{"k": "v1"}'),
@@ -228,7 +228,7 @@ def test_constant_expressions_and_java_date_formats():
 
 
 def test_readme_coverage_table_is_generated_from_the_catalogues():
-    from qs_platform.quicksight.viewer.coverage import README, readme_with_table
+    from qs_platform.local.viewer.coverage import README, readme_with_table
 
     text = README.read_text(encoding="utf-8")
-    assert readme_with_table(text) == text, "run: python -m qs_platform.quicksight.viewer.coverage --write"
+    assert readme_with_table(text) == text, "run: python -m qs_platform.local.viewer.coverage --write"

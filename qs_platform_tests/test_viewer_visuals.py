@@ -19,7 +19,7 @@ import duckdb
 import pytest
 from botocore.validate import ParamValidator
 
-from qs_platform.quicksight.viewer.expressions import ExpressionError, Sql, translate
+from qs_platform.local.viewer.expressions import ExpressionError, Sql, translate
 from qs_platform_tests.test_viewer import (
     ACCOUNT,
     DATASOURCE_ARN,
@@ -608,7 +608,7 @@ MISSING_COLUMN = ("cosix_embark_dataset_template", "REQUIREMENT")  # left out on
 
 def load_logistics(tmp_path: Path):
     """The exported Definition deployed through the local backend's normal create calls, bound to a test catalog."""
-    from qs_platform.quicksight.local_backend import local_quicksight_client
+    from qs_platform.local.quicksight_backend import local_quicksight_client
 
     definition = json.loads(LOGISTICS_DEFINITION.read_text())
     tables = logistics_tables(definition)
@@ -688,9 +688,9 @@ def test_dashboard_asset_metadata_links_the_viewer_and_its_thumbnail(tmp_path, i
     import dagster as dg
 
     from qs_platform.config.models import Dashboard
-    from qs_platform.quicksight.assets import build_dashboard_asset
-    from qs_platform.quicksight.local_backend import local_quicksight_client
-    from qs_platform.resources import QuickSightResource
+    from qs_platform.orchestration.quicksight import build_dashboard_asset
+    from qs_platform.local.quicksight_backend import local_quicksight_client
+    from qs_platform.orchestration.resources import QuickSightResource
 
     store = tmp_path / "quicksight.sqlite"
     client = local_quicksight_client(store, region=REGION, account_id=ACCOUNT)

@@ -1,6 +1,7 @@
-"""Our own small Athena resource: region, workgroup and result location explicit, endpoint from the standard AWS settings.
+"""Our own small Athena client: region, workgroup and result location explicit, endpoint from the standard AWS settings.
 
-dagster-aws's AthenaClientResource has no region, endpoint or output location and breaks under moto (DESIGN.md).
+dagster-aws's AthenaClientResource has no region, endpoint or output location and breaks under moto (DESIGN.md);
+the Dagster resource configuring this client is `orchestration.resources.AthenaResource`.
 A query is started, polled with exponential backoff until it reaches a final state, and its results are read
 page by page (GetQueryResults returns at most 1000 rows per call; the first row of a SELECT is the header).
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import dagster as dg
+from pydantic import BaseModel, ConfigDict
 from tenacity import retry, retry_if_result, stop_after_delay, wait_exponential
 
 FINAL_STATES = {"SUCCEEDED", "FAILED", "CANCELLED"}
@@ -20,7 +21,9 @@ class AthenaQueryFailed(RuntimeError):
     pass
 
 
-class AthenaResource(dg.ConfigurableResource):
+class Athena(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     region: str
     workgroup: str = "primary"
     output_location: str  # s3://bucket/prefix/ for query results

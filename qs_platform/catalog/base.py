@@ -1,6 +1,6 @@
 """The catalog seam: where a table's name is registered for query engines and QuickSight.
 
-Local: one DuckDB file with a view per table. AWS (later): Glue tables queried by Athena.
+Local: one DuckDB file with a view per table. AWS: Glue tables queried by Athena.
 """
 
 from __future__ import annotations
@@ -33,3 +33,11 @@ class Catalog(abc.ABC):
     @abc.abstractmethod
     def location(self) -> str:
         """Where users find the catalog (a file path, or a Glue database)."""
+
+    def database(self, layer: str) -> str:
+        """The database (schema) a layer's tables are in, as query engines and QuickSight name it."""
+        return layer
+
+    @abc.abstractmethod
+    def query_hint(self, table_name: str) -> tuple[str, str]:
+        """(where the table is, a command or query that reads it), for people looking at an asset."""

@@ -37,7 +37,6 @@ import json
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-import duckdb
 import pyarrow as pa
 from botocore.exceptions import ClientError
 
@@ -46,7 +45,7 @@ from qs_platform.catalog.tables import table_prefix, table_select
 from qs_platform.config.models import PartitionBy, ProjectConfig
 from qs_platform.config.settings import AwsSettings
 from qs_platform.lake import Lake
-from qs_platform.engine import connect
+from qs_platform.sql.engine import connect
 
 PARQUET_STORAGE = {
     "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
@@ -199,22 +198,40 @@ def partition_values(lake: Lake, prefix: str, folder: str) -> dict[str, str]:
 # ---- the catalog ------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class GlueTarget:
+    """Where a GlueCatalog registers tables: the region, a Glue database per layer, partition projection or not."""
+
+    region: str
+    databases: dict[str, str]
+    partition_projection: bool = True
+
+    @classmethod
+    def of(cls, aws: AwsSettings) -> "GlueTarget":
+        return cls(aws.region, dict(aws.glue_databases), aws.partition_projection)
+
+
 class GlueCatalog(Catalog):
-    def __init__(self, lake: Lake, config: ProjectConfig, aws: AwsSettings, *, glue=None):
+    def __init__(self, lake: Lake, config: ProjectConfig, target: GlueTarget, *, glue=None):
         import boto3
 
         self.lake = lake
         self.config = config
-        self.aws = aws
-        self.glue = glue or boto3.client("glue", region_name=aws.region)
+        self.target = target
+        self.glue = glue or boto3.client("glue", region_name=target.region)
         self._databases_ready: set[str] = set()
 
     @property
     def location(self) -> str:
-        return "glue://" + ",".join(self.aws.glue_databases[layer] for layer in ("raw", "processed", "quarantine"))
+        return "glue://" + ",".join(self.target.databases[layer] for layer in ("raw", "processed", "quarantine", "ledger"))
 
     def database(self, layer: str) -> str:
-        return self.aws.glue_databases[layer]
+        return self.target.databases[layer]
+
+    def query_hint(self, table_name: str) -> tuple[str, str]:
+        database, name = self.glue_name(table_name)
+        return f"glue:{database}.{name}", f'select * from "{database}"."{name}" limit 10  -- Athena'
+
 
     def glue_name(self, table_name: str) -> tuple[str, str]:
         layer, name = table_name.split(".", 1)
@@ -269,7 +286,7 @@ class GlueCatalog(Catalog):
                 columns = [c for c in columns if c["Name"] != key.name]
             partition_keys = [{"Name": key.name, "Type": key.type}]
             values = partition_values(self.lake, table_prefix(table_name), key.folder)
-            projected = self.aws.partition_projection and key.grain in PROJECTION_FORMATS
+            projected = self.target.partition_projection and key.grain in PROJECTION_FORMATS
             if projected:
                 parameters.update(self._projection(key, location, values))
             else:

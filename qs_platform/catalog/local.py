@@ -42,6 +42,9 @@ class LocalCatalog(Catalog):
     def location(self) -> str:
         return str(self.path)
 
+    def query_hint(self, table_name: str) -> tuple[str, str]:
+        return str(self.path), f'duckdb {self.path} -c "select * from {table_name} limit 10"'
+
     @retry_on_lock
     def register(self, table_name: str) -> CatalogTable:
         layer, name = table_name.split(".", 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qs_platform.config.models import ChildTable, ProjectConfig, Source, normalise_column_name
 from qs_platform.ingest.batches import released_rows_select
-from qs_platform.engine import quote
+from qs_platform.sql.text import quote
 from qs_platform.ingest.load import LINEAGE_COLUMNS
 from qs_platform.lake import Lake
 

@@ -17,6 +17,7 @@ import typer
 from qs_platform.cli import services
 from qs_platform.config.loader import ConfigError, load_config
 from qs_platform.config.settings import Settings, project_root
+from qs_platform.runtime.instance import prepare_dagster_home
 
 warnings.filterwarnings("ignore", module="dagster")  # beta/preview notices are for us, not for users
 warnings.filterwarnings("ignore", message=".*is currently in (beta|preview)")
@@ -40,7 +41,7 @@ def _config(settings: Settings):
 
 
 def _quicksight_client(settings: Settings):
-    from qs_platform.resources import resources_for
+    from qs_platform.orchestration.resources import resources_for
 
     return resources_for(settings)["quicksight"].client()
 
@@ -90,7 +91,7 @@ def sync(schedules: bool = typer.Option(False, "--schedules", help="Also run the
 
     settings = _settings()
     config = _config(settings)
-    settings.prepare_dagster_home()
+    prepare_dagster_home(settings)
     defs = build_definitions(settings, config)
     typer.echo(f"lake {settings.lake_url} · catalog {settings.catalog_location} · DAGSTER_HOME {settings.dagster_home}")
     with dg.DagsterInstance.get() as instance:
@@ -109,7 +110,7 @@ def rebuild(tables: list[str] = typer.Argument(None, help="Processed table names
     settings = _settings()
     config = _config(settings)
     chosen = services.pick(config.tables, tables, "processed table")
-    settings.prepare_dagster_home()
+    prepare_dagster_home(settings)
     defs = build_definitions(settings, config)
     with dg.DagsterInstance.get() as instance:
         syncer = Syncer(defs, instance, echo=typer.echo)
@@ -208,7 +209,7 @@ def dev(
     Dagster UI (with its daemon, which runs the schedules)."""
     settings = _settings()
     config = _config(settings)
-    settings.prepare_dagster_home()
+    prepare_dagster_home(settings)
     standins = services.start_standins() if any(s.pull for s in config.sources) else None
     collector = services.make_collector(settings, config).start() if any(s.collect for s in config.sources) else None
     seed(force=False, pulled=standins is None)  # pull sources get their records from the stand-ins
@@ -246,7 +247,7 @@ def dev(
 
 
 def _viewer_server(settings: Settings):
-    from qs_platform.quicksight.viewer.server import make_viewer_server
+    from qs_platform.local.viewer.server import make_viewer_server
 
     return make_viewer_server(
         quicksight_client=_quicksight_client(settings),

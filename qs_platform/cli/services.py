@@ -12,6 +12,7 @@ import typer
 
 from qs_platform.config.models import ProjectConfig
 from qs_platform.config.settings import Settings, project_root
+from qs_platform.runtime.instance import prepare_dagster_home
 
 STANDIN_PORT = 8091
 COLLECTOR_PORT = 8060
@@ -55,8 +56,8 @@ def make_collector(settings: Settings, config: ProjectConfig, names: list[str] |
 
 def start_standins(port: int = STANDIN_PORT):
     """The stand-in APIs for `make dev`: a key of their own in QS_CHARGEBEE_API_KEY (made up when unset)."""
-    from qs_platform.standins.apis import start_standins as start
-    from qs_platform.standins.server import Faults
+    from qs_platform.local.standins.apis import start_standins as start
+    from qs_platform.local.standins.server import Faults
 
     key = os.environ.setdefault(STANDIN_KEY_VARIABLE, "standin-" + secrets.token_hex(8))
     server = start(port=port, api_key=key, faults=Faults(rate_limit_every=7, retry_after=1))
@@ -79,13 +80,13 @@ def register(app: typer.Typer, settings_of, config_of) -> None:
         import dagster as dg
 
         from qs_platform.cli.sync import Syncer
-        from qs_platform.ingest.assets import landing_asset_key
+        from qs_platform.orchestration.raw import landing_asset_key
         from qs_platform.project import build_definitions
 
         settings = settings_of()
         config = config_of(settings)
         pulled = pick([s for s in config.sources if s.pull], sources, "pull source")
-        settings.prepare_dagster_home()
+        prepare_dagster_home(settings)
         defs = build_definitions(settings, config)
         with dg.DagsterInstance.get() as instance:
             syncer = Syncer(defs, instance, echo=typer.echo)

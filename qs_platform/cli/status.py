@@ -10,6 +10,7 @@ import dagster as dg
 import typer
 
 from qs_platform.runtime.status import AssetState, SourceBalance, automated_asset_states, source_balance
+from qs_platform.runtime.instance import prepare_dagster_home
 
 
 def balance_line(b: SourceBalance) -> str:
@@ -28,11 +29,11 @@ def status_command() -> None:
     exit 1 when anything is pending, unaccounted or stuck."""
     from qs_platform.cli.main import _config, _settings
     from qs_platform.project import build_definitions
-    from qs_platform.resources import resources_for
+    from qs_platform.orchestration.resources import resources_for
 
     settings = _settings()
     config = _config(settings)
-    settings.prepare_dagster_home()
+    prepare_dagster_home(settings)
     resources = resources_for(settings)
     store, lake = resources["landing"].get(), resources["lake"].get()
     balances = [source_balance(store, lake, source) for source in config.sources]

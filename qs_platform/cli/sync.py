@@ -21,8 +21,8 @@ import time
 import dagster as dg
 
 from qs_platform.config.models import Table
-from qs_platform.ingest.assets import declared_sources
-from qs_platform.engine import clean_dead_temp_dirs
+from qs_platform.orchestration.raw import declared_sources
+from qs_platform.sql.engine import clean_dead_temp_dirs
 from qs_platform.processes import identity
 from qs_platform.runtime.instance import SOURCE_TAG
 from qs_platform.runtime.liveness import worker_alive
@@ -40,7 +40,7 @@ from qs_platform.runtime.state import (
     set_value,
 )
 from qs_platform.runtime.status import AssetState, SourceBalance, automated_asset_states, source_balance
-from qs_platform.transform.assets import full_rebuild_config
+from qs_platform.orchestration.processed import full_rebuild_config
 
 AUTOMATION_CURSOR_KEY = "qs_platform/sync/automation_cursor"
 MAX_ROUNDS = 50
@@ -132,11 +132,11 @@ class Syncer:
         launched = 0
         for sensor in self._landing_sensors():
             cursor_key = _sensor_cursor_key(sensor.name)
-            context = dg.build_sensor_context(
+            with dg.build_sensor_context(
                 instance=self.instance, cursor=get_value(self.instance, cursor_key), definitions=self.defs,
                 sensor_name=sensor.name, resources=self.defs.resources,
-            )
-            data = sensor(context)
+            ) as context:
+                data = sensor(context)
             if not isinstance(data, dg.SensorResult):
                 continue  # a SkipReason
             for event in data.asset_events or []:

@@ -8,7 +8,7 @@ import yaml
 from pydantic import ValidationError
 
 from qs_platform.config.models import ProjectConfig
-from qs_platform.transform.sql import SqlError, sql_dependencies
+from qs_platform.sql.dependencies import SqlError, sql_dependencies
 
 
 class ConfigError(Exception):

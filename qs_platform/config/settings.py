@@ -174,15 +174,6 @@ class Settings:
     def local_lake_root(self) -> Path:
         return Path(self.lake_url.removeprefix("file://")).resolve()
 
-    def prepare_dagster_home(self) -> Path:
-        """Create DAGSTER_HOME with a dagster.yaml (runtime/instance.py) and point this process at it."""
-        from qs_platform.runtime.instance import write_instance_yaml
-
-        self.dagster_home.mkdir(parents=True, exist_ok=True)
-        write_instance_yaml(self.dagster_home)
-        os.environ["DAGSTER_HOME"] = str(self.dagster_home)
-        return self.dagster_home
-
     @property
     def catalog_location(self) -> str:
         """The local catalog file, or the Glue databases of the aws profile."""

@@ -7,8 +7,8 @@ deletions and late files change the answer by themselves.
 from __future__ import annotations
 
 from qs_platform.config.models import Source
-from qs_platform.ingest.formats import quote
-from qs_platform.lake.local import sql_string
+from qs_platform.sql.text import quote
+from qs_platform.sql.text import sql_string
 
 NOW_UTC = "cast(timezone('UTC', now()) as timestamp)"
 

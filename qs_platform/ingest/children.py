@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 
 from qs_platform.config.models import ChildTable, Source, normalise_column_name
-from qs_platform.engine import quote, sql_string
+from qs_platform.sql.text import quote, sql_string
 from qs_platform.ingest.formats import FileRecords, json_path
 from qs_platform.ingest.keys import encode_key
 from qs_platform.ingest.validation import checked_select

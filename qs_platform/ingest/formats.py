@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from qs_platform.config.models import Column, Source, normalise_column_name
-from qs_platform.engine import quote, sql_string
+from qs_platform.sql.text import quote, sql_string
 
 DUCKDB_ENCODINGS = {"utf-8": "utf-8", "latin-1": "latin-1", "utf-16": "utf-16"}
 PYTHON_ENCODINGS = {"utf-8": "utf-8-sig", "latin-1": "latin-1", "utf-16": "utf-16"}

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from qs_platform.config.models import Source
-from qs_platform.engine import connect
+from qs_platform.sql.engine import connect
 from qs_platform.lake import Lake
 
 STATUSES = ("loaded", "quarantined", "expanded")

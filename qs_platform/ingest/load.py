@@ -20,7 +20,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 from qs_platform.config.models import Source, template_regex
-from qs_platform.engine import quote, sql_string
+from qs_platform.sql.text import quote, sql_string
 from qs_platform.ingest.children import forget_children, write_children
 from qs_platform.ingest.formats import FileRecords, UnreadableFile, describe_duckdb_error, read_records
 from qs_platform.ingest.keys import encode_key

@@ -20,7 +20,7 @@ import botocore.exceptions
 import duckdb
 
 from qs_platform.config.models import ProjectConfig, Source
-from qs_platform.engine import connect
+from qs_platform.sql.engine import connect
 from qs_platform.ingest.archives import expand_zip, is_archive, matches_pattern, refusal_record
 from qs_platform.ingest.formats import UnreadableFile
 from qs_platform.ingest.ledger import FileRecord, Ledger, now

@@ -21,7 +21,7 @@ from qs_platform.config.models import (
     UniqueRule,
     normalise_column_name,
 )
-from qs_platform.engine import quote, sql_string
+from qs_platform.sql.text import quote, sql_string
 
 ROW = quote("$row")  # record number in the file (1-based), computed only when a rule needs the order
 BAD = quote("$bad")

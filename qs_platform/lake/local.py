@@ -15,13 +15,11 @@ from pathlib import Path
 from qs_platform.lake.base import Lake, LakeObject
 from qs_platform.lake.local_listing import list_tree
 from qs_platform.processes import is_alive
+from qs_platform.sql.text import sql_string
 
 STAGING_DIR = ".staging"  # temporary files; never under a layer prefix, so nothing half-written looks complete
 STALE_STAGING_SECONDS = 3600
 
-
-def sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 class LocalLake(Lake):

@@ -59,3 +59,11 @@ def write_instance_yaml(home: Path, monitoring_interval: int | None = None) -> P
     if ours and current != wanted:
         path.write_text(wanted)
     return path
+
+
+def prepare_dagster_home(settings) -> Path:
+    """Create DAGSTER_HOME with its dagster.yaml and point this process at it (`settings`: config.settings.Settings)."""
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    write_instance_yaml(settings.dagster_home)
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    return settings.dagster_home

@@ -31,12 +31,14 @@ import sqlglot
 from botocore.exceptions import ClientError
 from sqlglot import exp
 
-from qs_platform.catalog.athena import AthenaResource
+from qs_platform.catalog.athena import Athena
 from qs_platform.catalog.glue import GlueCatalog, duckdb_type
 from qs_platform.catalog.tables import table_prefix
 from qs_platform.config.models import ProjectConfig, Table
 from qs_platform.lake import Lake, S3Lake
-from qs_platform.lake.s3 import LayeredLake, copy_object, sql_string
+from qs_platform.lake.layered import LayeredLake
+from qs_platform.lake.s3 import copy_object
+from qs_platform.sql.text import sql_string
 from qs_platform.transform.incremental import NULL_PARTITION, empty_marker_key
 from qs_platform.transform.run import TransformResult, audit
 
@@ -232,7 +234,7 @@ def statements(table: Table, select_sql: str, staging: Staging, partition_values
 
 
 def run_athena_transform(
-    athena: AthenaResource, catalog: GlueCatalog, config: ProjectConfig, table: Table, preview_rows: int = 5
+    athena: Athena, catalog: GlueCatalog, config: ProjectConfig, table: Table, preview_rows: int = 5
 ) -> TransformResult:
     lake = catalog.lake
     if not all(isinstance(layer, S3Lake) for layer in (_s3(lake, STAGING_PREFIX + "/"), _s3(lake, table_prefix(table.table_name)))):
@@ -240,7 +242,7 @@ def run_athena_transform(
     # Athena reads the inputs through Glue: make sure their tables show the data as it is now (idempotent, cheap).
     inputs = {dep: catalog.register(dep) for dep in _dependencies(table)}
     raw_columns = {dep: [c for c, _ in entry.columns] for dep, entry in inputs.items() if dep.startswith("raw.")}
-    select_sql = translate(table, config, catalog.aws.glue_databases, raw_columns)
+    select_sql = translate(table, config, catalog.target.databases, raw_columns)
     token = uuid.uuid4().hex[:12]
     staging_prefix = f"{STAGING_PREFIX}/{table.name}/{token}/"
     staging = Staging(catalog.database("processed"), f"{table.name}__stage_{token}", lake.uri(staging_prefix), staging_prefix)
@@ -284,7 +286,7 @@ def _s3(lake: Lake, key: str) -> S3Lake:
 
 
 def _dependencies(table: Table) -> list[str]:
-    from qs_platform.transform.sql import sql_dependencies
+    from qs_platform.sql.dependencies import sql_dependencies
 
     return sql_dependencies(table.sql)
 

@@ -14,8 +14,8 @@ from qs_platform.config.models import (
     SqlCheck,
     UniqueCheck,
 )
-from qs_platform.ingest.formats import quote
-from qs_platform.lake.local import sql_string
+from qs_platform.sql.text import quote
+from qs_platform.sql.text import sql_string
 
 SAMPLE_ROWS = 5
 

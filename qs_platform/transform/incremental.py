@@ -24,7 +24,7 @@ import duckdb
 from qs_platform.catalog.tables import table_prefix, table_select
 from qs_platform.config.models import PartitionBy, ProjectConfig, Table
 from qs_platform.lake import Lake
-from qs_platform.lake.local import sql_string
+from qs_platform.sql.text import sql_string
 
 MANIFEST = "_manifest.json"
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"  # Hive's and Athena's name for the partition of NULL values

@@ -13,14 +13,14 @@ import duckdb
 
 from qs_platform.catalog.tables import table_prefix, table_select
 from qs_platform.config.models import ProjectConfig, Table
-from qs_platform.ingest.formats import quote
+from qs_platform.sql.text import quote
 from qs_platform.lake import Lake
-from qs_platform.lake.local import sql_string
+from qs_platform.sql.text import sql_string
 from qs_platform.transform import incremental
 from qs_platform.transform.checks import CheckOutcome, evaluate_checks
 from qs_platform.transform.incremental import PARTITION_COLUMN
-from qs_platform.transform.sql import sql_dependencies
-from qs_platform.engine import connect
+from qs_platform.sql.dependencies import sql_dependencies
+from qs_platform.sql.engine import connect
 
 
 class PartitionMismatch(ValueError):

@@ -12,7 +12,7 @@ import duckdb
 from qs_platform.catalog.tables import empty_raw_select
 from qs_platform.config.models import ProjectConfig
 from qs_platform.quicksight.datasets import quicksight_type
-from qs_platform.transform.sql import sql_dependencies
+from qs_platform.sql.dependencies import sql_dependencies
 
 
 def _create_view(con: duckdb.DuckDBPyConnection, config: ProjectConfig, name: str, created: set[str]) -> None:

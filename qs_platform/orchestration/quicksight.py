@@ -1,12 +1,12 @@
 """Asset factories of the QuickSight layer: the data source, one asset per dataset and per dashboard.
 
 Every asset here writes to QuickSight, so each runs in the `quicksight` pool (limited to one at a time in the
-dagster.yaml that Settings.prepare_dagster_home writes): writes never run concurrently.
+dagster.yaml that runtime/instance.py writes): writes never run concurrently.
 """
 
 import dagster as dg
 
-from qs_platform.catalog.assets import catalog_asset_key
+from qs_platform.orchestration.catalog import catalog_asset_key
 from qs_platform.config.models import Dashboard, Dataset, ProjectConfig
 from qs_platform.quicksight.common import arn, permissions_for
 from qs_platform.quicksight.dashboards import (
@@ -25,7 +25,7 @@ from qs_platform.quicksight.datasets import (
     refresh_spice,
 )
 from qs_platform.quicksight.definition import build_definition
-from qs_platform.resources import CatalogResource, LakeResource, QuickSightResource
+from qs_platform.orchestration.resources import CatalogResource, LakeResource, QuickSightResource
 
 DATA_SOURCE_KEY = dg.AssetKey(["quicksight", "data_source", "lake"])
 QUICKSIGHT_POOL = "quicksight"  # QuickSight writes never run concurrently (throttling)
@@ -86,7 +86,7 @@ def build_dataset_asset(dataset: Dataset, config: ProjectConfig, condition: dg.A
         table = catalog_.describe(dataset.table)
         client, account, region = quicksight.client(), quicksight.account_id, quicksight.region
         layer = dataset.table.split(".", 1)[0]
-        database = catalog_.database(layer) if hasattr(catalog_, "database") else layer  # Glue names its databases per layer
+        database = catalog_.database(layer)
         request = dataset_request(dataset, table, arn(account, region, "datasource", DATA_SOURCE_ID), database=database)
         outcome = ensure_dataset(client, account, region, request, principals=tuple(quicksight.principals))
         metadata = {

@@ -15,7 +15,7 @@ from qs_platform.config.models import ProjectConfig, Source
 from qs_platform.ingest.landing import landed, pending
 from qs_platform.ingest.ledger import Ledger
 from qs_platform.ingest.runner import GroupResult, ingest_group
-from qs_platform.resources import IngestResource, LakeResource
+from qs_platform.orchestration.resources import IngestResource, LakeResource
 from qs_platform.runtime.progress import RunProgress
 
 ROWS_RECONCILED = "rows_reconciled"

@@ -20,16 +20,6 @@ from qs_platform.processes import is_alive
 TEMP_ROOT_NAME = "qs-platform-duckdb"
 
 
-def sql_string(value: str) -> str:
-    """A SQL string literal."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def quote(identifier: str) -> str:
-    """A SQL identifier, quoted."""
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 @dataclass(frozen=True)
 class DuckDBSettings:
     memory_limit: str = "1GB"

@@ -27,6 +27,7 @@ from qs_platform.quicksight.expression_language import (
     is_keyword,
     tokenize,
 )
+from qs_platform.sql.text import sql_string
 
 from .functions import FUNCTIONS, Call, Sql
 
@@ -44,9 +45,6 @@ def _unquote(text: str) -> str:
     body = body.replace(quote * 2, quote)
     return re.sub(r"\\(.)", r"\1", body)
 
-
-def sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 # ---- parser (recursive descent, emitting SQL as it goes) --------------------------------------------------

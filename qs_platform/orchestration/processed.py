@@ -7,11 +7,11 @@ from pydantic import Field
 from qs_platform.catalog.tables import TableNotMaterialized
 from qs_platform.config.models import ProjectConfig, Table
 from qs_platform.catalog.athena import AthenaQueryFailed
-from qs_platform.resources import CatalogResource, LakeResource
+from qs_platform.orchestration.resources import CatalogResource, LakeResource
 from qs_platform.transform.athena import NotPortable
 from qs_platform.transform.checks import CheckOutcome
 from qs_platform.transform.run import PartitionMismatch, PartitionStats, run_transform
-from qs_platform.transform.sql import sql_dependencies
+from qs_platform.sql.dependencies import sql_dependencies
 
 
 PARTITION_ROWS_SHOWN = 30
@@ -93,11 +93,12 @@ def partition_metadata(stats: PartitionStats) -> dict:
 
 
 def execute(table: Table, project: ProjectConfig, lake: LakeResource, catalog: CatalogResource, full_rebuild: bool, log):
-    """DuckDB here, or Athena for `engine: athena` under the aws profile (locally such a table runs on DuckDB)."""
-    if table.engine == "athena" and catalog.aws is not None:
+    """DuckDB here, or Athena for `engine: athena` where the catalog has one (locally such a table runs on DuckDB)."""
+    athena = catalog.athena() if table.engine == "athena" else None
+    if athena is not None:
         from qs_platform.transform.athena import run_athena_transform
 
-        return run_athena_transform(catalog.athena(), catalog.get(lake.get(), project), project, table)
+        return run_athena_transform(athena, catalog.get(lake.get(), project), project, table)
     if table.engine == "athena":
         log.info(f"{table.table_name}: engine athena runs on DuckDB under the local profile")
     return run_transform(lake.get(), project, table, full_rebuild=full_rebuild)

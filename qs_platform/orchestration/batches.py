@@ -7,8 +7,8 @@ import dagster as dg
 from qs_platform.catalog.tables import raw_rows_select
 from qs_platform.config.models import Source
 from qs_platform.ingest.batches import batch_status_select
-from qs_platform.resources import LakeResource
-from qs_platform.engine import connect
+from qs_platform.orchestration.resources import LakeResource
+from qs_platform.sql.engine import connect
 
 BATCHES_COMPLETE = "batches_complete"
 

@@ -1,6 +1,6 @@
 """Every visual type of botocore's QuickSight `Visual` union and what the local viewer does with it.
 
-The README's coverage table is generated from `VISUAL_TYPES` (`python -m qs_platform.quicksight.viewer.coverage`);
+The README's coverage table is generated from `VISUAL_TYPES` (`python -m qs_platform.local.viewer.coverage`);
 a test fails when botocore's model has a type this table lacks.
 """
 

@@ -6,10 +6,10 @@ from qs_platform.catalog.base import Catalog, CatalogTable, SchemaError
 from qs_platform.catalog.tables import TableNotMaterialized, duplicate_copies_select
 from qs_platform.config.models import ProjectConfig
 from qs_platform.lake import Lake
-from qs_platform.resources import CatalogResource, LakeResource
+from qs_platform.orchestration.resources import CatalogResource, LakeResource
 from qs_platform.runtime.status import source_balance
-from qs_platform.transform.assets import asset_key_for_table, table_schema
-from qs_platform.engine import connect
+from qs_platform.orchestration.processed import asset_key_for_table, table_schema
+from qs_platform.sql.engine import connect
 
 
 SCHEMA_CHECK = "schema_compatible"
@@ -57,13 +57,9 @@ def register_quarantine(catalog: Catalog, raw_table: str) -> CatalogTable | None
         return None
 
 
-def catalog_location_metadata(catalog: CatalogResource, table_name: str) -> dict:
-    aws = catalog.aws
-    if aws:
-        layer, name = table_name.split(".", 1)
-        database = aws.glue_databases[layer]
-        return {"catalog": f"glue:{database}.{name}", "query": dg.MetadataValue.md(f'```sql\nselect * from "{database}"."{name}" limit 10  -- Athena\n```')}
-    return {"catalog": catalog.path, "query": dg.MetadataValue.md(f"```\nduckdb {catalog.path} -c \"select * from {table_name} limit 10\"\n```")}
+def catalog_location_metadata(catalog: Catalog, table_name: str) -> dict:
+    where, query = catalog.query_hint(table_name)
+    return {"catalog": where, "query": dg.MetadataValue.md(f"```\n{query}\n```")}
 
 
 def build_catalog_asset(table_name: str, config: ProjectConfig, condition: dg.AutomationCondition) -> dg.AssetsDefinition:
@@ -105,7 +101,7 @@ def build_catalog_asset(table_name: str, config: ProjectConfig, condition: dg.Au
                 **({"quarantined_rows": quarantined.row_count} if quarantined else {}),
                 "dagster/row_count": entry.row_count,
                 "dagster/column_schema": table_schema(entry.columns),
-                **catalog_location_metadata(catalog, table_name),
+                **catalog_location_metadata(catalog.get(lake_, config), table_name),
             },
             check_results=[dg.AssetCheckResult(check_name=SCHEMA_CHECK, passed=True)]
             + ([ledger_check(source_balance(landing.get(), lake_, config.source(table_name.split(".", 1)[1])))] if is_ledger else []),

@@ -12,8 +12,8 @@ import re
 import dagster as dg
 
 from qs_platform.config.models import Table
-from qs_platform.ingest.pull_assets import default_running
-from qs_platform.transform.assets import full_rebuild_config
+from qs_platform.orchestration.pulls import default_running
+from qs_platform.orchestration.processed import full_rebuild_config
 
 CLOCK_FUNCTIONS = re.compile(
     r"\b(current_date|current_timestamp|current_time|localtimestamp|now\s*\(|today\s*\(|get_current_timestamp\s*\(|get_current_time\s*\()",

@@ -3,7 +3,7 @@
 One entry per function of QuickSight's reference ("Functions by category": aggregate, conditional, date, numeric,
 mathematical, string, table calculation), with its arity and either a translation, an approximation (and how), or
 "unsupported". The README's coverage table is generated from `FUNCTIONS` (`python -m
-qs_platform.quicksight.viewer.coverage`), so it cannot drift.
+qs_platform.local.viewer.coverage`), so it cannot drift.
 
 Levels of aggregation: a table calculation is computed on the visual's aggregated rows (POST_AGG_FILTER, the
 default) as a window over them; with PRE_AGG or PRE_FILTER it is computed per row, in a subquery under the visual

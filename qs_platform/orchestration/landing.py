@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from qs_platform.config.models import Source
-from qs_platform.ingest.assets import landing_asset_key, raw_asset_key, raw_op_name
+from qs_platform.orchestration.raw import landing_asset_key, raw_asset_key, raw_op_name
 from qs_platform.ingest.landing import Group, groups, landed, pending, wanted
 from qs_platform.ingest.ledger import fingerprints
 from qs_platform.lake import Lake, LakeObject
-from qs_platform.resources import IngestResource, LakeResource, SqsResource
+from qs_platform.orchestration.resources import IngestResource, LakeResource, SqsResource
 from qs_platform.runtime.instance import SOURCE_TAG
 from qs_platform.runtime.state import NOT_FINISHED
 

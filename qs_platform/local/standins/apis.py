@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from qs_platform.examples.generators import generate_exchange_rates, generate_subscriptions
-from qs_platform.standins.server import Clock, Faults, Reply, StandinServer
+from qs_platform.local.standins.server import Clock, Faults, Reply, StandinServer
 
 SUBSCRIPTIONS_PATH = "/api/v2/subscriptions"
 RATES_PATH = "/v1/rates"

@@ -11,10 +11,10 @@ import dagster as dg
 
 from qs_platform.config.acquisition import Schedule
 from qs_platform.config.models import Source
-from qs_platform.ingest.assets import landing_asset_key
+from qs_platform.orchestration.raw import landing_asset_key
 from qs_platform.pull.credentials import http_client, read_secret
 from qs_platform.pull.puller import PullState, run_pull
-from qs_platform.resources import LakeResource
+from qs_platform.orchestration.resources import LakeResource
 
 WATERMARK = "watermark"
 WATERMARK_IDS = "watermark_ids"
