@@ -85,7 +85,7 @@ def latency_under_daemon(count: int = 10, timeout: float = 300) -> dict:
 
 
 def quiet_sync_quicksight_calls() -> dict:
-    from qs_platform.local.quicksight_backend import LocalQuickSightBackend
+    from qs_platform.local.quicksight import LocalQuickSightBackend
 
     with tempfile.TemporaryDirectory() as tmp:
         world = ready_world(Path(tmp))

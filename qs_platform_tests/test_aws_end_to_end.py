@@ -15,7 +15,7 @@ from qs_platform.config.loader import lineage_config, load_config
 from qs_platform.config.settings import Settings
 from qs_platform.lake import S3Lake
 from qs_platform.project import build_definitions
-from qs_platform.local import quicksight_backend as local_backend
+from qs_platform.local import quicksight as local_backend
 from qs_platform_tests.conftest import CONFIG_DIR, SERVICE_REQUESTS_CSV
 
 ACCOUNT = "123456789012"

@@ -36,7 +36,7 @@ from qs_platform.quicksight.datasets import (
     ensure_dataset,
     refresh_spice,
 )
-from qs_platform.local.quicksight_backend import (
+from qs_platform.local.quicksight import (
     LocalQuickSightBackend,
     local_quicksight_client,
 )

@@ -17,7 +17,7 @@ from qs_platform.orchestration.quicksight import (
     build_dashboard_asset,
     build_dataset_asset,
 )
-from qs_platform.local.quicksight_backend import (
+from qs_platform.local.quicksight import (
     LocalQuickSightBackend,
     local_quicksight_client,
 )

@@ -14,7 +14,7 @@ from qs_platform.quicksight.definition import (
     build_definition,
     compile_definition,
 )
-from qs_platform.local.quicksight_backend import local_quicksight_client
+from qs_platform.local.quicksight import local_quicksight_client
 
 ACCOUNT, REGION = "111122223333", "us-east-1"
 COLUMNS = {

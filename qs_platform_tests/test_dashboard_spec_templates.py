@@ -16,7 +16,7 @@ from qs_platform.quicksight.definition.templates import (
     load_template,
     template_identifiers,
 )
-from qs_platform.local.quicksight_backend import local_quicksight_client
+from qs_platform.local.quicksight import local_quicksight_client
 from qs_platform.orchestration.resources import QuickSightResource
 from qs_platform_tests.conftest import CONFIG_DIR, SEEDS
 

@@ -18,7 +18,7 @@ from qs_platform.config.settings import Settings
 from qs_platform.examples.generators import DEMO_LATE_STORE, write_demo_landing
 from qs_platform.project import build_definitions
 from qs_platform.quicksight.dashboards import validate_request
-from qs_platform.local.quicksight_backend import local_quicksight_client
+from qs_platform.local.quicksight import local_quicksight_client
 from qs_platform.local.viewer.server import make_viewer_server
 from qs_platform_tests.conftest import CONFIG_DIR, PROJECT, SERVICE_REQUESTS_CSV
 from qs_platform_tests.test_viewer_browser import (

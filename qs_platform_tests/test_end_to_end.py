@@ -17,7 +17,7 @@ from qs_platform.cli.sync import Syncer
 from qs_platform.config.loader import lineage_config
 from qs_platform.project import build_definitions
 from qs_platform.quicksight.dashboards import validate_request
-from qs_platform.local.quicksight_backend import LocalQuickSightBackend, local_quicksight_client
+from qs_platform.local.quicksight import LocalQuickSightBackend, local_quicksight_client
 from qs_platform_tests.conftest import HEADER, SERVICE_REQUESTS_CSV, land
 
 

@@ -8,7 +8,7 @@ from qs_platform.catalog.base import CatalogTable
 from qs_platform.quicksight.common import arn
 from qs_platform.quicksight.dashboards import DashboardError, compile_definition, dashboard_request, ensure_dashboard, validate_request
 from qs_platform.quicksight.datasets import DATA_SOURCE_ID, dataset_request, ensure_data_source, ensure_dataset
-from qs_platform.local.quicksight_backend import LocalQuickSightBackend, local_quicksight_client
+from qs_platform.local.quicksight import LocalQuickSightBackend, local_quicksight_client
 
 ACCOUNT, REGION = "111122223333", "us-east-1"
 COLUMNS = {

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from botocore.exceptions import ClientError, ParamValidationError
 
-from qs_platform.local.quicksight_backend import LocalQuickSightBackend, local_quicksight_client
+from qs_platform.local.quicksight import LocalQuickSightBackend, local_quicksight_client
 
 ACCOUNT = "111122223333"
 REGION = "us-east-1"

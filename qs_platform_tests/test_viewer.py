@@ -1001,7 +1001,7 @@ def test_unsupported_things_are_readable_422s(extra_viewer):
 
 
 def test_viewer_through_the_local_quicksight_backend(tmp_path):
-    from qs_platform.local.quicksight_backend import local_quicksight_client
+    from qs_platform.local.quicksight import local_quicksight_client
 
     client = local_quicksight_client(tmp_path / "quicksight.sqlite", region=REGION, account_id=ACCOUNT)
     client.create_data_source(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from qs_platform.local.quicksight_backend import local_quicksight_client
+from qs_platform.local.quicksight import local_quicksight_client
 from qs_platform.local.viewer.visual_types import VISUAL_TYPES
 from qs_platform_tests.test_viewer import (
     ACCOUNT,

@@ -608,7 +608,7 @@ MISSING_COLUMN = ("cosix_embark_dataset_template", "REQUIREMENT")  # left out on
 
 def load_logistics(tmp_path: Path):
     """The exported Definition deployed through the local backend's normal create calls, bound to a test catalog."""
-    from qs_platform.local.quicksight_backend import local_quicksight_client
+    from qs_platform.local.quicksight import local_quicksight_client
 
     definition = json.loads(LOGISTICS_DEFINITION.read_text())
     tables = logistics_tables(definition)
@@ -689,7 +689,7 @@ def test_dashboard_asset_metadata_links_the_viewer_and_its_thumbnail(tmp_path, i
 
     from qs_platform.config.models import Dashboard
     from qs_platform.orchestration.quicksight import build_dashboard_asset
-    from qs_platform.local.quicksight_backend import local_quicksight_client
+    from qs_platform.local.quicksight import local_quicksight_client
     from qs_platform.orchestration.resources import QuickSightResource
 
     store = tmp_path / "quicksight.sqlite"

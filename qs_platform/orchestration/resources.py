@@ -134,7 +134,7 @@ class QuickSightResource(dg.ConfigurableResource):
 
     def raw_client(self):
         if self.local_store:
-            from qs_platform.local.quicksight_backend import local_quicksight_client
+            from qs_platform.local.quicksight import local_quicksight_client
 
             return local_quicksight_client(self.local_store, region=self.region, account_id=self.account_id)
         import boto3

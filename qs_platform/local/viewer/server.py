@@ -506,7 +506,7 @@ def serve(*, quicksight_client: Any, account_id: str, catalog_path: str | Path, 
 
 def main() -> None:  # pragma: no cover - convenience entry point: python -m qs_platform.local.viewer.server
     from qs_platform.config.settings import Settings
-    from qs_platform.local.quicksight_backend import local_quicksight_client
+    from qs_platform.local.quicksight import local_quicksight_client
 
     settings = Settings.from_env()
     client = local_quicksight_client(settings.quicksight_store, region=settings.aws_region, account_id=settings.aws_account_id)
