@@ -8,7 +8,6 @@ import shutil
 import statistics
 from collections import defaultdict
 from decimal import Decimal
-from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -20,13 +19,13 @@ from qs_platform.config.loader import lineage_config
 from qs_platform.examples.generators import generate_clickstream, generate_sales
 from qs_platform.project import build_definitions
 from qs_platform.transform.run import run_transform
-from qs_platform_tests.conftest import HEADER, SEEDS, SERVICE_REQUESTS_CSV, ingest, land
+from qs_platform_tests.conftest import EXAMPLES, HEADER, SEEDS, SERVICE_REQUESTS_CSV, ingest, land
 
 SALES_TABLES = ("sales_daily", "sales_daily_detail", "sales_trend_daily", "sales_items", "sales_store_days")
 NEW_TABLES = (*SALES_TABLES, "clickstream_hourly", "clickstream_elements", "clickstream_menus", "ward_kpis")
 CLICKSTREAM_SEED = SEEDS / "clickstream" / "clickstream_sample_events.ndjson"
 if not CLICKSTREAM_SEED.exists():  # a clone without ../shared: the copy shipped for `make dev`
-    CLICKSTREAM_SEED = next((Path(__file__).resolve().parents[1] / "examples" / "landing" / "clickstream").rglob("*.json"))
+    CLICKSTREAM_SEED = next((EXAMPLES / "clickstream").rglob("*.json"))
 
 
 def read_table(lake, result) -> list[tuple]:

@@ -20,7 +20,7 @@ import pytest
 from botocore.validate import ParamValidator
 
 from qs_platform.local.viewer.expressions import ExpressionError, Sql, translate
-from qs_platform_tests.test_viewer import (
+from qs_platform_tests.local.viewer.test_server import (
     ACCOUNT,
     DATASOURCE_ARN,
     REGION,

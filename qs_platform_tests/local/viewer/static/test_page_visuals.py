@@ -2,7 +2,7 @@
 loads without console errors, each new visual type draws its SVG/HTML marks, a what-if slider changes a KPI,
 a filter dropdown changes a chart, and one screenshot per dashboard (per sheet for logistics) is saved.
 
-    pytest -m browser qs_platform_tests/test_viewer_browser_visuals.py
+    pytest -m browser qs_platform_tests/local/viewer/static/test_page_visuals.py
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from qs_platform_tests.test_viewer import project_dashboards, start_viewer
-from qs_platform_tests.test_viewer_browser import (
+from qs_platform_tests.local.viewer.test_server import project_dashboards, start_viewer
+from qs_platform_tests.local.viewer.static.test_page import (
     CHROMIUM,
     PageWatch,
     chromium_browser,  # noqa: F401 - the shared fixture
@@ -22,7 +22,7 @@ from qs_platform_tests.test_viewer_browser import (
     visual_states,
     wait_until_ready,
 )
-from qs_platform_tests.test_viewer_visuals import (
+from qs_platform_tests.local.viewer.test_visuals import (
     GALLERY_ID,
     LOGISTICS_DEFINITION,
     LOGISTICS_ID,

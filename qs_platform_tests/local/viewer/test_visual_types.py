@@ -13,7 +13,7 @@ import pytest
 
 from qs_platform.local.quicksight import local_quicksight_client
 from qs_platform.local.viewer.visual_types import VISUAL_TYPES
-from qs_platform_tests.test_viewer import (
+from qs_platform_tests.local.viewer.test_server import (
     ACCOUNT,
     REGION,
     TOTAL_COST,
@@ -199,7 +199,7 @@ def test_box_plot_waterfall_sankey_gauge_and_histogram_numbers(every):
     sankey = ask(every, "sankey")
     assert sum(r[2] for r in sankey["rows"]) == pytest.approx(TOTAL_COST)
     assert ask(every, "gauge")["rows"] == [[TOTAL_COST, 40]]
-    assert sorted(r[0] for r in ask(every, "histogram")["rows"]) == sorted(float(r[5]) for r in __import__("qs_platform_tests.test_viewer", fromlist=["ROWS"]).ROWS)
+    assert sorted(r[0] for r in ask(every, "histogram")["rows"]) == sorted(float(r[5]) for r in __import__("qs_platform_tests.local.viewer.test_server", fromlist=["ROWS"]).ROWS)
 
 
 def test_insight_computations_fill_the_narrative(every):

@@ -1,7 +1,7 @@
 """The dashboard page in headless Chromium: every visual drawn, no console errors, nothing fetched off-host,
 and the what-if slider changes the KPI. Uses Debian's /usr/bin/chromium (never `playwright install`).
 
-    pytest -m browser qs_platform_tests/test_viewer_browser.py
+    pytest -m browser qs_platform_tests/local/viewer/static/test_page.py
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from qs_platform_tests.test_viewer import (
+from qs_platform_tests.local.viewer.test_server import (
     BROKEN_DASHBOARD_ID,
     DASHBOARD_ID,
     build_catalog,

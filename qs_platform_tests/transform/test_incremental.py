@@ -14,7 +14,7 @@ from qs_platform.examples.generators import generate_clickstream, generate_sales
 from qs_platform.transform.incremental import MANIFEST, empty_marker_key, partition_key, partition_of_key
 from qs_platform.transform.run import PartitionMismatch, run_transform
 from qs_platform_tests.conftest import ingest as ingest_one
-from qs_platform_tests.test_sales_clickstream_analytics import accepted_click_events, click_stats, expected_sales_daily
+from qs_platform_tests.integration.test_sales_clickstream import accepted_click_events, click_stats, expected_sales_daily
 
 DAYS = [dt.date(2024, 3, 1), dt.date(2024, 3, 2), dt.date(2024, 3, 3)]
 

@@ -1,15 +1,15 @@
 """The every-visual-type Definition in headless Chromium: no page-level error, no console error, each supported type
 draws its marks, the three unsupported ones name themselves, the title follows ${Growth}, the text box shows its text.
 
-    pytest -m browser qs_platform_tests/test_viewer_browser_every_type.py
+    pytest -m browser qs_platform_tests/local/viewer/static/test_page_every_type.py
 """
 
 from __future__ import annotations
 
 import pytest
 
-from qs_platform_tests.test_viewer import build_catalog, start_viewer
-from qs_platform_tests.test_viewer_browser import (
+from qs_platform_tests.local.viewer.test_server import build_catalog, start_viewer
+from qs_platform_tests.local.viewer.static.test_page import (
     CHROMIUM,
     PageWatch,
     chromium_browser,  # noqa: F401 - the shared fixture
@@ -17,8 +17,8 @@ from qs_platform_tests.test_viewer_browser import (
     visual_states,
     wait_until_ready,
 )
-from qs_platform_tests.test_viewer_browser_visuals import assert_clean, count, screenshot
-from qs_platform_tests.test_viewer_every_type import EVERY_ID, every_type_client
+from qs_platform_tests.local.viewer.static.test_page_visuals import assert_clean, count, screenshot
+from qs_platform_tests.local.viewer.test_visual_types import EVERY_ID, every_type_client
 
 pytestmark = [
     pytest.mark.browser,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from qs_platform_tests.conftest import CLICKSTREAM_EVENTS
+from qs_platform_tests.conftest import CLICKSTREAM_EVENTS, EXAMPLES, SEEDS
 
 from qs_platform.examples.logistics import DEMO_ASSESSMENTS, LOGISTICS_FILES, Assessment, generate_logistics_assessment, read_classix
 from qs_platform.examples.generators import (
@@ -378,7 +378,7 @@ def test_clickstream_matches_seed_shape(tmp_path):
 
 # ---------------------------------------------------------------------------------------------------- logistics
 
-TABLE_MAPS = Path(__file__).resolve().parents[2] / "shared" / "data" / "seeds" / "logistics" / "quicksight_table_maps"
+TABLE_MAPS = SEEDS / "logistics" / "quicksight_table_maps"
 
 
 def _map_columns(name: str) -> list[str]:
@@ -434,7 +434,7 @@ def test_logistics_assessment_is_deterministic_and_follows_its_parameters(tmp_pa
 
 
 def test_logistics_files_for_a_real_assessment_use_its_items(tmp_path):
-    classix = Path(__file__).resolve().parents[1] / "examples" / "landing" / "logistics" / "assessments" / "10908" / "classix_dimensional_data.csv"
+    classix = EXAMPLES / "logistics" / "assessments" / "10908" / "classix_dimensional_data.csv"
     items = read_classix(classix)
     real = Assessment(10908, "Test Classes", start=dt.date(2024, 7, 4), duration=115)
     keys = generate_logistics_assessment(tmp_path, real, items=items, assessment_files=False)

@@ -21,7 +21,7 @@ from qs_platform.quicksight.dashboards import validate_request
 from qs_platform.local.quicksight import local_quicksight_client
 from qs_platform.local.viewer.server import make_viewer_server
 from qs_platform_tests.conftest import CONFIG_DIR, PROJECT, SERVICE_REQUESTS_CSV
-from qs_platform_tests.test_viewer_browser import (
+from qs_platform_tests.local.viewer.static.test_page import (
     CHROMIUM,
     PageWatch,
     chromium_browser,  # noqa: F401 - the shared fixture

@@ -17,8 +17,8 @@ from qs_platform.quicksight.definition import (
     compile_definition,
     definition_problems,
 )
-from qs_platform_tests.conftest import CONFIG_DIR
-from qs_platform_tests.test_dashboard_spec import COLUMNS, SPEC, arns
+from qs_platform_tests.conftest import CONFIG_DIR, PROJECT
+from qs_platform_tests.quicksight.definition.test_compiler import COLUMNS, SPEC, arns
 
 runner = CliRunner()
 
@@ -209,11 +209,10 @@ def test_validate_command_checks_a_held_out_spec_and_refuses_a_broken_one(held_o
 
 def test_readme_example_spec_compiles():
     import re
-    from pathlib import Path
 
-    from qs_platform_tests.test_dashboard_spec import GEOGRAPHIC
+    from qs_platform_tests.quicksight.definition.test_compiler import GEOGRAPHIC
 
-    readme = Path(__file__).resolve().parents[1] / "README.md"
+    readme = PROJECT / "README.md"
     section = readme.read_text().split("### Dashboards as code", 1)[1]
     example = yaml.safe_load(re.search(r"```yaml\n(.*?)```", section, re.DOTALL).group(1))["dashboards"][0]
     dashboard = Dashboard.model_validate(example)

@@ -29,6 +29,8 @@ from qs_platform.local.viewer import catalog as viewer_catalog
 from qs_platform.local.viewer import make_viewer_server
 from qs_platform.local.viewer.expressions import ExpressionError, Sql, translate
 
+from qs_platform_tests.conftest import CONFIG_DIR, PROJECT
+
 ACCOUNT = "111122223333"
 REGION = "us-east-1"
 DASHBOARD_ID = "service-overview"
@@ -653,7 +655,7 @@ def test_dashboard_page_is_offline_html(viewer):
     status, page = viewer.get(f"/dashboards/{DASHBOARD_ID}")
     assert status == 200
     assert '<script src="/static/viewer.js"' in page
-    static_dir = Path(__file__).resolve().parents[1] / "qs_platform" / "local" / "viewer" / "static"
+    static_dir = PROJECT / "qs_platform" / "local" / "viewer" / "static"
     for path in static_dir.iterdir():
         text = path.read_text(encoding="utf-8")
         external = re.findall(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}[^\s\"']*", text)
@@ -1073,7 +1075,7 @@ def project_dashboards(tmp_path: Path):
     from qs_platform.quicksight.definition import compile_definition
     from qs_platform.quicksight.datasets import quicksight_type
 
-    config = load_config(Path(__file__).resolve().parents[1] / "assets_config")
+    config = load_config(CONFIG_DIR)
     catalog = tmp_path / "catalog.duckdb"
     build_project_catalog(catalog, config)
     con = duckdb.connect(str(catalog), read_only=True)
