@@ -5,7 +5,7 @@ import io
 import json
 
 import duckdb
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from qs_platform.config.models import Source
@@ -40,6 +40,9 @@ def rows_of(lake, source, key):
     line_end=st.sampled_from(["\n", "\r\n"]),
 )
 def test_any_dialect_valid_csv_round_trips(tmp_path_factory, rows, delimiter, quoting, line_end):
+    # Python's writer leaves a carriage return unquoted under QUOTE_MINIMAL (it quotes only the characters of its
+    # lineterminator): `0\r` then reads as a line end, for Python's own reader too, so the file is not dialect-valid
+    assume(quoting != csv.QUOTE_MINIMAL or "\r" in line_end or not any("\r" in value for row in rows for value in row))
     source = Source.model_validate({"name": "t", "csv": {"delimiter": delimiter},
                                     "columns": [{"name": "a"}, {"name": "b"}, {"name": "c"}]})
     buffer = io.StringIO()
