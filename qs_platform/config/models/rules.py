@@ -60,6 +60,7 @@ class ExpressionRule(RuleBase):
     kind: Literal["expression"]
     sql: str = Field(description="A DuckDB boolean expression over typed columns that good rows satisfy.")
 
+
 Rule = Annotated[
     Union[NotNullRule, AcceptedValuesRule, RangeRule, RegexRule, UniqueRule, ExpressionRule], Field(discriminator="kind")
 ]

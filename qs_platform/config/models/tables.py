@@ -48,6 +48,7 @@ class SqlCheck(CheckBase):
     kind: Literal["sql"]
     sql: str = Field(description="A query returning the violating rows; {table} is the table being checked")
 
+
 Check = Annotated[
     Union[RowCountCheck, UniqueCheck, NotNullCheck, AcceptedValuesCheck, FreshnessCheck, SqlCheck], Field(discriminator="kind")
 ]
