@@ -1,4 +1,5 @@
-"""QuickSight deployment: Definitions compile and validate; resources are created once and left alone after."""
+"""Dashboards (dashboards.py): Definitions compile and validate; resources are created once and left alone after; a new
+version is polled out of creation and published, a failing one names its errors and is retried."""
 
 import copy
 
@@ -10,7 +11,10 @@ from qs_platform.quicksight.dashboards import DashboardError, compile_definition
 from qs_platform.quicksight.datasets import DATA_SOURCE_ID, dataset_request, ensure_data_source, ensure_dataset
 from qs_platform.local.quicksight import LocalQuickSightBackend, local_quicksight_client
 
-ACCOUNT, REGION = "111122223333", "us-east-1"
+from qs_platform.quicksight.common import SPEC_HASH_TAG, tag_value
+from qs_platform_tests.quicksight.conftest import ACCOUNT, REGION, arns, deploy, log_of, mutating, no_sleep, qs_client, small_dashboard_request
+
+
 COLUMNS = {
     "service_requests": {
         "id": "INTEGER", "start_date": "DATETIME", "division": "STRING", "service_result": "STRING", "ward_id": "INTEGER",
@@ -23,10 +27,6 @@ COLUMNS = {
 @pytest.fixture
 def dashboard(config):
     return config.dashboard("service-division")
-
-
-def arns(dashboard):
-    return {ds: arn(ACCOUNT, REGION, "dataset", ds) for ds in dashboard.datasets}
 
 
 def test_shipped_dashboard_compiles_to_a_valid_definition(dashboard):
@@ -98,15 +98,40 @@ def test_failed_version_is_reported_with_its_errors(tmp_path, dashboard):
         ensure_dashboard(client, ACCOUNT, REGION, request)
 
 
-def test_dataset_with_new_columns_is_updated_once(tmp_path, config):
-    client = local_quicksight_client(tmp_path / "qs.sqlite", account_id=ACCOUNT, region=REGION)
-    dataset = config.dataset("division_kpis")
-    source_arn = arn(ACCOUNT, REGION, "datasource", DATA_SOURCE_ID)
-    before = dataset_request(dataset, CatalogTable(dataset.table, [("division", "VARCHAR")], 5), source_arn)
-    after = dataset_request(dataset, CatalogTable(dataset.table, [("division", "VARCHAR"), ("requests", "BIGINT")], 5), source_arn)
-    assert ensure_dataset(client, ACCOUNT, REGION, before).action == "created"
-    assert ensure_dataset(client, ACCOUNT, REGION, after).action == "updated"
-    assert ensure_dataset(client, ACCOUNT, REGION, after).action == "unchanged"
-    stored = client.describe_data_set(AwsAccountId=ACCOUNT, DataSetId="division_kpis")["DataSet"]
-    columns = stored["PhysicalTableMap"]["table"]["RelationalTable"]["InputColumns"]
-    assert columns == [{"Name": "division", "Type": "STRING"}, {"Name": "requests", "Type": "INTEGER"}]
+# ---- versions on the strict backend ------------------------------------------------------------------------
+
+
+def test_a_failing_dashboard_version_names_its_errors_and_is_retried(store, config):
+    client = qs_client(store)
+    deploy(client, config)
+    errors = [{"Type": "COLUMN_REPLACEMENT_MISSING", "Message": "column ward_id has no replacement",
+               "ViolatedEntities": [{"Path": "sheet/overview/visual/table-by-ward"}]}]
+    failing = qs_client(store, version_errors=errors)
+    request = small_dashboard_request("Renamed")
+
+    with pytest.raises(DashboardError) as failure:
+        ensure_dashboard(failing, ACCOUNT, REGION, request, sleep=no_sleep)
+
+    assert str(failure.value) == (
+        "dashboard service-division version 2 CREATION_FAILED: COLUMN_REPLACEMENT_MISSING: column ward_id has no replacement "
+        "(at sheet/overview/visual/table-by-ward)"
+    )
+    published = client.describe_dashboard(AwsAccountId=ACCOUNT, DashboardId="service-division")["Dashboard"]["Version"]
+    assert published["VersionNumber"] == 1, "the failed version is not published"
+    log_of(store).reset_call_log()
+    assert ensure_dashboard(client, ACCOUNT, REGION, request, sleep=no_sleep).action == "updated"
+    assert "UpdateDashboardPublishedVersion" in mutating(store)
+
+
+def test_a_new_dashboard_version_is_polled_out_of_creation_in_progress(store, config):
+    client = qs_client(store)
+    waits = []
+    deploy(client, config)
+    request = small_dashboard_request("Renamed")
+    log_of(store).reset_call_log()
+    outcome = ensure_dashboard(client, ACCOUNT, REGION, request, sleep=waits.append)
+    assert outcome.changes == ("Definition",)
+    polls = [c for c in log_of(store).call_log() if c["operation"] == "DescribeDashboard" and c["params"].get("VersionNumber") == 2]
+    assert len(polls) == 2 and len(waits) == 1, "CREATION_IN_PROGRESS on the first describe (strict), then CREATION_SUCCESSFUL"
+    tags = client.list_tags_for_resource(ResourceArn=outcome.arn)["Tags"]
+    assert tag_value(tags, SPEC_HASH_TAG) and tag_value(tags, "ManagedBy") == "qs-platform"

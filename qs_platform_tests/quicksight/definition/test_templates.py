@@ -19,8 +19,8 @@ from qs_platform.quicksight.definition.templates import (
 from qs_platform.local.quicksight import local_quicksight_client
 from qs_platform.orchestration.resources import QuickSightResource
 from qs_platform_tests.conftest import CONFIG_DIR, SEEDS
+from qs_platform_tests.quicksight.conftest import ACCOUNT, REGION, arns
 
-ACCOUNT, REGION = "111122223333", "us-east-1"
 SHIPPED_TEMPLATE = CONFIG_DIR / "quicksight" / "templates" / "logistics_dashboard_definition.json"
 SHARED_TEMPLATE = SEEDS / "logistics" / "quicksight" / "dashboard_definition_template.json"
 
@@ -28,10 +28,6 @@ SHARED_TEMPLATE = SEEDS / "logistics" / "quicksight" / "dashboard_definition_tem
 @pytest.fixture(scope="module")
 def columns(config):
     return offline_column_types(config)
-
-
-def arns(dashboard: Dashboard) -> dict[str, str]:
-    return {ds: arn(ACCOUNT, REGION, "dataset", ds) for ds in dashboard.datasets}
 
 
 def rebound(config, **template_changes) -> Dashboard:

@@ -18,14 +18,10 @@ from qs_platform.quicksight.definition import (
     definition_problems,
 )
 from qs_platform_tests.conftest import CONFIG_DIR, PROJECT
-from qs_platform_tests.quicksight.definition.test_compiler import COLUMNS, SPEC, arns
+from qs_platform_tests.quicksight.definition.conftest import COLUMNS, GEOGRAPHIC, SPEC
+from qs_platform_tests.quicksight.conftest import arns
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def spec() -> Dashboard:
-    return Dashboard.model_validate(yaml.safe_load(SPEC))
 
 
 @pytest.fixture
@@ -209,8 +205,6 @@ def test_validate_command_checks_a_held_out_spec_and_refuses_a_broken_one(held_o
 
 def test_readme_example_spec_compiles():
     import re
-
-    from qs_platform_tests.quicksight.definition.test_compiler import GEOGRAPHIC
 
     readme = PROJECT / "README.md"
     section = readme.read_text().split("### Dashboards as code", 1)[1]
