@@ -122,12 +122,11 @@ def _load(con, lake, source, landing_key, path, records: FileRecords, fields, co
     try:
         with lake.staged_write(out_key) as target:
             con.execute(f"copy (select *, {lineage} from ({select})) to {sql_string(str(target))} (format parquet, compression {RAW_COMPRESSION})")
-            total = pq.ParquetFile(target).metadata.num_rows
+            written = f"read_parquet({sql_string(str(target))})"
+            total, rejected = con.execute(f"select count(*), count(_rules) from {written}").fetchone()  # _rules: NULL if loaded
             by_rule = dict(con.execute(
-                f"select r, count(*) from (select unnest(_rules) as r from read_parquet({sql_string(str(target))}) where _rules is not null) "
-                "group by r order by r"
-            ).fetchall())
-            rejected = con.execute(f"select count(*) from read_parquet({sql_string(str(target))}) where _rules is not null").fetchone()[0]
+                f"select r, count(*) from (select unnest(_rules) as r from {written} where _rules is not null) group by r order by r"
+            ).fetchall()) if rejected else {}
             if rejected:
                 write_quarantined_rows(con, lake, source, str(target), output, list(fields), q_key)
             else:
