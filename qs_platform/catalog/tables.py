@@ -40,16 +40,16 @@ def first_copies_filter(scan: str) -> str:
 
 
 def loaded_records_select(scan: str, child: ChildTable | None) -> str:
-    """The loaded records of raw files (rejected ones are there too, marked by `_rules`), numbered by line.
+    """The loaded records of raw files (rejected ones are there too, marked by `_reject`), numbered by line.
 
     A source's raw file numbers its records by position (`_first_line` + the row's position in the file); a child
     table's file carries the line of each element's parent record itself.
     """
     if child is not None:
-        return f"select * exclude (_rules, _errors, _text) from {scan} where _rules is null"
+        return f"select * exclude (_reject) from {scan} where _reject is null"
     return (
-        f"select * exclude (_rules, _errors, _text, _first_line, file_row_number), file_row_number + _first_line as _line_number "
-        f"from {scan} where _rules is null"
+        f"select * exclude (_reject, _first_line, file_row_number), file_row_number + _first_line as _line_number "
+        f"from {scan} where _reject is null"
     )
 
 

@@ -41,6 +41,7 @@ from qs_platform.runtime.state import (
 )
 from qs_platform.runtime.status import AssetState, SourceBalance, automated_asset_states, source_balance
 from qs_platform.orchestration.processed import full_rebuild_config
+from qs_platform.orchestration.metadata import RawRun, summary_of
 
 AUTOMATION_CURSOR_KEY = "qs_platform/sync/automation_cursor"
 MAX_ROUNDS = 50
@@ -226,7 +227,8 @@ class Syncer:
                 metadata = {k: getattr(v, "value", v) for k, v in materialization.metadata.items()}
                 done = Materialized(materialization.asset_key.to_user_string(), materialization.partition, metadata)
                 self.report.materialized.append(done)
-                self.echo(f"  materialized {done.asset}" + _summary(metadata))
+                summary = summary_of(materialization.asset_key, materialization.metadata)
+                self.echo(f"  materialized {done.asset}" + (f": {summary.summary()}" if summary else ""))
         self.report.quarantined += self._quarantined(result)
         if not result.success:
             failures = [
@@ -244,9 +246,10 @@ class Syncer:
         lines = []
         for event in result.all_events:
             if event.event_type_value == "ASSET_MATERIALIZATION":
-                metadata = event.event_specific_data.materialization.metadata
-                value = metadata.get("quarantined_files")
-                lines += [f"{key}: {reason}" for key, reason in (getattr(value, "value", value) or {}).items()]
+                materialization = event.event_specific_data.materialization
+                if materialization.asset_key.path[0] == "raw":
+                    run = RawRun.from_metadata(materialization.metadata)
+                    lines += [f"{key}: {reason}" for key, reason in run.quarantined_files.items()]
         return lines
 
     # -- the whole sync ----------------------------------------------------------------------------------------
@@ -283,21 +286,3 @@ def _root_cause(error) -> str:
     while error.cause is not None:
         error = error.cause
     return error.message.strip().splitlines()[0] if error.message.strip() else error.cls_name or "failed"
-
-
-def _summary(metadata: dict) -> str:
-    if "files" in metadata and "files_loaded" in metadata:
-        parts = [f"{metadata['files']} files: {metadata['files_loaded']} loaded"]
-        parts += [f"{metadata[k]} {label}" for k, label in
-                  (("files_quarantined", "quarantined"), ("files_unchanged", "unchanged"), ("archives_expanded", "archives expanded")) if metadata.get(k)]
-        return ": " + ", ".join(parts) + f"; {metadata['loaded_rows']} rows loaded, {metadata['rejected_rows']} quarantined"
-    if "records" in metadata and "watermark" in metadata:
-        landed = metadata.get("landed_key") if metadata.get("records_landed") else "nothing new landed"
-        return f": {metadata['records']} records in {metadata['pages']} pages ({metadata['retries']} retries), {landed}, watermark {metadata['watermark'] or 'none'}"
-    if "action" in metadata:
-        return f": {metadata['action']}"
-    if "partition_mode" in metadata:
-        return f": {metadata['dagster/row_count']} rows, {metadata['partitions_rewritten']} of {metadata['partitions']} partitions rewritten ({metadata['partition_reason']})"
-    if "dagster/row_count" in metadata:
-        return f": {metadata['dagster/row_count']} rows"
-    return ""

@@ -36,7 +36,7 @@ def elements_relation(source: Source, child: ChildTable, records: FileRecords, r
         from (select row_number() over () - 1 as _record, json from {records.relation}) as f
         join read_parquet({sql_string(raw_file)}, file_row_number = true) as p on p.file_row_number = f._record,
              json_each(json_extract(f.json, {path})) as e
-        where p._rules is null and json_type(json_extract(f.json, {path})) = 'ARRAY'
+        where p._reject is null and json_type(json_extract(f.json, {path})) = 'ARRAY'
         order by f._record, _position
     )"""
 
@@ -62,7 +62,7 @@ def write_children(con: duckdb.DuckDBPyConnection, lake: Lake, source: Source, l
                 f"to {sql_string(str(target))} (format parquet, compression {RAW_COMPRESSION})"
             )
             loaded, rejected = con.execute(
-                f"select count(*) filter (where _rules is null), count(*) filter (where _rules is not null) from read_parquet({sql_string(str(target))})"
+                f"select count(*) - count(_reject), count(_reject) from read_parquet({sql_string(str(target))})"
             ).fetchone()
             if rejected:
                 write_quarantined_rows(con, lake, child_source, str(target), output, [], child_quarantine_key(source, child, landing_key),

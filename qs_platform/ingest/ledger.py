@@ -122,8 +122,8 @@ class Ledger:
             other = current.get(key)
             if other is None or _stamp(record) >= _stamp(other):
                 current[key] = record
-        rows = [dataclasses.asdict(r) for _, r in sorted(current.items())]
-        table = pa.Table.from_pylist(rows, schema=SCHEMA)
+        records = [r for _, r in sorted(current.items())]
+        table = pa.Table.from_pydict({name: [getattr(r, name) for r in records] for name in SCHEMA.names}, schema=SCHEMA)
         buffer = io.BytesIO()
         pq.write_table(table, buffer, compression="zstd")
         lake.put_bytes(ledger_key(self.source), buffer.getvalue())

@@ -1,7 +1,7 @@
 """One landed file -> `raw/<source>/<file id>.parquet` in one streamed DuckDB pass; rejected rows also in `quarantine/`.
 
 The raw file is the typed image of every record of the landed file, in file order: loaded records have
-`_rules` NULL; a rejected record keeps the rules it broke (`_rules`, `_errors`) and its original text (`_text`).
+`_reject` NULL; a rejected record keeps in `_reject` (JSON) the rules it broke, their messages and its original text.
 Readers of `raw.<source>` see the loaded records only, numbered by their position (`_line_number` =
 `_first_line` + position), so no record number has to be computed while loading (that would serialise the pass).
 When records were rejected, a second, small pass copies them to `quarantine/<source>/rows/<file id>.parquet`,
@@ -28,7 +28,9 @@ from qs_platform.ingest.validation import checked_select
 from qs_platform.lake import Lake
 
 LINEAGE_COLUMNS = {"_source_key": "VARCHAR", "_content_hash": "VARCHAR", "_ingested_at": "TIMESTAMP", "_line_number": "BIGINT"}
-RECORD_STATUS_COLUMNS = ("_rules", "_errors", "_text", "_first_line")  # stored in raw files, not shown by raw.<source>
+RECORD_STATUS_COLUMNS = ("_reject", "_first_line")  # stored in raw files, not shown by raw.<source>
+REJECTED_RULES = "from_json(_reject -> '$.rules', '[\"VARCHAR\"]')"
+REJECTED_ERRORS = "from_json(_reject -> '$.errors', '[\"VARCHAR\"]')"
 RAW_COMPRESSION = "snappy"  # DuckDB's default: the fastest to write; readers do not notice the difference
 
 
@@ -122,12 +124,12 @@ def _load(con, lake, source, landing_key, path, records: FileRecords, fields, co
     try:
         with lake.staged_write(out_key) as target:
             con.execute(f"copy (select *, {lineage} from ({select})) to {sql_string(str(target))} (format parquet, compression {RAW_COMPRESSION})")
-            total = pq.ParquetFile(target).metadata.num_rows
+            written = f"read_parquet({sql_string(str(target))})"
+            total, rejected = con.execute(f"select count(*), count(_reject) from {written}").fetchone()  # NULL if loaded
             by_rule = dict(con.execute(
-                f"select r, count(*) from (select unnest(_rules) as r from read_parquet({sql_string(str(target))}) where _rules is not null) "
+                f"select r, count(*) from (select unnest({REJECTED_RULES}) as r from {written} where _reject is not null) "
                 "group by r order by r"
-            ).fetchall())
-            rejected = con.execute(f"select count(*) from read_parquet({sql_string(str(target))}) where _rules is not null").fetchone()[0]
+            ).fetchall()) if rejected else {}
             if rejected:
                 write_quarantined_rows(con, lake, source, str(target), output, list(fields), q_key)
             else:
@@ -157,14 +159,15 @@ def write_quarantined_rows(con, lake: Lake, source: Source, raw_file: str, outpu
     `line_number` is SQL for the record's line, or None when the file stores `_line_number` itself (child tables)."""
     declared = {c.column_name for c in source.columns}
     texts = [
-        f"json_extract_string(_text, {sql_string('$.' + json.dumps(name))}) as {quote(name)}" if name in declared else quote(name)
+        f"json_extract_string(_reject, {sql_string('$.text.' + json.dumps(name))}) as {quote(name)}" if name in declared else quote(name)
         for name in output
     ]
     lineage = [quote(f) for f in fields] + ["_source_key", "_content_hash", "_ingested_at"]
     with lake.staged_write(key) as target:
         con.execute(
-            f"copy (select {', '.join(texts + lineage)}{f', {line_number} as _line_number' if line_number else ''}, _rules, _errors "
-            f"from read_parquet({sql_string(raw_file)}, file_row_number = true) where _rules is not null order by file_row_number) "
+            f"copy (select {', '.join(texts + lineage)}{f', {line_number} as _line_number' if line_number else ''}, "
+            f"{REJECTED_RULES} as _rules, {REJECTED_ERRORS} as _errors "
+            f"from read_parquet({sql_string(raw_file)}, file_row_number = true) where _reject is not null order by file_row_number) "
             f"to {sql_string(str(target))} (format parquet, compression zstd)"
         )
 

@@ -146,11 +146,12 @@ def needs_record_numbers(source: Source) -> bool:
 
 def checked_select(source: Source, columns: list[Column], texts: dict[str, str], extras: dict[str, str], relation: str,
                    first_line: int) -> tuple[str, list[str]]:
-    """(SELECT over `relation` with typed columns, extras, `$bad`, `_rules`, `_errors` and `_text`, output columns).
+    """(SELECT over `relation` with typed columns, extras and `_reject`, the output column names).
 
-    `_rules`, `_errors` and `_text` (the record's original text as a JSON object) are computed for rejected
-    records only and are NULL for loaded ones, so checking costs little when most records are good. The records
-    stay in file order (a `unique` rule's window is sorted back by record number), which numbers their lines.
+    `_reject` is NULL for a loaded record; for a rejected one a JSON object with the rules it broke, their messages
+    and the record's original text per column. One text column, computed for rejected records only, costs little
+    to write when most records are good. The records stay in file order (a `unique` rule's window is sorted back by
+    record number), which numbers their lines.
     """
     text_columns = [f"{texts.get(c.column_name, 'cast(null as varchar)')} as {text_ref(c.column_name)}" for c in columns]
     text_columns += [f"{expression} as {quote(name)}" for name, expression in extras.items()]
@@ -172,9 +173,11 @@ def checked_select(source: Source, columns: list[Column], texts: dict[str, str],
         typed as (select *, {typed} from texts),
         checked as (select *{firsts}, ({bad}) as {BAD} from typed)
         select {', '.join(quote(c) for c in output)},
-               case when {BAD} then list_filter([{names}], lambda x: x is not null) end as _rules,
-               case when {BAD} then list_filter([{messages}], lambda x: x is not null) end as _errors,
-               case when {BAD} then json_object({original}) end as _text
+               case when {BAD} then json_object(
+                   'rules', list_filter([{names}], lambda x: x is not null),
+                   'errors', list_filter([{messages}], lambda x: x is not null),
+                   'text', json_object({original})
+               ) end as _reject
         from checked
         {f"order by {ROW}" if needs_record_numbers(source) else ""}
     """

@@ -7,6 +7,7 @@ from pydantic import Field
 from qs_platform.catalog.tables import TableNotMaterialized
 from qs_platform.config.models import ProjectConfig, Table
 from qs_platform.catalog.athena import AthenaQueryFailed
+from qs_platform.orchestration.metadata import TableBuild
 from qs_platform.orchestration.resources import CatalogResource, LakeResource
 from qs_platform.transform.athena import NotPortable
 from qs_platform.transform.checks import CheckOutcome
@@ -83,10 +84,6 @@ def partition_metadata(stats: PartitionStats) -> dict:
     more = len(stats.rewritten) - PARTITION_ROWS_SHOWN
     table = "\n".join(["| partition | rows |", "|---|---|", *rows] + ([f"| … {more} more | |"] if more > 0 else []))
     return {
-        "partition_mode": stats.mode,
-        "partition_reason": stats.reason,
-        "partitions": stats.total,
-        "partitions_rewritten": len(stats.rewritten),
         "partitions_deleted": dg.MetadataValue.json(stats.deleted),
         "rewritten_partitions": dg.MetadataValue.md(table),
     }
@@ -130,9 +127,14 @@ def build_processed_asset(table: Table, project: ProjectConfig, condition: dg.Au
         else:
             failed = [f"{c.name}: {c.description}" for c in result.checks if c.blocking and not c.passed]
             context.log.error(f"{table.table_name}: NOT published, blocking checks failed: {failed}; the previous data stays")
+        stats = result.partitions
+        build = TableBuild(
+            row_count=result.row_count, published=result.published, partition_mode=stats.mode if stats else "",
+            partition_reason=stats.reason if stats else "", partitions=stats.total if stats else 0,
+            partitions_rewritten=len(stats.rewritten) if stats else 0,
+        )
         metadata = {
-            "published": result.published,
-            "dagster/row_count": result.row_count,
+            **build.to_metadata(),
             "dagster/column_schema": table_schema(result.columns),
             "preview": dg.MetadataValue.md(preview_markdown(result.columns, result.preview)),
             "key": result.key,

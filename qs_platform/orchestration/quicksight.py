@@ -26,6 +26,7 @@ from qs_platform.quicksight.datasets import (
 )
 from qs_platform.quicksight.definition import build_definition
 from qs_platform.orchestration.resources import CatalogResource, LakeResource, QuickSightResource
+from qs_platform.orchestration.metadata import Deployment
 
 DATA_SOURCE_KEY = dg.AssetKey(["quicksight", "data_source", "lake"])
 QUICKSIGHT_POOL = "quicksight"  # QuickSight writes never run concurrently (throttling)
@@ -51,7 +52,7 @@ def build_data_source_asset(condition: dg.AutomationCondition) -> dg.AssetsDefin
             )
         except DataSourceFailed as error:
             raise dg.Failure(description=str(error)) from error
-        return dg.MaterializeResult(metadata={"arn": outcome.arn, "action": outcome.action, "changes": list(outcome.changes)})
+        return dg.MaterializeResult(metadata={"arn": outcome.arn, **Deployment(outcome.action, list(outcome.changes)).to_metadata()})
 
     return _data_source
 
@@ -90,7 +91,7 @@ def build_dataset_asset(dataset: Dataset, config: ProjectConfig, condition: dg.A
         request = dataset_request(dataset, table, arn(account, region, "datasource", DATA_SOURCE_ID), database=database)
         outcome = ensure_dataset(client, account, region, request, principals=tuple(quicksight.principals))
         metadata = {
-            "arn": outcome.arn, "action": outcome.action, "changes": list(outcome.changes), "table": dataset.table,
+            "arn": outcome.arn, **Deployment(outcome.action, list(outcome.changes)).to_metadata(), "table": dataset.table,
             "import_mode": dataset.import_mode, "dagster/row_count": table.row_count,
         }
         if not spice:
@@ -182,8 +183,7 @@ def build_dashboard_asset(dashboard: Dashboard, condition: dg.AutomationConditio
             context.log.info(f"dashboard {dashboard.id}: {line}")
         metadata = {
             "arn": outcome.arn,
-            "action": outcome.action,
-            "changes": list(outcome.changes),
+            **Deployment(outcome.action, list(outcome.changes)).to_metadata(),
             "sheets": len(definition["Sheets"]),
             "visuals": sum(len(s.get("Visuals", [])) for s in definition["Sheets"]),
             "pruned": dg.MetadataValue.json(pruned.as_dict()),

@@ -15,6 +15,7 @@ from qs_platform.config.models import ProjectConfig, Source
 from qs_platform.ingest.landing import landed, pending
 from qs_platform.ingest.ledger import Ledger
 from qs_platform.ingest.runner import GroupResult, ingest_group
+from qs_platform.orchestration.metadata import RawRun
 from qs_platform.orchestration.resources import IngestResource, LakeResource
 from qs_platform.runtime.progress import RunProgress
 
@@ -103,15 +104,15 @@ def group_metadata(group: GroupResult, ledger: Ledger) -> dict:
     for r in results:
         for child, counts in r.children.items():
             children.setdefault(child, Counter()).update(counts)
+    quarantined = {r.landing_key: r.reason for r in results if r.reason and (r.status == "quarantined" or r.refused_members)}
+    run = RawRun(
+        files=len(outcomes), files_loaded=status["loaded"], files_quarantined=status["quarantined"],
+        files_unchanged=status["unchanged"], archives_expanded=status["expanded"],
+        input_rows=sum(r.input_rows for r in results), loaded_rows=sum(r.loaded_rows for r in results),
+        rejected_rows=sum(r.rejected_rows for r in results), quarantined_files=dict(list(quarantined.items())[:FILES_SHOWN]),
+    )
     metadata = {
-        "files": len(outcomes),
-        "files_loaded": status["loaded"],
-        "files_quarantined": status["quarantined"],
-        "files_unchanged": status["unchanged"],
-        "archives_expanded": status["expanded"],
-        "input_rows": sum(r.input_rows for r in results),
-        "loaded_rows": sum(r.loaded_rows for r in results),
-        "rejected_rows": sum(r.rejected_rows for r in results),
+        **run.to_metadata(),
         "rejected_by_rule": dg.MetadataValue.json(dict(sorted(by_rule.items()))),
         "file_outcomes": dg.MetadataValue.md(table),
         "dagster/row_count": sum(r.loaded_rows for r in ledger.records.values() if r.status == "loaded"),
@@ -129,9 +130,6 @@ def group_metadata(group: GroupResult, ledger: Ledger) -> dict:
     refused = {r.landing_key: r.refused_members for r in results if r.refused_members}
     if refused:
         metadata["refused_members"] = dg.MetadataValue.json(refused)
-    quarantined = {r.landing_key: r.reason for r in results if r.reason and (r.status == "quarantined" or r.refused_members)}
-    if quarantined:
-        metadata["quarantined_files"] = dg.MetadataValue.json(dict(list(quarantined.items())[:FILES_SHOWN]))
     return metadata
 
 

@@ -107,3 +107,22 @@ def next_cron_tick(cron: str, timezone: str, after: float) -> float:
         if tick.timestamp() > after:
             return tick.timestamp()
     raise ValueError(f"cron {cron!r} has no tick after {after}")
+
+
+def validate_instance_yaml(folder) -> dict:
+    """The `dagster.yaml` in `folder`, validated by Dagster as an instance would load it (DagsterInvalidConfigError
+    naming the key otherwise), with each configurable class's own section validated against that class's schema."""
+    from dagster._config import validate_config
+    from dagster._core.errors import DagsterInvalidConfigError
+    from dagster._core.instance.config import dagster_instance_config
+    from dagster._serdes.config_class import class_from_code_pointer
+
+    config, _ = dagster_instance_config(str(folder))
+    for section in ("run_launcher", "compute_logs"):
+        entry = config.get(section)
+        if entry and "module" in entry:
+            cls = class_from_code_pointer(entry["module"], entry["class"])
+            checked = validate_config(cls.config_type(), entry.get("config") or {})
+            if not checked.success:
+                raise DagsterInvalidConfigError(f"{section}: {entry['class']} config", checked.errors, entry.get("config"))
+    return config

@@ -132,12 +132,16 @@ def unportable_constructs(sql: str) -> list[str]:
     return found
 
 
+RECORD_STATUS = ("_reject", "_first_line")  # in raw files beside the data (ingest/load.py), not columns of raw.<source>
+
+
 def first_copy_only(columns: list[str], database: str, name: str) -> exp.Select:
-    """A raw table's rows with each content counted once, as `catalog/tables.py` reads it for DuckDB."""
-    listed = ", ".join(f'"{c}"' for c in columns)
+    """A raw table's loaded rows with each content counted once, as `catalog/tables.py` reads it for DuckDB."""
+    listed = ", ".join(f'"{c}"' for c in columns if c not in RECORD_STATUS)
+    loaded = "where _reject is null" if "_reject" in columns else ""
     return sqlglot.parse_one(
         f"select {listed} from (select {listed}, dense_rank() over (partition by coalesce(_content_hash, _source_key) "
-        f'order by _source_key) as {FIRST_COPY_RANK} from "{database}"."{name}") where {FIRST_COPY_RANK} = 1',
+        f'order by _source_key) as {FIRST_COPY_RANK} from "{database}"."{name}" {loaded}) where {FIRST_COPY_RANK} = 1',
         read="athena",
     )
 

@@ -159,7 +159,7 @@ def test_nested_lists_become_child_tables_keyed_to_their_parent(lake):
     result = ingest(lake, source, key)
     assert result.loaded_rows == 3 and result.rejected_rows == 1 and result.new_columns == []
     assert result.children == {"addons": {"loaded": 2, "rejected": 1}}
-    child = duckdb.sql(f"select id, _position, addon_id, quantity, _source_key from '{lake.uri('raw/subscriptions__addons/pull.json.parquet')}' where _rules is null order by all").fetchall()
+    child = duckdb.sql(f"select id, _position, addon_id, quantity, _source_key from '{lake.uri('raw/subscriptions__addons/pull.json.parquet')}' where _reject is null order by all").fetchall()
     assert child == [("s1", 0, "sso", 2, key), ("s3", 0, "x", 1, key)], "orphans of quarantined records are not loaded"
     rejected = duckdb.sql(f"select id, addon_id, quantity, _errors from '{lake.uri('quarantine/subscriptions__addons/rows/pull.json.parquet')}'").fetchall()
     assert rejected == [("s1", "api", "many", ["quantity: expected an integer, got 'many'"])]
