@@ -59,12 +59,22 @@ class Athena(BaseModel):
             retry=retry_if_result(lambda execution: execution["Status"]["State"] not in FINAL_STATES),
             wait=wait_exponential(multiplier=0.2, max=self.max_poll_seconds),
             stop=stop_after_delay(self.timeout_seconds),
+            retry_error_callback=lambda state: state.outcome.result(),  # the last state, not tenacity's RetryError
         )
         def poll() -> dict:
             return client.get_query_execution(QueryExecutionId=execution_id)["QueryExecution"]
 
         execution = poll()
         status = execution["Status"]
+        if status["State"] not in FINAL_STATES:
+            try:
+                client.stop_query_execution(QueryExecutionId=execution_id)  # it would still write, and still cost
+            except Exception:  # noqa: BLE001 - the timeout is the error to report
+                pass
+            raise AthenaQueryFailed(
+                f"Athena query {execution_id} in workgroup {self.workgroup} still {status['State']} after "
+                f"{self.timeout_seconds:g} s: stopped\n{execution.get('Query', '')[:2000]}"
+            )
         if status["State"] != "SUCCEEDED":
             raise AthenaQueryFailed(
                 f"Athena query {execution_id} in workgroup {self.workgroup} {status['State']}: "

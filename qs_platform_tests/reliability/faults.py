@@ -68,9 +68,10 @@ class _BreakingStream:
 class Rule:
     service: str  # botocore service id, hyphenised: "s3", "glue", "athena"
     operation: str  # "GetObject", or "*"
-    kind: str  # "500", "503", "throttle", "denied", "timeout", "connection", "broken_body"
+    kind: str  # "500", "503", "throttle", "denied", "timeout", "connection", "broken_body", "answer" (200 with `answer`)
     times: int | None = None  # inject this many times, then let requests through; None: always
     where: Callable[[object], bool] = lambda request: True  # on the prepared request (url, body, headers)
+    answer: Callable[[object], dict] | None = None  # kind "answer": the JSON body of a 200 response, from the request
     attempts: int = 0  # requests that reached the rule (an earlier rule that injected stops them), injected or not
     injected: int = 0
     bodies: list = field(default_factory=list)  # request bodies of the matching attempts (idempotency tokens …)
@@ -94,8 +95,8 @@ class FaultInjector:
         self._lock = threading.Lock()
 
     def add(self, service: str, operation: str, kind: str, *, times: int | None = None,
-            where: Callable[[object], bool] = lambda request: True) -> Rule:
-        rule = Rule(service, operation, kind, times, where)
+            where: Callable[[object], bool] = lambda request: True, answer: Callable[[object], dict] | None = None) -> Rule:
+        rule = Rule(service, operation, kind, times, where, answer)
         with self._lock:
             self.rules.append(rule)
         return rule
@@ -146,6 +147,9 @@ class FaultInjector:
             raise ReadTimeoutError(endpoint_url=request.url, error="injected read timeout")
         if rule.kind == "connection":
             raise EndpointConnectionError(endpoint_url=request.url, error="injected connection refused")
+        if rule.kind == "answer":  # a well-formed answer of the service's own (JSON protocols: Athena, Glue)
+            body = json.dumps(rule.answer(request)).encode()
+            return AWSResponse(request.url, 200, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": "injected"}, _Raw(body))
         if rule.service == "s3":
             status, code, message = S3_ERRORS[rule.kind]
             body = f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code><Message>{message}</Message></Error>".encode()
