@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pydantic import BaseModel, ConfigDict
 from tenacity import retry, retry_if_result, stop_after_delay, wait_exponential
 
+from qs_platform.lake.s3 import DEFAULT_MAX_ATTEMPTS, retry_config
+
 FINAL_STATES = {"SUCCEEDED", "FAILED", "CANCELLED"}
 DATA_CATALOG = "AwsDataCatalog"
 
@@ -29,11 +31,14 @@ class Athena(BaseModel):
     output_location: str  # s3://bucket/prefix/ for query results
     timeout_seconds: float = 1800
     max_poll_seconds: float = 10
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS  # botocore's attempts per Athena (and result-cleaning S3) request
 
     def client(self):
         import boto3
 
-        return boto3.client("athena", region_name=self.region)  # AWS_ENDPOINT_URL(_ATHENA) honoured by boto3
+        # AWS_ENDPOINT_URL(_ATHENA) honoured by boto3. A retried StartQueryExecution keeps its ClientRequestToken
+        # (botocore fills the idempotency token once, before the attempts), so Athena never runs a statement twice.
+        return boto3.client("athena", region_name=self.region, config=retry_config(self.max_attempts))
 
     def start(self, sql: str, database: str | None = None, *, client=None) -> str:
         client = client or self.client()
@@ -54,12 +59,22 @@ class Athena(BaseModel):
             retry=retry_if_result(lambda execution: execution["Status"]["State"] not in FINAL_STATES),
             wait=wait_exponential(multiplier=0.2, max=self.max_poll_seconds),
             stop=stop_after_delay(self.timeout_seconds),
+            retry_error_callback=lambda state: state.outcome.result(),  # the last state, not tenacity's RetryError
         )
         def poll() -> dict:
             return client.get_query_execution(QueryExecutionId=execution_id)["QueryExecution"]
 
         execution = poll()
         status = execution["Status"]
+        if status["State"] not in FINAL_STATES:
+            try:
+                client.stop_query_execution(QueryExecutionId=execution_id)  # it would still write, and still cost
+            except Exception:  # noqa: BLE001 - the timeout is the error to report
+                pass
+            raise AthenaQueryFailed(
+                f"Athena query {execution_id} in workgroup {self.workgroup} still {status['State']} after "
+                f"{self.timeout_seconds:g} s: stopped\n{execution.get('Query', '')[:2000]}"
+            )
         if status["State"] != "SUCCEEDED":
             raise AthenaQueryFailed(
                 f"Athena query {execution_id} in workgroup {self.workgroup} {status['State']}: "
@@ -104,7 +119,7 @@ class Athena(BaseModel):
             return
         bucket, _, key = location.removeprefix("s3://").partition("/")
         stem = key.rsplit("/", 1)[0] + "/" + execution["QueryExecutionId"] if "/" in key else execution["QueryExecutionId"]
-        s3 = boto3.client("s3", region_name=self.region)
+        s3 = boto3.client("s3", region_name=self.region, config=retry_config(self.max_attempts))
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=stem):
             for item in page.get("Contents", []):
                 s3.delete_object(Bucket=bucket, Key=item["Key"])

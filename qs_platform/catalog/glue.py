@@ -45,6 +45,7 @@ from qs_platform.catalog.tables import table_prefix, table_select
 from qs_platform.config.models import PartitionBy, ProjectConfig
 from qs_platform.config.settings import AwsSettings
 from qs_platform.lake import Lake
+from qs_platform.lake.s3 import DEFAULT_MAX_ATTEMPTS, retry_config
 from qs_platform.sql.engine import connect
 
 PARQUET_STORAGE = {
@@ -205,6 +206,7 @@ class GlueTarget:
     region: str
     databases: dict[str, str]
     partition_projection: bool = True
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS  # botocore's attempts per Glue request (standard retry mode)
 
     @classmethod
     def of(cls, aws: AwsSettings) -> "GlueTarget":
@@ -218,7 +220,7 @@ class GlueCatalog(Catalog):
         self.lake = lake
         self.config = config
         self.target = target
-        self.glue = glue or boto3.client("glue", region_name=target.region)
+        self.glue = glue or boto3.client("glue", region_name=target.region, config=retry_config(target.max_attempts))
         self._databases_ready: set[str] = set()
 
     @property

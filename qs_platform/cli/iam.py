@@ -35,7 +35,7 @@ GLUE_ACTIONS = [
     "glue:GetDatabase", "glue:CreateDatabase", "glue:GetTable", "glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable",
     "glue:GetPartitions", "glue:BatchCreatePartition", "glue:BatchDeletePartition",
 ]
-ATHENA_ACTIONS = ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults"]
+ATHENA_ACTIONS = ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution"]
 QUICKSIGHT_DATA_SOURCE_ACTIONS = [
     "quicksight:DescribeDataSource", "quicksight:CreateDataSource", "quicksight:UpdateDataSource", "quicksight:PassDataSource",
     "quicksight:DescribeDataSourcePermissions", "quicksight:UpdateDataSourcePermissions",

@@ -107,6 +107,9 @@ class Syncer:
         self.job = defs.resolve_implicit_global_asset_job_def()
         self.report = SyncReport()
         self.worker = identity()
+        # sources whose raw run failed in this sync (a fault of the machine: S3 unreachable, disk full): their other
+        # pending files wait for the next sync rather than being asked for again every round
+        self.failed_sources: set[str] = set()
 
     # -- recovery ----------------------------------------------------------------------------------------------
 
@@ -145,9 +148,13 @@ class Syncer:
             if data.cursor is not None:
                 set_value(self.instance, cursor_key, data.cursor)  # before running: a run that dies is pending by the ledger
             for request in data.run_requests or []:
+                source = request.tags.get(SOURCE_TAG)
+                if source in self.failed_sources:
+                    continue  # its files stay pending for the next sync: one failed run per source and sync, not fifty
                 tags = {**request.tags, RUN_KEY_TAG: f"sync:{request.run_key}", SENSOR_NAME_TAG: sensor.name}
                 keys = list(request.asset_selection or sensor.asset_selection.resolve(self.defs.resolve_asset_graph()))
-                self._execute(keys, tags, request.run_config or None)
+                if not self._execute(keys, tags, request.run_config or None) and source:
+                    self.failed_sources.add(source)
                 launched += 1
         return launched
 
@@ -209,7 +216,8 @@ class Syncer:
         keys = [dg.AssetKey(t.table_name.split(".")) for t in tables]
         self._execute(keys, {LAUNCHED_BY_TAG: "rebuild"}, full_rebuild_config(keys))
 
-    def _execute(self, keys: list[dg.AssetKey], tags: dict, run_config: dict | None = None) -> None:
+    def _execute(self, keys: list[dg.AssetKey], tags: dict, run_config: dict | None = None) -> bool:
+        """Run the assets in this process; whether the run succeeded (failures are in the report)."""
         label = ", ".join(k.to_user_string() for k in keys)
         result = self.job.execute_in_process(
             run_config={**QUIET_LOGS, **(run_config or {})}, instance=self.instance, asset_selection=keys,
@@ -239,6 +247,7 @@ class Syncer:
                 line += f" [files of {tags[SOURCE_TAG]}]"
             self.report.failed_runs.append(line)
             self.echo("  " + line)
+        return result.success
 
     @staticmethod
     def _quarantined(result) -> list[str]:

@@ -145,6 +145,13 @@ def _positive_float(env: dict[str, str], name: str, default: float) -> float:
     return value
 
 
+def _positive_int(env: dict[str, str], name: str, default: int) -> int:
+    text = env.get(name) or str(default)
+    if not text.strip().isdigit() or int(text) < 1:
+        raise ProfileError(f"{name}: expected a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
 LOCAL_REQUESTS_PER_SECOND = 500.0
 
 
@@ -165,6 +172,8 @@ class Settings:
     local_quicksight: bool = True  # the local QuickSight backend (always locally; on aws only with QS_QUICKSIGHT_STORE)
     quicksight_requests_per_second: float = 5.0  # client-side token bucket of every QuickSight call
     max_run_deaths: int = 3  # QS_MAX_RUN_DEATHS: a file whose loading killed its run this many times is quarantined
+    aws_max_attempts: int = 5  # QS_AWS_MAX_ATTEMPTS: tries in all of an S3, Glue, Athena or SQS request (botocore's standard retry mode)
+    quicksight_max_attempts: int = 8  # QS_QUICKSIGHT_MAX_ATTEMPTS: attempts of a QuickSight call answered ThrottlingException
 
     @property
     def lake_is_local(self) -> bool:
@@ -220,4 +229,6 @@ class Settings:
                 env, "QS_QUICKSIGHT_REQUESTS_PER_SECOND", LOCAL_REQUESTS_PER_SECOND if profile == "local" else 5.0
             ),
             max_run_deaths=int(_positive_float(env, "QS_MAX_RUN_DEATHS", 3)),
+            aws_max_attempts=_positive_int(env, "QS_AWS_MAX_ATTEMPTS", 5),
+            quicksight_max_attempts=_positive_int(env, "QS_QUICKSIGHT_MAX_ATTEMPTS", 8),
         )

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+import boto3.exceptions
 import botocore.exceptions
 import duckdb
 
@@ -28,7 +29,8 @@ from qs_platform.ingest.load import IngestResult, is_content_error, load_file, q
 from qs_platform.lake import Lake, LakeObject
 from qs_platform.lake.hashing import CorruptCompression, file_digest
 
-MACHINE_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
+# Errors of the machine, never of a file: AWS (botocore, and boto3's transfer manager's own errors around them).
+MACHINE_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, boto3.exceptions.Boto3Error)
 SAVE_EVERY_SECONDS = 10  # a long group saves its ledger as it goes: a killed run loses at most this much work
 
 

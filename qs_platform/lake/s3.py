@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import shutil
@@ -14,7 +15,10 @@ from contextlib import closing, contextmanager
 from pathlib import Path, PurePosixPath
 
 import boto3
-from botocore.exceptions import ClientError
+from boto3.exceptions import S3UploadFailedError
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, IncompleteReadError
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from qs_platform.lake.base import Lake, LakeObject
 from qs_platform.processes import is_alive
@@ -28,6 +32,39 @@ MAX_LOCAL_NAME_BYTES = 200  # a key segment may be up to 1024 bytes; most filesy
 CACHE_DIR_VARIABLE = "QS_S3_CACHE_DIR"
 STALE_CACHE_GRACE_SECONDS = 900  # a reader may still be scanning a superseded copy for a while
 TEMP_PREFIX = "qs-lake-"  # local copies and uploads in flight: qs-lake-<pid>-…, removed when that process is gone
+DOWNLOAD_ATTEMPTS = 3
+
+
+class BrokenBody(BotoCoreError):
+    """The body of a GetObject broke off while it was read (connection reset, read timeout, fewer bytes than
+    announced). botocore retries requests but not the reading of a body: the lake fetches the object again,
+    `DOWNLOAD_ATTEMPTS` tries in all; then this error (an error of the machine: the run fails, the file stays pending)."""
+
+    fmt = "{uri}: the download broke off after {attempts} tries: {error}"
+
+
+class UploadFailed(BotoCoreError):
+    """An upload that S3 refused after botocore's retries. boto3's transfer manager raises its own S3UploadFailedError
+    (not a botocore error) around the ClientError: this one names the key and is an error of the machine, so the run
+    fails and the file stays pending instead of being taken for a bad file."""
+
+    fmt = "{uri}: the upload failed: {error}"
+
+
+DEFAULT_MAX_ATTEMPTS = 5  # dagster-aws's S3Resource default; QS_AWS_MAX_ATTEMPTS
+
+
+def retry_config(max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> Config:
+    """botocore's standard retry mode, as dagster-aws's S3Resource configures S3: 5xx, SlowDown/throttling, read
+    timeouts and connection errors are retried with jittered exponential backoff, `max_attempts` tries in all
+    (botocore's `total_max_attempts`; its `max_attempts` counts the retries only)."""
+    return Config(retries={"mode": "standard", "total_max_attempts": max_attempts})
+
+
+def botocore_max_attempts(total_attempts: int) -> int:
+    """The `max_attempts` to give dagster-aws's resources for `total_attempts` tries in all: botocore reads that
+    field as the number of retries after the first try (dagster-aws's field description says otherwise)."""
+    return max(total_attempts - 1, 0)
 
 
 def clean_dead_temp_files() -> None:
@@ -71,6 +108,11 @@ def local_name(key: str) -> str:
 
 
 
+def _body_retries() -> Retrying:
+    return Retrying(retry=retry_if_exception_type(BrokenBody), stop=stop_after_attempt(DOWNLOAD_ATTEMPTS),
+                    wait=wait_random_exponential(multiplier=0.05, max=2), reraise=True)
+
+
 def default_cache_dir() -> Path:
     return Path(os.environ.get(CACHE_DIR_VARIABLE) or Path(tempfile.gettempdir()) / "qs-platform-s3-cache")
 
@@ -84,7 +126,7 @@ class S3Lake(Lake):
         self.bucket, self.root = parse_s3_url(url)
         self.url = f"s3://{self.bucket}/{self.root}".rstrip("/")
         # With endpoint_url None, boto3 itself honours AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL.
-        self.client = client or boto3.client("s3", endpoint_url=endpoint_url, region_name=region)
+        self.client = client or boto3.client("s3", endpoint_url=endpoint_url, region_name=region, config=retry_config())
         self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
         clean_dead_temp_files()
 
@@ -108,7 +150,19 @@ class S3Lake(Lake):
 
     def _stream(self, key: str) -> Iterator[bytes]:
         with closing(self._request(self.client.get_object, key)["Body"]) as body:
-            yield from body.iter_chunks(CHUNK_SIZE)
+            try:
+                yield from body.iter_chunks(CHUNK_SIZE)
+            except (HTTPClientError, IncompleteReadError) as error:
+                raise BrokenBody(uri=self.uri(key), attempts=DOWNLOAD_ATTEMPTS, error=error) from error
+
+    def _download_to(self, key: str, handle) -> None:
+        """The object's bytes into `handle` (a binary file, emptied before each try), in one GET; a body broken
+        mid-way is fetched again, `DOWNLOAD_ATTEMPTS` tries in all, then the error is raised."""
+        for attempt in _body_retries():
+            with attempt:
+                handle.seek(0)
+                handle.truncate()
+                handle.writelines(self._stream(key))
 
     def list(self, prefix: str, start_after: str | None = None) -> Iterator[LakeObject]:
         arguments = {"Bucket": self.bucket, "Prefix": self._key(prefix)}
@@ -147,9 +201,11 @@ class S3Lake(Lake):
         head = self._request(self.client.head_object, key)
         if etag_is_md5(head):
             return head["ETag"].strip('"')
-        digest = hashlib.md5()
-        for chunk in self._stream(key):
-            digest.update(chunk)
+        for attempt in _body_retries():
+            with attempt:
+                digest = hashlib.md5()
+                for chunk in self._stream(key):
+                    digest.update(chunk)
         return digest.hexdigest()
 
     @contextmanager
@@ -157,7 +213,7 @@ class S3Lake(Lake):
         with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-") as folder:
             path = Path(folder) / local_name(key)
             with open(path, "wb") as handle:
-                handle.writelines(self._stream(key))  # one GET: consistent even if the key is overwritten meanwhile
+                self._download_to(key, handle)  # one GET: consistent even if the key is overwritten meanwhile
             yield path
 
     @contextmanager
@@ -171,13 +227,19 @@ class S3Lake(Lake):
         with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-") as folder:
             path = Path(folder) / local_name(key)
             yield path
-            self.client.upload_file(str(path), self.bucket, s3_key)
+            try:
+                self.client.upload_file(str(path), self.bucket, s3_key)
+            except S3UploadFailedError as error:
+                # the ClientError's text (code, retries, message) with the lake URI: the one line a failed run reports
+                raise UploadFailed(uri=self.uri(key), error=error.__cause__ or error.__context__ or error) from None
 
     def put_bytes(self, key: str, data: bytes) -> None:
         self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
 
     def read_bytes(self, key: str) -> bytes:
-        return b"".join(self._stream(key))
+        buffer = io.BytesIO()
+        self._download_to(key, buffer)
+        return buffer.getvalue()
 
     def download(self, key: str, path: str | Path) -> None:
         self.client.download_file(self.bucket, self._key(key), str(path))
@@ -220,7 +282,7 @@ class S3Lake(Lake):
         partial = folder / f".{name}.{uuid.uuid4().hex}.part"
         try:
             with open(partial, "wb") as handle:
-                handle.writelines(self._stream(key))
+                self._download_to(key, handle)
             os.replace(partial, path)  # concurrent readers see a whole file or none
         finally:
             partial.unlink(missing_ok=True)

@@ -17,10 +17,12 @@ from qs_platform.catalog.local import LocalCatalog
 from qs_platform.config.models import ProjectConfig
 from qs_platform.config.settings import Settings
 from qs_platform.lake import Lake, open_lake
+from qs_platform.lake.s3 import botocore_max_attempts
 
 
 def boto3_client(service: str, config: ResourceWithBoto3Configuration):
-    """A client configured like dagster-aws's resources (region, endpoint, retries, profile)."""
+    """A client configured like dagster-aws's resources (region, endpoint, retries, profile); `max_attempts` is
+    botocore's: the retries after the first try."""
     from botocore.config import Config
 
     session = boto3.session.Session(profile_name=config.profile_name)
@@ -90,9 +92,10 @@ class AthenaResource(dg.ConfigurableResource):
     region: str
     workgroup: str = "primary"
     output_location: str
+    max_attempts: int = 5  # botocore's attempts per request (standard retry mode); QS_AWS_MAX_ATTEMPTS
 
     def get(self) -> Athena:
-        return Athena(region=self.region, workgroup=self.workgroup, output_location=self.output_location)
+        return Athena(region=self.region, workgroup=self.workgroup, output_location=self.output_location, max_attempts=self.max_attempts)
 
 
 class GlueCatalogResource(CatalogResource):
@@ -101,12 +104,13 @@ class GlueCatalogResource(CatalogResource):
     region: str
     databases: dict[str, str]
     partition_projection: bool = True
+    max_attempts: int = 5  # botocore's attempts per Glue request (standard retry mode); QS_AWS_MAX_ATTEMPTS
     engine: AthenaResource
 
     def get(self, lake: Lake, config: ProjectConfig) -> Catalog:
         from qs_platform.catalog.glue import GlueCatalog, GlueTarget
 
-        return GlueCatalog(lake, config, GlueTarget(self.region, dict(self.databases), self.partition_projection))
+        return GlueCatalog(lake, config, GlueTarget(self.region, dict(self.databases), self.partition_projection, self.max_attempts))
 
     def athena(self) -> Athena:
         return self.engine.get()
@@ -123,6 +127,7 @@ class QuickSightResource(dg.ConfigurableResource):
     local_store: str = ""
     viewer_url: str = ""
     requests_per_second: float = 5.0
+    max_attempts: int = 8  # tries of a call answered ThrottlingException (QS_QUICKSIGHT_MAX_ATTEMPTS)
     edition: str = "ENTERPRISE"  # the SPICE refresh cap: 32 manual refreshes a day (ENTERPRISE) or 8 (STANDARD)
     principals: list[str] = []  # user/group ARNs granted the data source, datasets and dashboards
     athena_workgroup: str = "primary"  # the workgroup of the ATHENA data source
@@ -130,7 +135,7 @@ class QuickSightResource(dg.ConfigurableResource):
     def client(self):
         from qs_platform.quicksight.common import throttled
 
-        return throttled(self.raw_client(), rate=self.requests_per_second, scope=f"{self.region}:{self.account_id}")
+        return throttled(self.raw_client(), rate=self.requests_per_second, scope=f"{self.region}:{self.account_id}", attempts=self.max_attempts)
 
     def raw_client(self):
         if self.local_store:
@@ -147,9 +152,10 @@ def catalog_resource(settings: Settings) -> CatalogResource:
     aws = settings.aws
     if aws is None:
         return LocalCatalogResource(path=str(settings.catalog_path))
-    engine = AthenaResource(region=aws.region, workgroup=aws.athena_workgroup, output_location=aws.athena_output + "/")
+    engine = AthenaResource(region=aws.region, workgroup=aws.athena_workgroup, output_location=aws.athena_output + "/",
+                            max_attempts=settings.aws_max_attempts)
     return GlueCatalogResource(region=aws.region, databases=dict(aws.glue_databases), partition_projection=aws.partition_projection,
-                               engine=engine)
+                               max_attempts=settings.aws_max_attempts, engine=engine)
 
 
 def _pull_resource(settings: Settings):
@@ -159,11 +165,13 @@ def _pull_resource(settings: Settings):
 
 
 def resources_for(settings: Settings) -> dict:
-    s3 = S3Resource(region_name=settings.aws_region)  # the one place S3 clients are configured
+    # the one place S3 clients are configured: botocore's standard retries, QS_AWS_MAX_ATTEMPTS tries per request in all
+    retries = botocore_max_attempts(settings.aws_max_attempts)
+    s3 = S3Resource(region_name=settings.aws_region, max_attempts=retries)
     return {
         "lake": LakeResource(url=settings.lake_url, layer_urls=settings.aws.layer_urls if settings.aws else {}, s3=s3),
         "landing": LakeResource(url=settings.landing_url, s3=s3),
-        "sqs": SqsResource(region_name=settings.aws_region),
+        "sqs": SqsResource(region_name=settings.aws_region, max_attempts=retries),
         "ingest": IngestResource(max_run_deaths=settings.max_run_deaths),
         "pull": _pull_resource(settings),
         "catalog": catalog_resource(settings),
@@ -171,6 +179,7 @@ def resources_for(settings: Settings) -> dict:
             account_id=settings.aws_account_id, region=settings.aws_region,
             local_store=str(settings.quicksight_store) if settings.local_quicksight else "",
             viewer_url=settings.viewer_url, requests_per_second=settings.quicksight_requests_per_second,
+            max_attempts=settings.quicksight_max_attempts,
             edition=settings.aws.quicksight_edition if settings.aws else "ENTERPRISE",
             principals=list(settings.aws.quicksight_principals) if settings.aws else [],
             athena_workgroup=settings.aws.athena_workgroup if settings.aws else "primary",

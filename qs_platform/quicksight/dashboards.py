@@ -20,6 +20,7 @@ from qs_platform.quicksight.common import (
     arn,
     describe_or_none,
     ensure_permissions,
+    error_code,
     ensure_tags,
     poll,
     spec_hash,
@@ -89,10 +90,17 @@ def ensure_dashboard(client, account_id: str, region: str, request: dict, *, per
     ident = {"AwsAccountId": account_id, "DashboardId": dashboard_id}
     wanted_hash, changes, response = spec_hash(request), [], {}
     if describe_or_none(client.describe_dashboard, **ident) is None:
-        response = client.create_dashboard(**request, Tags=[MANAGED_BY], **({"Permissions": permissions} if permissions else {}))
-        wait_for_version(client, account_id, dashboard_id, _version_of(response["VersionArn"]), timeout=timeout, sleep=sleep)
-        client.tag_resource(ResourceArn=resource_arn, Tags=[{"Key": SPEC_HASH_TAG, "Value": wanted_hash}])
-        return Outcome(resource_arn, "created", ("created",), response)
+        try:
+            response = client.create_dashboard(**request, Tags=[MANAGED_BY], **({"Permissions": permissions} if permissions else {}))
+        except Exception as error:
+            if error_code(error) != "ResourceExistsException":
+                raise
+            response = None  # created meanwhile by a concurrent deployment: updated below like any existing one
+        if response is not None:
+            wait_for_version(client, account_id, dashboard_id, _version_of(response["VersionArn"]), timeout=timeout, sleep=sleep)
+            client.tag_resource(ResourceArn=resource_arn, Tags=[{"Key": SPEC_HASH_TAG, "Value": wanted_hash}])
+            return Outcome(resource_arn, "created", ("created",), response)
+        response = {}
     tags = client.list_tags_for_resource(ResourceArn=resource_arn).get("Tags", [])
     if tag_value(tags, SPEC_HASH_TAG) != wanted_hash:
         response = client.update_dashboard(**request)

@@ -23,6 +23,7 @@ from qs_platform.quicksight.common import (
     arn,
     describe_or_none,
     differences,
+    error_code,
     ensure_permissions,
     ensure_tags,
     permissions_for,
@@ -81,8 +82,14 @@ def _ensure(client, *, kind: str, ident: dict, resource_arn: str, desired: dict,
     current = describe_or_none(describe, **account, **ident)
     if current is None:
         extra = {"Permissions": permissions} if permissions else {}
-        response = create(**account, **ident, **create_only, **desired, **extra, Tags=[MANAGED_BY])
-        return Outcome(resource_arn, "created", ("created",), response)
+        try:
+            response = create(**account, **ident, **create_only, **desired, **extra, Tags=[MANAGED_BY])
+            return Outcome(resource_arn, "created", ("created",), response)
+        except Exception as error:
+            if error_code(error) != "ResourceExistsException":
+                raise
+            # created meanwhile by a concurrent deployment: compared and updated like any existing one
+            current = describe(**account, **ident)
     changes, response = differences(desired, current[described_key]), {}
     if changes:
         response = update(**account, **ident, **desired)
