@@ -18,14 +18,8 @@ from qs_platform.config.models import ProjectConfig, Table
 from qs_platform.config.settings import AwsSettings
 from qs_platform.lake import S3Lake
 from qs_platform.transform.athena import run_athena_transform
-from qs_platform_tests.reliability.faults import FaultInjector
+from qs_platform_tests.aws.conftest import ACCOUNT
 
-ACCOUNT = "123456789012"
-
-
-@pytest.fixture
-def faults(aws_env, monkeypatch):
-    return FaultInjector().install(monkeypatch)
 
 
 @pytest.fixture

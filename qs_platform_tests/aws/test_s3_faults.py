@@ -7,13 +7,8 @@ import time
 import pytest
 
 from qs_platform.cli.sync import Syncer
-from qs_platform_tests.aws.world import aws_world, csv_text
-from qs_platform_tests.reliability.faults import FaultInjector
+from qs_platform_tests.aws.conftest import aws_world, csv_text
 
-
-@pytest.fixture
-def faults(aws_env, monkeypatch):
-    return FaultInjector().install(monkeypatch)
 
 
 def test_s3_and_glue_faults_transient_ones_retried_a_persistent_one_fails_clearly_then_the_next_sync_completes(faults, tmp_path, instance):
