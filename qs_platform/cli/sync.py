@@ -110,6 +110,9 @@ class Syncer:
         # sources whose raw run failed in this sync (a fault of the machine: S3 unreachable, disk full): their other
         # pending files wait for the next sync rather than being asked for again every round
         self.failed_sources: set[str] = set()
+        # assets whose automated run failed in this sync: one that failed by the machine is asked for again by the
+        # automation condition (AfterDeadRun), which the next sync does, not every round of this one
+        self.failed_assets: set[dg.AssetKey] = set()
 
     # -- recovery ----------------------------------------------------------------------------------------------
 
@@ -199,9 +202,9 @@ class Syncer:
         cursor = load_automation_cursor(self.instance, AUTOMATION_CURSOR_KEY)
         result = dg.evaluate_automation_conditions(defs=self.defs, instance=self.instance, cursor=cursor)
         save_automation_cursor(self.instance, AUTOMATION_CURSOR_KEY, result.cursor)
-        keys = [key for key in self._automated_keys if result.get_num_requested(key)]
-        if keys:
-            self._execute(keys, {LAUNCHED_BY_TAG: "sync"})
+        keys = [key for key in self._automated_keys if result.get_num_requested(key) and key not in self.failed_assets]
+        if keys and not self._execute(keys, {LAUNCHED_BY_TAG: "sync"}):
+            self.failed_assets.update(keys)
         return 1 if keys else 0
 
     @cached_property
@@ -289,9 +292,15 @@ class Syncer:
 
 
 def _root_cause(error) -> str:
-    """The innermost error message: Dagster wraps the exception users need to read in its own."""
+    """The innermost error message: Dagster wraps the exception users need to read in its own. A wrapper that quotes
+    its cause (a MachineFault naming the file or table) is the one to read."""
     if error is None:
         return "failed"
-    while error.cause is not None:
+    while error.cause is not None and _message_of(error.cause) not in error.message:
         error = error.cause
     return error.message.strip().splitlines()[0] if error.message.strip() else error.cls_name or "failed"
+
+
+def _message_of(error) -> str:
+    """The exception's text without its class name (Dagster stores `module.Class: text`)."""
+    return error.message.strip().split(": ", 1)[-1]

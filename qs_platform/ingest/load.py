@@ -20,6 +20,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 from qs_platform.config.models import Source, template_regex
+from qs_platform.sql.engine import DUCKDB_MACHINE_ERRORS
 from qs_platform.sql.text import quote, sql_string
 from qs_platform.ingest.children import forget_children, write_children
 from qs_platform.ingest.formats import FileRecords, UnreadableFile, describe_duckdb_error, read_records
@@ -149,7 +150,7 @@ def _load(con, lake, source, landing_key, path, records: FileRecords, fields, co
 
 def is_content_error(error: duckdb.Error) -> bool:
     """Errors caused by what the file holds (quarantine it), as opposed to the machine (memory, disk: fail the run)."""
-    return not isinstance(error, (duckdb.OutOfMemoryException, duckdb.IOException, duckdb.InterruptException))
+    return not isinstance(error, DUCKDB_MACHINE_ERRORS)
 
 
 def write_quarantined_rows(con, lake: Lake, source: Source, raw_file: str, output: list[str], fields: list[str], key: str,

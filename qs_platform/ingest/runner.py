@@ -21,11 +21,11 @@ import botocore.exceptions
 import duckdb
 
 from qs_platform.config.models import ProjectConfig, Source
-from qs_platform.sql.engine import connect
+from qs_platform.sql.engine import DUCKDB_MACHINE_ERRORS, MachineFault, connect
 from qs_platform.ingest.archives import expand_zip, is_archive, matches_pattern, refusal_record
 from qs_platform.ingest.formats import UnreadableFile
 from qs_platform.ingest.ledger import FileRecord, Ledger, now
-from qs_platform.ingest.load import IngestResult, is_content_error, load_file, quarantine_file, quarantined_file_key
+from qs_platform.ingest.load import IngestResult, load_file, quarantine_file, quarantined_file_key
 from qs_platform.lake import Lake, LakeObject
 from qs_platform.lake.hashing import CorruptCompression, file_digest
 
@@ -158,17 +158,21 @@ def _one(con, lake, landing, source, obj, ledger, run_id, progress, reprocess, m
         return None
     except PermissionError as error:
         result = quarantine_file(lake, source, obj.key, None, f"cannot be read: {error.strerror}", 0, None, at)
-    except MACHINE_ERRORS:
-        raise
+    except (*MACHINE_ERRORS, *DUCKDB_MACHINE_ERRORS, OSError, MemoryError) as error:
+        raise machine_fault(source, obj.key, error) from error
     except duckdb.Error as error:
-        if not is_content_error(error):
-            raise
         result = quarantine_file(lake, source, obj.key, None, f"could not be loaded: {error}", 0, None, at)
-    except (OSError, MemoryError):
-        raise
     except Exception as error:  # a file that trips an unexpected error must not take the others down
         result = quarantine_file(lake, source, obj.key, None, f"could not be loaded ({type(error).__name__}): {error}", 0, None, at)
     return _outcome(obj, result, source, run_id, at)
+
+
+def machine_fault(source: Source, landing_key: str, error: BaseException) -> MachineFault:
+    reason = str(error) or type(error).__name__  # a MemoryError has no message
+    return MachineFault(
+        f"{landing_key} was not loaded into raw/{source.name}/: {reason} (a fault of the machine, not of the file: "
+        "it is not quarantined and stays pending for the next run)"
+    )
 
 
 def expand(landing: Lake, lake: Lake, source: Source, archive_key: str, taken_elsewhere, at) -> IngestResult:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from qs_platform.runtime.state import DIED_TAG
+from qs_platform.runtime.state import DIED_TAG, MACHINE_FAULT_TAG
 
 AC = dg.AutomationCondition
 
@@ -40,8 +40,9 @@ class UpstreamNewerThanLatestRun(dg.AutomationCondition):
 
 
 class AfterDeadRun(dg.AutomationCondition):
-    """True when the asset's latest run died (its process was killed: out of memory, a redeploy, a killed sync),
-    fewer than `limit` times in a row. A failure of the asset itself is not retried: it waits for new input."""
+    """True when the asset's latest run died (its process was killed: out of memory, a redeploy, a killed sync) or
+    failed by a fault of the machine (the disk full), fewer than `limit` times in a row. A failure of the asset itself
+    is not retried: it waits for new input."""
 
     limit: int = 3
 
@@ -56,18 +57,21 @@ class AfterDeadRun(dg.AutomationCondition):
 
 
 def consecutive_deaths(instance: dg.DagsterInstance, key: dg.AssetKey, limit: int) -> int:
-    """How many of the asset's latest runs died, newest first, up to `limit`."""
+    """How many of the asset's latest runs died or failed by the machine, newest first, up to `limit`."""
     latest = instance.get_latest_planned_materialization_info(key)
     run = instance.get_run_by_id(latest.run_id) if latest else None
-    if run is None or run.tags.get(DIED_TAG) != "true":
+    if not _died(run):
         return 0  # the common case, in two lookups
     deaths = 0
     for record in instance.fetch_planned_materializations(key, limit=limit).records:
-        run = instance.get_run_by_id(record.run_id)
-        if run is None or run.tags.get(DIED_TAG) != "true":
+        if not _died(instance.get_run_by_id(record.run_id)):
             break
         deaths += 1
     return deaths
+
+
+def _died(run: dg.DagsterRun | None) -> bool:
+    return run is not None and "true" in (run.tags.get(DIED_TAG), run.tags.get(MACHINE_FAULT_TAG))
 
 
 def _newer_than(materialization, latest_run) -> bool:

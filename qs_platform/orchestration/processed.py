@@ -9,6 +9,8 @@ from qs_platform.config.models import ProjectConfig, Table
 from qs_platform.catalog.athena import AthenaQueryFailed
 from qs_platform.orchestration.metadata import TableBuild
 from qs_platform.orchestration.resources import CatalogResource, LakeResource
+from qs_platform.runtime.state import MACHINE_FAULT_TAG
+from qs_platform.sql.engine import MachineFault
 from qs_platform.transform.athena import NotPortable
 from qs_platform.transform.checks import CheckOutcome
 from qs_platform.transform.run import PartitionMismatch, PartitionStats, run_transform
@@ -120,6 +122,9 @@ def build_processed_asset(table: Table, project: ProjectConfig, condition: dg.Au
     def _processed(context: dg.AssetExecutionContext, config: TransformConfig, lake: LakeResource, catalog: CatalogResource) -> dg.MaterializeResult:
         try:
             result = execute(table, project, lake, catalog, config.full_rebuild, context.log)
+        except MachineFault:
+            context.instance.add_run_tags(context.run_id, {MACHINE_FAULT_TAG: "true"})  # automation tries it again
+            raise
         except (duckdb.Error, TableNotMaterialized, PartitionMismatch, NotPortable, AthenaQueryFailed) as error:
             raise dg.Failure(description=f"{table.table_name}: {error}") from error
         if result.published:

@@ -31,6 +31,7 @@ SENSOR_NAME_TAG = "dagster/sensor_name"
 PARENT_RUN_ID_TAG = "dagster/parent_run_id"
 WORKER_TAG = "qs_platform/worker"  # <host>:<pid>:<start>: the process executing the run (set for in-process runs)
 DIED_TAG = "qs_platform/died"  # "true" on a run marked failed because its process was gone
+MACHINE_FAULT_TAG = "qs_platform/machine_fault"  # "true" on a run failed by the machine (disk full), not by its input
 
 NOT_FINISHED = [
     dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED,

@@ -18,6 +18,13 @@ import duckdb
 from qs_platform.processes import is_alive
 
 TEMP_ROOT_NAME = "qs-platform-duckdb"
+# DuckDB's errors of the machine (memory, disk, an interrupt), never of the data it reads
+DUCKDB_MACHINE_ERRORS = (duckdb.OutOfMemoryException, duckdb.IOException, duckdb.InterruptException)
+
+
+class MachineFault(Exception):
+    """A step failed because of the machine (disk full, out of memory, storage unreachable), not of its input: the
+    message names what was being written and quotes the error."""
 
 
 @dataclass(frozen=True)

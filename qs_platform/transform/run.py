@@ -20,7 +20,7 @@ from qs_platform.transform import incremental
 from qs_platform.transform.checks import CheckOutcome, evaluate_checks
 from qs_platform.transform.incremental import PARTITION_COLUMN
 from qs_platform.sql.dependencies import sql_dependencies
-from qs_platform.sql.engine import connect
+from qs_platform.sql.engine import DUCKDB_MACHINE_ERRORS, MachineFault, connect
 
 
 class PartitionMismatch(ValueError):
@@ -77,6 +77,11 @@ def run_transform(lake: Lake, config: ProjectConfig, table: Table, preview_rows:
         if table.partition_by:
             return _run_partitioned(con, lake, config, table, preview_rows, full_rebuild)
         return _run_whole(con, lake, table, preview_rows)
+    except (*DUCKDB_MACHINE_ERRORS, OSError, MemoryError) as error:
+        raise MachineFault(
+            f"{table.table_name} was not written to {table_prefix(table.table_name)}: {str(error) or type(error).__name__} "
+            "(a fault of the machine, not of the table: what was published before stays)"
+        ) from error
     finally:
         con.close()
 

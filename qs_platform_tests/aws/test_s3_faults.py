@@ -7,7 +7,8 @@ import time
 import pytest
 
 from qs_platform.cli.sync import Syncer
-from qs_platform_tests.aws.conftest import aws_world, csv_text
+from qs_platform_tests.aws.conftest import aws_world
+from qs_platform_tests.conftest import csv_text
 
 
 
@@ -61,6 +62,7 @@ def test_a_download_broken_mid_way_is_fetched_again_then_fails_as_a_fault_of_the
     from qs_platform.ingest.runner import MACHINE_ERRORS, ingest_landed_file
     from qs_platform.lake import S3Lake
     from qs_platform.lake.s3 import DOWNLOAD_ATTEMPTS, BrokenBody
+    from qs_platform.sql.engine import MachineFault
 
     import boto3
 
@@ -79,8 +81,9 @@ def test_a_download_broken_mid_way_is_fetched_again_then_fails_as_a_fault_of_the
         lake.read_bytes("landing/service_requests/a.csv")
     assert always.attempts == DOWNLOAD_ATTEMPTS == 3 and issubclass(BrokenBody, MACHINE_ERRORS)
     source = config.source("service_requests")
-    with pytest.raises(BrokenBody):
+    with pytest.raises(MachineFault, match=r"a\.csv was not loaded into raw/service_requests/: .*the download broke off") as error:
         ingest_landed_file(lake, source, "landing/service_requests/a.csv")
+    assert isinstance(error.value.__cause__, BrokenBody)
     assert world_ledger_is_empty(lake, source), "a broken download is a fault of the machine: the file stays pending"
 
 

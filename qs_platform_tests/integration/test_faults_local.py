@@ -1,0 +1,68 @@
+"""Faults of a local lake, driven end to end by `qs-platform sync` in process: the disk filling up mid-write, many files
+landing at once, the same key uploaded twice in quick succession. After each, the data is checked row by row."""
+
+from __future__ import annotations
+
+import errno
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from qs_platform.cli.sync import Syncer
+from qs_platform.lake import LocalLake
+from qs_platform_tests.conftest import csv_text, local_world
+
+
+@contextmanager
+def disk_full_while_writing(monkeypatch, part_of_key: str):
+    """Every staged write whose key contains `part_of_key` goes to /dev/full, where each write fails with ENOSPC as on
+    a full disk (DuckDB's COPY and Python's writes alike); the rest of the lake works. Space is freed on leaving."""
+    real = LocalLake.staged_write
+
+    @contextmanager
+    def staged_write(self, key):
+        if part_of_key not in key:
+            with real(self, key) as path:
+                yield path
+            return
+        yield Path("/dev/full")
+        raise OSError(errno.ENOSPC, "No space left on device")  # a writer that buffered everything fails on close
+
+    with monkeypatch.context() as patch:
+        patch.setattr(LocalLake, "staged_write", staged_write)
+        yield
+
+
+def published(world, prefix: str) -> list[str]:
+    return [o.key for o in world.lake.list(prefix)]
+
+
+@pytest.mark.parametrize("full_at, names_it", [
+    ("raw/service_requests/b.csv", "landing/service_requests/b.csv was not loaded into raw/service_requests/"),
+    ("processed/service_requests", "processed.service_requests was not written to processed/service_requests/"),
+])
+def test_the_disk_filling_up_fails_the_run_clearly_quarantines_nothing_and_the_next_sync_completes(tmp_path, instance, monkeypatch, full_at, names_it):
+    world = local_world(tmp_path)
+    texts = [csv_text(1, 30), csv_text(100, 40), csv_text(200, 10)]
+    keys = [world.land(name, text) for name, text in zip(["a.csv", "b.csv", "c.csv"], texts)]
+    defs = world.definitions()
+
+    with disk_full_while_writing(monkeypatch, full_at):
+        failed = Syncer(defs, instance).sync()
+    assert not failed.ok and failed.quarantined == []
+    line = next(line for line in failed.failed_runs if names_it in line)
+    assert "No space left on device" in line and "a fault of the machine" in line, line
+    assert not any(o.key.startswith("quarantine/") for o in world.lake.list("")), "a full disk is no bad file"
+    assert not any(full_at in key for key in published(world, "")), "nothing half-written is published"
+    ledger = world.ledger()
+    if full_at.startswith("raw/"):
+        assert ledger.get(keys[0]).status == "loaded" and ledger.get(keys[1]) is None, "done stays done; b stays pending"
+        assert any("files pending" in p for p in failed.pending), failed.pending
+    else:
+        assert all(ledger.get(k).status == "loaded" for k in keys)
+        assert any("processed/service_requests: failed" in p for p in failed.pending), failed.pending
+
+    report = Syncer(defs, instance).sync()
+    assert report.ok, report.failed_runs + report.pending
+    world.assert_complete(texts)
