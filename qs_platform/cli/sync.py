@@ -21,6 +21,7 @@ import time
 import dagster as dg
 
 from qs_platform.config.models import Table
+from qs_platform.orchestration.automation import consecutive_deaths
 from qs_platform.orchestration.raw import declared_sources
 from qs_platform.sql.engine import clean_dead_temp_dirs
 from qs_platform.processes import identity
@@ -110,8 +111,8 @@ class Syncer:
         # sources whose raw run failed in this sync (a fault of the machine: S3 unreachable, disk full): their other
         # pending files wait for the next sync rather than being asked for again every round
         self.failed_sources: set[str] = set()
-        # assets whose automated run failed in this sync: one that failed by the machine is asked for again by the
-        # automation condition (AfterDeadRun), which the next sync does, not every round of this one
+        # assets whose automated run failed by the machine (disk full) in this sync: the automation condition asks
+        # for them again (AfterDeadRun, bounded), which the next sync does, not every round of this one
         self.failed_assets: set[dg.AssetKey] = set()
 
     # -- recovery ----------------------------------------------------------------------------------------------
@@ -204,7 +205,7 @@ class Syncer:
         save_automation_cursor(self.instance, AUTOMATION_CURSOR_KEY, result.cursor)
         keys = [key for key in self._automated_keys if result.get_num_requested(key) and key not in self.failed_assets]
         if keys and not self._execute(keys, {LAUNCHED_BY_TAG: "sync"}):
-            self.failed_assets.update(keys)
+            self.failed_assets.update(k for k in keys if consecutive_deaths(self.instance, k, limit=1))
         return 1 if keys else 0
 
     @cached_property
