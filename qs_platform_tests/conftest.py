@@ -117,11 +117,15 @@ def parquet(lake, key: str):
 def lineage_config_dir(folder: Path, config, sources: list[str]) -> Path:
     """A config folder holding only what the named sources feed (lineage_config), for tests that run the command
     line: the shipped YAML, a smaller Dagster graph."""
+    return config_dir(folder, lineage_config(config, sources))
+
+
+def config_dir(folder: Path, config: ProjectConfig) -> Path:
+    """A config folder holding `config` as YAML, for tests that run the command line."""
     import yaml
 
-
     folder.mkdir(parents=True, exist_ok=True)
-    part = lineage_config(config, sources).model_dump(mode="json", exclude_defaults=True)
+    part = config.model_dump(mode="json", exclude_defaults=True)
     (folder / "lineage.yaml").write_text(yaml.safe_dump(part, sort_keys=False, allow_unicode=True))
     return folder
 

@@ -8,10 +8,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from qs_platform.cli.main import app
 from qs_platform.cli.sync import Syncer
 from qs_platform.lake import LocalLake
-from qs_platform_tests.conftest import csv_text, local_world
+from qs_platform_tests.conftest import config_dir, csv_text, local_world
+
+runner = CliRunner()
 
 
 @contextmanager
@@ -66,3 +70,35 @@ def test_the_disk_filling_up_fails_the_run_clearly_quarantines_nothing_and_the_n
     report = Syncer(defs, instance).sync()
     assert report.ok, report.failed_runs + report.pending
     world.assert_complete(texts)
+
+
+MANY_FILES = 1000
+
+
+@pytest.fixture
+def command_line(tmp_path, monkeypatch):
+    """`qs-platform` on the pipeline world's lake and minimal configuration, with a Dagster home of its own."""
+    world = local_world(tmp_path)
+    monkeypatch.setenv("DAGSTER_HOME", "set by the command")  # recorded, so that the command's own value is undone
+    for name in ("DAGSTER_HOME", "QS_CATALOG_PATH", "QS_QUICKSIGHT_STORE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("QS_CONFIG_DIR", str(config_dir(tmp_path / "config", world.config)))
+    monkeypatch.setenv("QS_LAKE_URL", world.lake.url)
+    return world
+
+
+def test_a_thousand_files_landed_at_once_are_all_loaded_once_by_one_sync(command_line):
+    world = command_line
+    texts = [csv_text(10 * n, 1 + n % 3) for n in range(MANY_FILES)]
+    for n, text in enumerate(texts):
+        world.land(f"drop/{n:04d}.csv", text)
+
+    synced = runner.invoke(app, ["sync"])
+    assert synced.exit_code == 0, synced.output
+    world.assert_complete(texts)
+    ledger = world.ledger()
+    assert len(ledger.records) == MANY_FILES and {r.status for r in ledger.records.values()} == {"loaded"}
+    status = runner.invoke(app, ["status"])
+    rows = sum(1 + n % 3 for n in range(MANY_FILES))
+    assert status.exit_code == 0, status.output
+    assert f"service_requests: {MANY_FILES} landed = {MANY_FILES} loaded + 0 archives + 0 quarantined; rows {rows} = {rows} loaded + 0 rejected" in status.output
