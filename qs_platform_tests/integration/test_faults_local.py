@@ -102,3 +102,75 @@ def test_a_thousand_files_landed_at_once_are_all_loaded_once_by_one_sync(command
     rows = sum(1 + n % 3 for n in range(MANY_FILES))
     assert status.exit_code == 0, status.output
     assert f"service_requests: {MANY_FILES} landed = {MANY_FILES} loaded + 0 archives + 0 quarantined; rows {rows} = {rows} loaded + 0 rejected" in status.output
+
+
+def upload_again_once(monkeypatch, module, name: str, world, key: str, text: str) -> None:
+    """Wrap `module.name` so that its first call is followed by a second upload of `key` with `text` (a new file
+    renamed over the old one, as the platform's uploads and most clients do)."""
+    real = getattr(module, name)
+    done = []
+
+    def wrapped(*args, **kwargs):
+        result = real(*args, **kwargs)
+        if not done:
+            done.append(world.land(key.removeprefix("landing/service_requests/"), text))
+        return result
+
+    monkeypatch.setattr(module, name, wrapped)
+
+
+@contextmanager
+def uploaded_again_after(monkeypatch, moment: str, world, key: str, text: str):
+    import qs_platform.ingest.runner as runner_module
+
+    with monkeypatch.context() as patch:
+        if moment == "listing":  # the sensor listed the first version; the run reads the second
+            upload_again_once(patch, LocalLake, "list", world, key, text)
+        else:  # the run hashed the first version and loads the second
+            upload_again_once(patch, runner_module, "file_digest", world, key, text)
+        yield
+
+
+@pytest.mark.parametrize("moment", ["listing", "hashing"])
+def test_the_same_key_uploaded_twice_in_quick_succession_loads_only_the_final_content(tmp_path, instance, monkeypatch, moment):
+    from qs_platform.lake.hashing import file_digest
+
+    world = local_world(tmp_path)
+    first, final = csv_text(1, 5), csv_text(500, 7)
+    key = world.land("twice.csv", first)
+    path = Path(world.lake.uri(key))
+    defs = world.definitions()
+
+    with uploaded_again_after(monkeypatch, moment, world, key, final):
+        report = Syncer(defs, instance).sync()
+    assert report.ok, report.failed_runs + report.pending
+    world.assert_complete([final])  # no row of the first version
+    record = world.ledger().get(key)
+    assert list(world.ledger().records) == [key] and record.content_hash == file_digest(path) and record.loaded_rows == 7
+
+    land_back = world.land("twice.csv", first)  # and back to the first content: a change too
+    assert Syncer(defs, instance).sync().ok
+    world.assert_complete([first])
+    assert world.ledger().get(land_back).content_hash == file_digest(path)
+
+
+def test_an_overwrite_in_place_of_the_same_size_and_modification_time_is_still_a_change(tmp_path, instance, monkeypatch):
+    """Clients that keep timestamps (rsync -t, cp -p) or a filesystem with coarse ones: the fingerprint is more than
+    size and mtime."""
+    import os
+
+    monkeypatch.setenv("QS_LISTING_FULL_STAT_SECONDS", "0")  # a rewrite in place changes no folder: a full listing sees it
+    world = local_world(tmp_path)
+    first, second = csv_text(1, 5), csv_text(1, 5).replace("note", "NOTE").replace("PASS", "FAIL")
+    assert len(first) == len(second)
+    key = world.land("same.csv", first)
+    path = Path(world.lake.uri(key))
+    defs = world.definitions()
+    assert Syncer(defs, instance).sync().ok
+    before = path.stat()
+    with open(path, "r+") as handle:  # in place: the same inode
+        handle.write(second)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns, path.stat().st_ino) == (before.st_size, before.st_mtime_ns, before.st_ino)
+    assert Syncer(defs, instance).sync().ok
+    world.assert_complete([second])
