@@ -22,6 +22,11 @@ STALE_STAGING_SECONDS = 3600
 
 
 
+def _refuse_escaping(key: str) -> None:
+    if key.startswith("/") or ".." in key.split("/"):
+        raise ValueError(f"lake key {key!r} escapes its folder")
+
+
 class LocalLake(Lake):
     def __init__(self, root: str | Path):
         self.root = Path(str(root).removeprefix("file://")).resolve()
@@ -30,6 +35,7 @@ class LocalLake(Lake):
         self._clean_stale_staging()
 
     def _path(self, key: str) -> Path:
+        _refuse_escaping(key)  # even one that resolves inside the lake: `landing/x/../../raw/…` is another layer
         path = (self.root / key).resolve()
         if self.root not in path.parents and path != self.root:
             raise ValueError(f"lake key {key!r} escapes the lake root")
@@ -73,8 +79,7 @@ class LocalLake(Lake):
         return LakeObject(key, info.st_size, info.st_mtime, etag, problem)
 
     def stat(self, key: str) -> LakeObject | None:
-        if key.startswith("/") or ".." in key.split("/"):
-            raise ValueError(f"lake key {key!r} escapes the lake root")
+        _refuse_escaping(key)
         return self._object(key, str(self.root / key))
 
     def exists(self, key: str) -> bool:

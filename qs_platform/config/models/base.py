@@ -11,6 +11,19 @@ from pydantic import BaseModel, ConfigDict
 
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
 DASHBOARD_ID = r"^[A-Za-z0-9][A-Za-z0-9_-]*$"
+PLATFORM_FOLDERS = ("raw", "processed", "quarantine", "ledger")  # written by the platform, never landed into
+COLUMN_IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"  # an output column named in lake keys (partitions) as well as in SQL
+
+
+def lake_folder(prefix: str) -> str:
+    """A folder of the lake, `a/b/`: relative, each segment a plain name, so that no key below it leaves the lake
+    or lands in another layer."""
+    segments = prefix.removesuffix("/").split("/")
+    if prefix.startswith("/") or any(s in ("", ".", "..") for s in segments) or any(c in prefix for c in "\\\0\n\r"):
+        raise ValueError(f"expected a relative folder of plain names such as landing/<source>/, got {prefix!r}")
+    if segments[0] in PLATFORM_FOLDERS or segments[0].startswith((".", "_")):
+        raise ValueError(f"{prefix!r} is inside the platform's own {segments[0]}/ folder: landed files go elsewhere (landing/<source>/)")
+    return prefix if prefix.endswith("/") else prefix + "/"
 
 
 def template_regex(template: str) -> re.Pattern:

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from qs_platform.config.acquisition import Collect, Pull
-from qs_platform.config.models.base import IDENTIFIER, Strict, normalise_column_name, template_regex
+from qs_platform.config.models.base import IDENTIFIER, Strict, lake_folder, normalise_column_name, template_regex
 from qs_platform.config.models.columns import Column
 from qs_platform.config.models.delivery import Batch, CsvOptions, Listing
 from qs_platform.config.models.rules import Rule
@@ -50,10 +50,7 @@ class Source(Strict):
 
     @model_validator(mode="after")
     def _defaults_and_references(self) -> "Source":
-        if not self.landing_prefix:
-            object.__setattr__(self, "landing_prefix", f"landing/{self.name}/")
-        if not self.landing_prefix.endswith("/"):
-            object.__setattr__(self, "landing_prefix", self.landing_prefix + "/")
+        object.__setattr__(self, "landing_prefix", lake_folder(self.landing_prefix or f"landing/{self.name}/"))
         names = [c.column_name for c in self.columns]
         duplicated = sorted({n for n in names if names.count(n) > 1})
         if duplicated:

@@ -7,7 +7,8 @@ from typing import Annotated, Literal, Union
 from pydantic import Field, model_validator
 
 from qs_platform.config.acquisition import Schedule
-from qs_platform.config.models.base import IDENTIFIER, Strict
+from qs_platform.config.models.base import COLUMN_IDENTIFIER, IDENTIFIER, Strict
+from qs_platform.sql.text import quote
 
 
 class CheckBase(Strict):
@@ -62,14 +63,14 @@ class PartitionBy(Strict):
     `column` does for the output rows made from them. Any change in another input recomputes every partition.
     """
 
-    column: str
+    column: str = Field(pattern=COLUMN_IDENTIFIER)
     grain: Literal["day", "month", "value"] = "day"
     input: str = Field(pattern=r"^(raw|processed)\.[a-z][a-z0-9_]*$")
     input_expression: str = ""
 
     @property
     def input_sql(self) -> str:
-        return self.input_expression or f'"{self.column}"'
+        return self.input_expression or quote(self.column)
 
 
 class Table(Strict):
