@@ -209,3 +209,20 @@ def local_world(tmp_path: Path, **env) -> PipelineWorld:
     """The pipeline world on a local folder lake (the default profile)."""
     settings = Settings.from_env({"QS_CONFIG_DIR": str(CONFIG_DIR), "QS_LAKE_URL": str(tmp_path / "lake"), **env})
     return PipelineWorld(settings, pipeline_config(), LocalLake(settings.lake_url))
+
+
+def places_shown(secrets: list[str], instance, reports, capfd, folders: list[Path], lake=None) -> list[str]:
+    """Where any of `secrets` appears: event log entries (messages, events with their metadata), report lines and
+    metadata, captured output, files under `folders` (the Dagster home's databases included), objects of `lake`."""
+    texts = []
+    for run in instance.get_runs():
+        texts += [(f"event of run {run.run_id}", f"{entry.message} {entry.dagster_event!r}") for entry in instance.all_logs(run.run_id)]
+        texts.append((f"run {run.run_id}", f"{run.tags!r} {run.run_config!r}"))
+    for report in reports:
+        texts.append(("sync report", repr(report)))
+    captured = capfd.readouterr()
+    texts += [("stdout", captured.out), ("stderr", captured.err)]
+    blobs = [(str(path), path.read_bytes()) for folder in folders for path in folder.rglob("*") if path.is_file()]
+    blobs += [(obj.key, lake.read_bytes(obj.key)) for obj in lake.list("")] if lake else []
+    found = [where for where, text in texts if any(s in text for s in secrets)]
+    return found + [where for where, data in blobs if any(s.encode() in data for s in secrets)]
