@@ -38,10 +38,6 @@ def disk_full_while_writing(monkeypatch, part_of_key: str):
         yield
 
 
-def published(world, prefix: str) -> list[str]:
-    return [o.key for o in world.lake.list(prefix)]
-
-
 @pytest.mark.parametrize("full_at, names_it", [
     ("raw/service_requests/b.csv", "landing/service_requests/b.csv was not loaded into raw/service_requests/"),
     ("processed/service_requests", "processed.service_requests was not written to processed/service_requests/"),
@@ -49,25 +45,29 @@ def published(world, prefix: str) -> list[str]:
 def test_the_disk_filling_up_fails_the_run_clearly_quarantines_nothing_and_the_next_sync_completes(tmp_path, instance, monkeypatch, full_at, names_it):
     world = local_world(tmp_path)
     texts = [csv_text(1, 30), csv_text(100, 40), csv_text(200, 10)]
-    keys = [world.land(name, text) for name, text in zip(["a.csv", "b.csv", "c.csv"], texts)]
+    world.land("a.csv", texts[0])
     defs = world.definitions()
+    assert Syncer(defs, instance).sync().ok
+    keys = [world.land(name, text) for name, text in [("b.csv", texts[1]), ("c.csv", texts[2])]]
 
     with disk_full_while_writing(monkeypatch, full_at):
         failed = Syncer(defs, instance).sync()
     assert not failed.ok and failed.quarantined == []
-    line = next(line for line in failed.failed_runs if names_it in line)
-    assert "No space left on device" in line and "a fault of the machine" in line, line
-    assert not any(o.key.startswith("quarantine/") for o in world.lake.list("")), "a full disk is no bad file"
-    assert not any(full_at in key for key in published(world, "")), "nothing half-written is published"
+    lines = [line for line in failed.failed_runs if names_it in line]
+    assert lines and "No space left on device" in lines[0] and "a fault of the machine" in lines[0], failed.failed_runs
+    in_lake = [o.key for o in world.lake.list("")]
+    assert not any(key.startswith("quarantine/") for key in in_lake), "a full disk is no bad file"
+    assert not any(full_at in key for key in in_lake if key != "processed/service_requests/data.parquet"), "nothing half-written"
+    assert world.processed("service_requests", "select count(*) from {table}") == [(30,)], "what was published before stays"
     ledger = world.ledger()
     if full_at.startswith("raw/"):
-        assert ledger.get(keys[0]).status == "loaded" and ledger.get(keys[1]) is None, "done stays done; b stays pending"
-        assert any("files pending" in p for p in failed.pending), failed.pending
+        assert ledger.get(keys[0]) is None and ledger.get(keys[1]) is None, "b and the files after it stay pending"
+        assert any("2 files pending" in p for p in failed.pending), failed.pending
     else:
         assert all(ledger.get(k).status == "loaded" for k in keys)
         assert any("processed/service_requests: failed" in p for p in failed.pending), failed.pending
 
-    report = Syncer(defs, instance).sync()
+    report = Syncer(defs, instance).sync()  # space freed
     assert report.ok, report.failed_runs + report.pending
     world.assert_complete(texts)
 
