@@ -114,12 +114,25 @@ def ingest_group(
             if time.monotonic() - saved > SAVE_EVERY_SECONDS:
                 ledger.save(lake)
                 saved = time.monotonic()
+    except BaseException as error:
+        _save_after(error, ledger, lake)
+        raise
+    else:
+        ledger.save(lake)
     finally:
-        ledger.save(lake)  # what is done stays done, even when the machine fails mid-group
         progress.done([o.obj.key for o in group.outcomes])
         if con is None:
             own.close()
     return group
+
+
+def _save_after(error: BaseException, ledger: Ledger, lake: Lake) -> None:
+    """What is done stays done, even when the machine fails mid-group; when the ledger cannot be saved either (the
+    same full disk), the first error is the one reported, and those files are simply loaded again next time."""
+    try:
+        ledger.save(lake)
+    except Exception as also:
+        error.add_note(f"the ledger could not be saved either: {type(also).__name__}: {also}")
 
 
 def ingest_landed_file(lake: Lake, source: Source, landing_key: str, *, landing: Lake | None = None, config: ProjectConfig | None = None,

@@ -19,14 +19,15 @@ runner = CliRunner()
 
 
 @contextmanager
-def disk_full_while_writing(monkeypatch, part_of_key: str):
-    """Every staged write whose key contains `part_of_key` goes to /dev/full, where each write fails with ENOSPC as on
-    a full disk (DuckDB's COPY and Python's writes alike); the rest of the lake works. Space is freed on leaving."""
+def disk_full_while_writing(monkeypatch, parts_of_keys: list[str]):
+    """Every staged write whose key contains one of `parts_of_keys` goes to /dev/full, where each write fails with
+    ENOSPC as on a full disk (DuckDB's COPY and Python's writes alike); the rest of the lake works. Space is freed on
+    leaving."""
     real = LocalLake.staged_write
 
     @contextmanager
     def staged_write(self, key):
-        if part_of_key not in key:
+        if not any(part in key for part in parts_of_keys):
             with real(self, key) as path:
                 yield path
             return
@@ -39,9 +40,11 @@ def disk_full_while_writing(monkeypatch, part_of_key: str):
 
 
 @pytest.mark.parametrize("full_at, names_it", [
-    ("raw/service_requests/b.csv", "landing/service_requests/b.csv was not loaded into raw/service_requests/"),
-    ("processed/service_requests", "processed.service_requests was not written to processed/service_requests/"),
-])
+    (["raw/service_requests/b.csv"], "landing/service_requests/b.csv was not loaded into raw/service_requests/"),
+    # b is loaded, then the disk fills: c cannot be written, nor the ledger saying b is done
+    (["raw/service_requests/c.csv", "ledger/"], "landing/service_requests/c.csv was not loaded into raw/service_requests/"),
+    (["processed/service_requests"], "processed.service_requests was not written to processed/service_requests/"),
+], ids=["raw", "raw-and-ledger", "processed"])
 def test_the_disk_filling_up_fails_the_run_clearly_quarantines_nothing_and_the_next_sync_completes(tmp_path, instance, monkeypatch, full_at, names_it):
     world = local_world(tmp_path)
     texts = [csv_text(1, 30), csv_text(100, 40), csv_text(200, 10)]
@@ -49,18 +52,19 @@ def test_the_disk_filling_up_fails_the_run_clearly_quarantines_nothing_and_the_n
     defs = world.definitions()
     assert Syncer(defs, instance).sync().ok
     keys = [world.land(name, text) for name, text in [("b.csv", texts[1]), ("c.csv", texts[2])]]
+    before = {o.key for o in world.lake.list("")}
 
     with disk_full_while_writing(monkeypatch, full_at):
         failed = Syncer(defs, instance).sync()
     assert not failed.ok and failed.quarantined == []
     lines = [line for line in failed.failed_runs if names_it in line]
     assert lines and "No space left on device" in lines[0] and "a fault of the machine" in lines[0], failed.failed_runs
-    in_lake = [o.key for o in world.lake.list("")]
-    assert not any(key.startswith("quarantine/") for key in in_lake), "a full disk is no bad file"
-    assert not any(full_at in key for key in in_lake if key != "processed/service_requests/data.parquet"), "nothing half-written"
+    written = {o.key for o in world.lake.list("")} - before
+    assert not any(key.startswith("quarantine/") for key in written), "a full disk is no bad file"
+    assert not any(part in key for key in written for part in full_at), "nothing half-written is published"
     assert world.processed("service_requests", "select count(*) from {table}") == [(30,)], "what was published before stays"
     ledger = world.ledger()
-    if full_at.startswith("raw/"):
+    if full_at[0].startswith("raw/"):
         assert ledger.get(keys[0]) is None and ledger.get(keys[1]) is None, "b and the files after it stay pending"
         assert any("2 files pending" in p for p in failed.pending), failed.pending
     else:
