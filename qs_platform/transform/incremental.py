@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote
 
@@ -169,6 +170,10 @@ def existing_partitions(lake: Lake, table: Table) -> tuple[dict[str, str], list[
     return partitions, others
 
 
-def write_partition(con: duckdb.DuckDBPyConnection, lake: Lake, key: str, select: str) -> None:
-    with lake.staged_write(key) as target:
-        con.execute(f"copy ({select}) to {sql_string(str(target))} (format parquet, compression zstd)")
+def write_partitions(con: duckdb.DuckDBPyConnection, lake: Lake, selects: dict[str, str]) -> None:
+    """Each `key: select` written to its staged file first, and published only once all are written: a failure
+    (a full disk) publishes none of them, so the table never mixes new partitions with old ones."""
+    with ExitStack() as publish_on_exit:
+        for key, select in selects.items():
+            target = publish_on_exit.enter_context(lake.staged_write(key))
+            con.execute(f"copy ({select}) to {sql_string(str(target))} (format parquet, compression zstd)")

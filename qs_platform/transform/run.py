@@ -148,15 +148,16 @@ def _run_partitioned(
     )
     if not audit(con, table, result, written, preview_rows):
         return result
-    for value in sorted(produced):
-        select = f"select * exclude ({PARTITION_COLUMN}) from fresh where {PARTITION_COLUMN} = {sql_string(value)}"
-        incremental.write_partition(con, lake, incremental.partition_key(table, value), select)
+    incremental.write_partitions(con, lake, {
+        incremental.partition_key(table, value): f"select * exclude ({PARTITION_COLUMN}) from fresh where {PARTITION_COLUMN} = {sql_string(value)}"
+        for value in sorted(produced)
+    })
     for value in deleted:
         lake.delete(existing[value])
     for key in strays if plan.full else []:
         lake.delete(key)  # an older layout (e.g. the unpartitioned data.parquet) or the empty marker
     if not kept and not produced:
-        incremental.write_partition(con, lake, incremental.empty_marker_key(table), "select * from fresh_rows")
+        incremental.write_partitions(con, lake, {incremental.empty_marker_key(table): "select * from fresh_rows"})
     elif incremental.empty_marker_key(table) in strays:
         lake.delete(incremental.empty_marker_key(table))
     lake.put_bytes(table_prefix(table.table_name) + incremental.MANIFEST, current.to_json())

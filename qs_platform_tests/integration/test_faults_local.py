@@ -178,3 +178,30 @@ def test_an_overwrite_in_place_of_the_same_size_and_modification_time_is_still_a
     assert (path.stat().st_size, path.stat().st_mtime_ns, path.stat().st_ino) == (before.st_size, before.st_mtime_ns, before.st_ino)
     assert Syncer(defs, instance).sync().ok
     world.assert_complete([second])
+
+
+def test_the_disk_filling_up_while_partitions_are_written_publishes_none_of_them(tmp_path, instance, monkeypatch):
+    from qs_platform.config.models import Table
+
+    world = local_world(tmp_path)
+    by_day = Table.model_validate({
+        "name": "requests_by_day", "sql": "select id, start_date from raw.service_requests",
+        "partition_by": {"column": "start_date", "grain": "day", "input": "raw.service_requests"},
+    })
+    world.config = world.config.model_copy(update={"tables": [*world.config.tables, by_day]})
+    defs = world.definitions()
+    texts = [csv_text(1, 10), csv_text(100, 40)]
+    world.land("a.csv", texts[0])
+    assert Syncer(defs, instance).sync().ok
+    rows = "select id, start_date from {table} order by id"
+    first = world.processed("requests_by_day", rows)
+    world.land("b.csv", texts[1])
+
+    with disk_full_while_writing(monkeypatch, ["start_date=2024-01-09"]):  # written after 01-02 … 01-08
+        failed = Syncer(defs, instance).sync()
+    assert any("processed.requests_by_day was not written" in line and "No space left on device" in line for line in failed.failed_runs), failed.failed_runs
+    assert world.processed("requests_by_day", rows) == first, "no partition of the failed run is published"
+
+    assert Syncer(defs, instance).sync().ok  # space freed
+    world.assert_complete(texts)
+    assert len(world.processed("requests_by_day", rows)) == 50
