@@ -11,7 +11,8 @@ group after saving what is done, and the rest stays pending for the next run.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -31,6 +32,7 @@ from qs_platform.lake.hashing import CorruptCompression, file_digest
 
 # Errors of the machine, never of a file: AWS (botocore, and boto3's transfer manager's own errors around them).
 MACHINE_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, boto3.exceptions.Boto3Error)
+MACHINE_FAILURES = (*MACHINE_ERRORS, *DUCKDB_MACHINE_ERRORS, OSError, MemoryError)  # FileNotFound/Permission: caught first
 SAVE_EVERY_SECONDS = 10  # a long group saves its ledger as it goes: a killed run loses at most this much work
 
 
@@ -105,7 +107,8 @@ def ingest_group(
     saved = time.monotonic()
     try:
         for obj in objects:
-            outcome = _one(own, lake, landing, source, obj, ledger, run_id, progress, reprocess, max_deaths, taken_elsewhere, at)
+            with machine_faults_named(source, obj.key):
+                outcome = _one(own, lake, landing, source, obj, ledger, run_id, progress, reprocess, max_deaths, taken_elsewhere, at)
             if outcome is None:
                 group.vanished.append(obj.key)
                 continue
@@ -171,8 +174,8 @@ def _one(con, lake, landing, source, obj, ledger, run_id, progress, reprocess, m
         return None
     except PermissionError as error:
         result = quarantine_file(lake, source, obj.key, None, f"cannot be read: {error.strerror}", 0, None, at)
-    except (*MACHINE_ERRORS, *DUCKDB_MACHINE_ERRORS, OSError, MemoryError) as error:
-        raise machine_fault(source, obj.key, error) from error
+    except MACHINE_FAILURES:
+        raise  # named by machine_faults_named
     except duckdb.Error as error:
         result = quarantine_file(lake, source, obj.key, None, f"could not be loaded: {error}", 0, None, at)
     except Exception as error:  # a file that trips an unexpected error must not take the others down
@@ -180,12 +183,17 @@ def _one(con, lake, landing, source, obj, ledger, run_id, progress, reprocess, m
     return _outcome(obj, result, source, run_id, at)
 
 
-def machine_fault(source: Source, landing_key: str, error: BaseException) -> MachineFault:
-    reason = str(error) or type(error).__name__  # a MemoryError has no message
-    return MachineFault(
-        f"{landing_key} was not loaded into raw/{source.name}/: {reason} (a fault of the machine, not of the file: "
-        "it is not quarantined and stays pending for the next run)"
-    )
+@contextmanager
+def machine_faults_named(source: Source, landing_key: str) -> Iterator[None]:
+    """A fault of the machine while a file is loaded or quarantined, as a MachineFault naming the file."""
+    try:
+        yield
+    except MACHINE_FAILURES as error:
+        reason = str(error) or type(error).__name__  # a MemoryError has no message
+        raise MachineFault(
+            f"{landing_key} was not loaded into raw/{source.name}/: {reason} (a fault of the machine, not of the file: "
+            "it is not quarantined and stays pending for the next run)"
+        ) from error
 
 
 def expand(landing: Lake, lake: Lake, source: Source, archive_key: str, taken_elsewhere, at) -> IngestResult:

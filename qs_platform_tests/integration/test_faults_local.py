@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from qs_platform.cli.main import app
 from qs_platform.cli.sync import Syncer
 from qs_platform.lake import LocalLake
-from qs_platform_tests.conftest import config_dir, csv_text, local_world
+from qs_platform_tests.conftest import config_dir, csv_text, expected_rows, local_world
 
 runner = CliRunner()
 
@@ -205,3 +205,30 @@ def test_the_disk_filling_up_while_partitions_are_written_publishes_none_of_them
     assert Syncer(defs, instance).sync().ok  # space freed
     world.assert_complete(texts)
     assert len(world.processed("requests_by_day", rows)) == 50
+
+
+def land_bad_file(world, kind: str) -> str:
+    if kind == "bad header":
+        return world.land("b-bad.csv", "id;start\n1;2\n")
+    link = Path(world.lake.uri("landing/service_requests")) / "b-bad.csv"
+    link.symlink_to("/etc/hostname")  # out of the lake: quarantined unread
+    return "landing/service_requests/b-bad.csv"
+
+
+@pytest.mark.parametrize("kind", ["bad header", "link out of the lake"])
+def test_the_disk_filling_up_while_a_bad_file_is_quarantined_fails_clearly_and_the_next_sync_quarantines_it(tmp_path, instance, monkeypatch, kind):
+    world = local_world(tmp_path)
+    good = csv_text(1, 10)
+    world.land("a-good.csv", good)
+    bad = land_bad_file(world, kind)
+    defs = world.definitions()
+
+    with disk_full_while_writing(monkeypatch, ["quarantine/service_requests/files/b-bad"]):
+        failed = Syncer(defs, instance).sync()
+    lines = [line for line in failed.failed_runs if f"{bad} was not loaded" in line and "No space left on device" in line]
+    assert lines and failed.quarantined == [], failed.failed_runs
+    assert world.ledger().get(bad) is None and not any(world.lake.list("quarantine/")), "pending, nothing half-quarantined"
+
+    report = Syncer(defs, instance).sync()
+    assert report.quarantined and all(line.startswith(f"{bad}: ") for line in report.quarantined), report.quarantined
+    assert world.raw_rows() == expected_rows([good]) and world.ledger().get(bad).status == "quarantined"
