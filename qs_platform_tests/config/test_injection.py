@@ -127,3 +127,17 @@ def test_a_landed_key_never_names_a_file_outside_its_folder(lake, landed):
     with pytest.raises(ValueError, match="escapes its folder"):
         lake.stat(landed)
     assert not (lake.root / "raw").exists() and not (lake.root.parent / "outside.csv").exists()
+
+
+def test_json_paths_that_look_like_sql_or_json_path_syntax_load_as_data(lake):
+    import json
+
+    source = Source.model_validate({"name": "events", "format": "json", "file_pattern": "*.json", "columns": [
+        {"name": "id", "type": "bigint"},
+        {"name": "v", "path": "we\"ird.k'ey; --"},
+        {"name": "w", "path": "a\\\\b.$[0]"},
+    ]})
+    record = {"id": 1, "we\"ird": {"k'ey; --": "quoted"}, "a\\\\b": {"$[0]": "bracketed"}}
+    key = land(lake, "landing/events/e.json", json.dumps(record) + "\n")
+    assert ingest(lake, source, key).loaded_rows == 1
+    assert raw_records(lake, source).select("id, v, w").fetchall() == [(1, "quoted", "bracketed")]
