@@ -9,6 +9,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import numpy as np
 import pytest
@@ -58,7 +59,7 @@ def platform(settings, config, instance, lake):
     return lambda: Syncer(defs, instance).sync()
 
 
-def test_seed_csv_flows_to_the_dashboard(settings, lake, platform, tmp_path):
+def test_seed_csv_flows_to_the_dashboard(settings, lake, platform, instance, config, tmp_path):
     land(lake, "landing/service_requests/division_data_24-12-23.csv", SERVICE_REQUESTS_CSV.read_bytes())
     land(lake, "landing/service_requests/broken.csv", HEADER + '1,1/2/2000,1/3/2000,"Toronto Water,PASS,3,1,\n')
 
@@ -80,6 +81,16 @@ def test_seed_csv_flows_to_the_dashboard(settings, lake, platform, tmp_path):
         "quicksight/dataset/division_kpis",
         "quicksight/dashboard/service-division",
     }
+
+    # the Columns table of the UI says what the YAML says: a processed table's `columns:`, a source's column descriptions
+    for key, declared in [
+        (["processed", "division_kpis"], config.table("division_kpis").columns),
+        (["catalog", "processed", "division_kpis"], config.table("division_kpis").columns),
+        (["catalog", "raw", "service_requests"], {c.column_name: c.description for c in config.source("service_requests").columns}),
+    ]:
+        schema = instance.get_latest_materialization_event(dg.AssetKey(key)).asset_materialization.metadata["dagster/column_schema"]
+        shown = {c.name: c.description for c in schema.schema.columns if c.description}
+        assert declared and shown == {k: v for k, v in declared.items() if v}, key
 
     # processed.division_kpis equals an independent computation over the CSV
     expected = expected_division_kpis([SERVICE_REQUESTS_CSV])
