@@ -164,6 +164,16 @@ def merge_columns(existing: list[dict], new: list[dict], table: str) -> list[dic
     return merged + [c for c in new if c["Name"] not in known]
 
 
+def with_comments(columns: list[dict], descriptions: dict[str, str]) -> list[dict]:
+    """Glue's column Comment from the YAML's description (Glue allows 255 characters); none where the YAML is silent."""
+    commented = []
+    for column in columns:
+        rest = {k: v for k, v in column.items() if k != "Comment"}
+        description = descriptions.get(column["Name"], "")
+        commented.append({**rest, "Comment": description[:255]} if description else rest)
+    return commented
+
+
 # ---- partitions -------------------------------------------------------------------------------------------
 
 
@@ -277,6 +287,7 @@ class GlueCatalog(Catalog):
         location = self.lake.uri(table_prefix(table_name)).rstrip("/")
         if current is not None:
             columns = merge_columns(current["StorageDescriptor"].get("Columns", []), columns, table_name)
+        columns = with_comments(columns, self.config.column_descriptions(table_name))
         parameters = {"classification": "parquet", "EXTERNAL": "TRUE", MANAGED_BY_PARAMETER: "true", ROW_COUNT_PARAMETER: str(row_count)}
         partition_keys, partitions = [], None
         if table is not None and table.partition_by:

@@ -100,7 +100,7 @@ def build_catalog_asset(table_name: str, config: ProjectConfig, condition: dg.Au
                 **({"duplicate_files_ignored": dg.MetadataValue.json(dict(duplicates))} if duplicates else {}),
                 **({"quarantined_rows": quarantined.row_count} if quarantined else {}),
                 "dagster/row_count": entry.row_count,
-                "dagster/column_schema": table_schema(entry.columns),
+                "dagster/column_schema": table_schema(entry.columns, config.column_descriptions(table_name)),
                 **catalog_location_metadata(catalog.get(lake_, config), table_name),
             },
             check_results=[dg.AssetCheckResult(check_name=SCHEMA_CHECK, passed=True)]

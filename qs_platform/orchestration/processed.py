@@ -30,8 +30,9 @@ def asset_key_for_table(table_name: str, config: ProjectConfig) -> dg.AssetKey:
     return dg.AssetKey(table_name.split("."))
 
 
-def table_schema(columns: list[tuple[str, str]]) -> dg.TableSchema:
-    return dg.TableSchema(columns=[dg.TableColumn(name, type_) for name, type_ in columns])
+def table_schema(columns: list[tuple[str, str]], descriptions: dict[str, str] | None = None) -> dg.TableSchema:
+    described = descriptions or {}
+    return dg.TableSchema(columns=[dg.TableColumn(name, type_, description=described.get(name)) for name, type_ in columns])
 
 
 def preview_markdown(columns: list[tuple[str, str]], rows: list[tuple]) -> str:
@@ -132,6 +133,9 @@ def build_processed_asset(table: Table, project: ProjectConfig, condition: dg.Au
         else:
             failed = [f"{c.name}: {c.description}" for c in result.checks if c.blocking and not c.passed]
             context.log.error(f"{table.table_name}: NOT published, blocking checks failed: {failed}; the previous data stays")
+        undescribed = sorted(set(table.columns) - {name for name, _ in result.columns})
+        if undescribed:
+            context.log.warning(f"{table.table_name}: `columns:` describes {undescribed}, which its SQL does not return")
         stats = result.partitions
         build = TableBuild(
             row_count=result.row_count, published=result.published, partition_mode=stats.mode if stats else "",
@@ -140,7 +144,7 @@ def build_processed_asset(table: Table, project: ProjectConfig, condition: dg.Au
         )
         metadata = {
             **build.to_metadata(),
-            "dagster/column_schema": table_schema(result.columns),
+            "dagster/column_schema": table_schema(result.columns, table.columns),
             "preview": dg.MetadataValue.md(preview_markdown(result.columns, result.preview)),
             "key": result.key,
         }

@@ -26,6 +26,8 @@ from dagster._serdes import deserialize_value, serialize_value
 
 __all__ = ["CheckRunHealthResult", "WorkerStatus"]
 
+DAGSTER_VERSION = "1.13"  # what this adapter is written and tested against (pyproject pins dagster==1.13.*)
+
 RUN_KEY_TAG = "dagster/run_key"
 SENSOR_NAME_TAG = "dagster/sensor_name"
 PARENT_RUN_ID_TAG = "dagster/parent_run_id"

@@ -60,7 +60,7 @@ TYPED = """select 1::bigint as id, 2::integer as small, 12.34::decimal(10,2) as 
 
 def test_table_is_created_from_the_parquet_schema_and_not_written_again(lake, tmp_path):
     write(lake, "processed/kpis/data.parquet", TYPED, tmp_path)
-    catalog, calls = catalog_for(lake, [Table(name="kpis", sql="select 1", description="KPIs")])
+    catalog, calls = catalog_for(lake, [Table(name="kpis", sql="select 1", description="KPIs", columns={"ratio": "Share of x"})])
 
     entry = catalog.register("processed.kpis")
 
@@ -73,6 +73,8 @@ def test_table_is_created_from_the_parquet_schema_and_not_written_again(lake, tm
     assert table["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"] == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
     assert table["StorageDescriptor"]["Location"] == lake.uri("processed/kpis/")
     assert table["Parameters"]["classification"] == "parquet" and table["Description"] == "KPIs"
+    comments = {c["Name"]: c["Comment"] for c in table["StorageDescriptor"]["Columns"] if "Comment" in c}
+    assert comments == {"ratio": "Share of x"}, "the YAML's column descriptions, nothing where it is silent"
     assert entry.row_count == 1 and ("amount", "DECIMAL(10,2)") in entry.columns
     assert calls.writes() == ["CreateDatabase", "CreateTable"]
 

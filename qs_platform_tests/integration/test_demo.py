@@ -16,22 +16,27 @@ import pytest
 from qs_platform.cli.sync import Syncer
 from qs_platform.config.settings import Settings
 from qs_platform.examples.generators import DEMO_LATE_STORE, write_demo_landing
-from qs_platform.project import build_definitions
-from qs_platform.quicksight.dashboards import validate_request
 from qs_platform.local.quicksight import local_quicksight_client
 from qs_platform.local.viewer.server import make_viewer_server
+from qs_platform.project import build_definitions
+from qs_platform.quicksight.dashboards import validate_request
 from qs_platform_tests.conftest import CONFIG_DIR, PROJECT, SERVICE_REQUESTS_CSV
-from qs_platform_tests.local.viewer.static.test_page import (
+from qs_platform_tests.local.viewer.static.conftest import (
     CHROMIUM,
     PageWatch,
-    chromium_browser,  # noqa: F401 - the shared fixture
     each_sheet,
     sync_playwright,
     wait_until_ready,
 )
 
 SERVICE_SAMPLE_ROWS = 400  # of the 19,324 real requests: the service-division dashboard with data, quickly
-NEW_DASHBOARDS = ("sales-trends", "subscriptions-revenue", "clickstream-menu", "logistics-assessment", "logistics-scenarios")
+NEW_DASHBOARDS = (
+    "sales-trends",
+    "subscriptions-revenue",
+    "clickstream-menu",
+    "logistics-assessment",
+    "logistics-scenarios",
+)
 # store-days still waiting for a file are not released before their deadline (6 hours): that table is empty here
 WAITING_ONLY = {("sales-trends", "table-incomplete-days")}
 
@@ -58,7 +63,9 @@ def records_in(path) -> int:
 def demo(tmp_path_factory, config):
     """`qs-platform seed` in a fresh lake (the example files, the generated deliveries), then one `sync`."""
     root = tmp_path_factory.mktemp("demo")
-    settings = Settings.from_env({"QS_CONFIG_DIR": str(CONFIG_DIR), "QS_LAKE_URL": str(root / "lake"), "QS_VIEWER_PORT": "8050"})
+    settings = Settings.from_env(
+        {"QS_CONFIG_DIR": str(CONFIG_DIR), "QS_LAKE_URL": str(root / "lake"), "QS_VIEWER_PORT": "8050"}
+    )
     landing = root / "lake" / "landing"
     write_demo_landing(landing, days=2, seed=3)
     for path in (PROJECT / "examples" / "landing").rglob("*"):
@@ -68,7 +75,9 @@ def demo(tmp_path_factory, config):
             target.write_bytes(path.read_bytes())
     sample = landing / "service_requests" / "sample.csv"
     sample.parent.mkdir(parents=True)
-    sample.write_text("".join(SERVICE_REQUESTS_CSV.read_text(encoding="utf-8").splitlines(keepends=True)[: SERVICE_SAMPLE_ROWS + 1]))
+    sample.write_text(
+        "".join(SERVICE_REQUESTS_CSV.read_text(encoding="utf-8").splitlines(keepends=True)[: SERVICE_SAMPLE_ROWS + 1])
+    )
     (root / "home").mkdir()
     with dg.instance_for_test(temp_dir=str(root / "home")) as instance:
         report = Syncer(build_definitions(settings, config), instance).sync()
@@ -91,23 +100,40 @@ def test_every_record_of_every_source_is_loaded_or_quarantined_once(demo, config
     with duckdb.connect(str(settings.catalog_path), read_only=True) as con:
         for source in config.sources:
             loaded = con.execute(f"select count(*) from raw.{source.name}").fetchone()[0]
-            rejected = con.execute(
-                f"select count(*) from information_schema.tables where table_schema = 'quarantine' and table_name = '{source.name}'"
-            ).fetchone()[0] and con.execute(f"select count(*) from quarantine.{source.name}").fetchone()[0]
+            rejected = (
+                con.execute(
+                    f"select count(*) from information_schema.tables where table_schema = 'quarantine' and table_name = '{source.name}'"
+                ).fetchone()[0]
+                and con.execute(f"select count(*) from quarantine.{source.name}").fetchone()[0]
+            )
             if source.name == "sales":  # the store-day waiting for its part-3.csv is not released yet
                 waiting = sum(records_in(p) for p in (landing / "sales" / DEMO_LATE_STORE).rglob("*.csv"))
-                loaded += waiting - con.execute(
-                    f"select count(*) from quarantine.sales where _source_key like 'landing/sales/{DEMO_LATE_STORE}/%'"
-                ).fetchone()[0]
+                loaded += (
+                    waiting
+                    - con.execute(
+                        f"select count(*) from quarantine.sales where _source_key like 'landing/sales/{DEMO_LATE_STORE}/%'"
+                    ).fetchone()[0]
+                )
             assert loaded + rejected == expected[source.name], source.name
         # the injected sales anomalies are rejected by the original's rules, none silently
-        reasons = dict(con.execute("select r, count(*) from quarantine.sales, unnest(_rules) as u(r) group by r").fetchall())
-        original_rules = {f"{c}_present" for c in ("franchise_state", "segment", "ship_mode", "delivery_city", "order_id")}
-        original_rules |= {"transaction_date_required", "quantity_not_negative", "sale_amount_not_negative", "tax_amount_not_negative"}
+        reasons = dict(
+            con.execute("select r, count(*) from quarantine.sales, unnest(_rules) as u(r) group by r").fetchall()
+        )
+        original_rules = {
+            f"{c}_present" for c in ("franchise_state", "segment", "ship_mode", "delivery_city", "order_id")
+        }
+        original_rules |= {
+            "transaction_date_required",
+            "quantity_not_negative",
+            "sale_amount_not_negative",
+            "tax_amount_not_negative",
+        }
         for date in ("order_date", "ship_date", "transaction_date"):  # not YYYY-MM-DD ('null', dd-mm-YYYY): no date
             original_rules |= {f"type_{date}", f"{date}_required"}
         assert reasons.keys() <= original_rules
-        assert reasons["quantity_not_negative"] > 0 and reasons["order_id_present"] > 0 and reasons["type_order_date"] > 0
+        assert (
+            reasons["quantity_not_negative"] > 0 and reasons["order_id_present"] > 0 and reasons["type_order_date"] > 0
+        )
         # the generated clickstream (EN DASH dates, createdAt, concatenated files) loads completely
         assert con.execute("select count(*) from raw.clickstream where created_at is null").fetchone()[0] == 0
         # logistics: NIIN keeps its leading zeros; the JSON-in-CSV cells stay text; three courses of action and 10908
@@ -131,7 +157,9 @@ def test_every_record_of_every_source_is_loaded_or_quarantined_once(demo, config
 def viewer(demo):
     settings, _, _ = demo
     client = local_quicksight_client(settings.quicksight_store, account_id=settings.aws_account_id)
-    server = make_viewer_server(quicksight_client=client, account_id=settings.aws_account_id, catalog_path=settings.catalog_path, port=0)
+    server = make_viewer_server(
+        quicksight_client=client, account_id=settings.aws_account_id, catalog_path=settings.catalog_path, port=0
+    )
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     host, port = server.server_address[:2]
     try:
@@ -145,7 +173,9 @@ def call(url: str, path: str, body: dict | None = None) -> dict:
     import urllib.request
 
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url + path, data=data, headers={"Content-Type": "application/json"}, method="POST" if data else "GET")
+    request = urllib.request.Request(
+        url + path, data=data, headers={"Content-Type": "application/json"}, method="POST" if data else "GET"
+    )
     with urllib.request.urlopen(request, timeout=60) as response:
         return json.loads(response.read())
 
@@ -153,19 +183,39 @@ def call(url: str, path: str, body: dict | None = None) -> dict:
 def test_every_dashboard_is_deployed_valid_and_every_visual_has_data(demo, viewer, config):
     _, _, report = demo
     url, client, settings = viewer
-    stored = {d["DashboardId"] for d in client.list_dashboards(AwsAccountId=settings.aws_account_id)["DashboardSummaryList"]}
+    stored = {
+        d["DashboardId"] for d in client.list_dashboards(AwsAccountId=settings.aws_account_id)["DashboardSummaryList"]
+    }
     assert stored == {d.id for d in config.dashboards}, "every replaced system ends in a dashboard"
-    deployed = {m.asset.removeprefix("quicksight/dashboard/"): m.metadata for m in report.materialized if m.asset.startswith("quicksight/dashboard/")}
+    deployed = {
+        m.asset.removeprefix("quicksight/dashboard/"): m.metadata
+        for m in report.materialized
+        if m.asset.startswith("quicksight/dashboard/")
+    }
     counts = {}
     for dashboard in config.dashboards:
-        definition = client.describe_dashboard_definition(AwsAccountId=settings.aws_account_id, DashboardId=dashboard.id)["Definition"]
-        validate_request("CreateDashboard", {"AwsAccountId": settings.aws_account_id, "DashboardId": dashboard.id, "Name": "x", "Definition": definition})
+        definition = client.describe_dashboard_definition(
+            AwsAccountId=settings.aws_account_id, DashboardId=dashboard.id
+        )["Definition"]
+        validate_request(
+            "CreateDashboard",
+            {
+                "AwsAccountId": settings.aws_account_id,
+                "DashboardId": dashboard.id,
+                "Name": "x",
+                "Definition": definition,
+            },
+        )
         assert deployed[dashboard.id].get("pruned", {}) == {}, (dashboard.id, deployed[dashboard.id].get("pruned"))
         summary = call(url, f"/api/dashboards/{dashboard.id}")
         empty = []
         for sheet in summary["sheets"]:
             for visual in sheet["visuals"]:
-                payload = call(url, f"/api/dashboards/{dashboard.id}/visuals/{visual['visual_id']}", {"sheet_id": sheet["sheet_id"], "inline_errors": True})
+                payload = call(
+                    url,
+                    f"/api/dashboards/{dashboard.id}/visuals/{visual['visual_id']}",
+                    {"sheet_id": sheet["sheet_id"], "inline_errors": True},
+                )
                 assert "error" not in payload, (dashboard.id, visual["visual_id"], payload["error"])
                 if not payload["rows"]:
                     empty.append((dashboard.id, visual["visual_id"]))
@@ -179,9 +229,13 @@ def test_every_dashboard_is_deployed_valid_and_every_visual_has_data(demo, viewe
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.exists() or sync_playwright is None, reason="needs Debian's chromium and the playwright package")
+@pytest.mark.skipif(
+    not CHROMIUM.exists() or sync_playwright is None, reason="needs Debian's chromium and the playwright package"
+)
 @pytest.mark.parametrize("dashboard_id", NEW_DASHBOARDS)
-def test_the_dashboard_of_each_replaced_system_renders_every_sheet_in_chromium(demo, viewer, chromium_browser, dashboard_id, tmp_path):
+def test_the_dashboard_of_each_replaced_system_renders_every_sheet_in_chromium(
+    demo, viewer, chromium_browser, dashboard_id, tmp_path
+):
     url, _, _ = viewer
     page = chromium_browser.new_page(viewport={"width": 1440, "height": 1200})
     watch = PageWatch(page)
@@ -192,8 +246,16 @@ def test_the_dashboard_of_each_replaced_system_renders_every_sheet_in_chromium(d
         assert states and set(states.values()) == {"ready"}, (sheet, states)
         for visual_id in states:
             if (dashboard_id, visual_id) not in WAITING_ONLY:
-                assert page.locator(f"#visual-{visual_id} .empty, #visual-{visual_id} .empty-rows").count() == 0, (sheet, visual_id)
+                assert page.locator(f"#visual-{visual_id} .empty, #visual-{visual_id} .empty-rows").count() == 0, (
+                    sheet,
+                    visual_id,
+                )
                 drawn += 1
         page.screenshot(path=str(tmp_path / f"{dashboard_id}-{index:02d}.png"), full_page=True)
     assert drawn >= 9
-    assert watch.console_errors == [] and watch.page_errors == [] and watch.failed_requests == [] and watch.external_requests == []
+    assert (
+        watch.console_errors == []
+        and watch.page_errors == []
+        and watch.failed_requests == []
+        and watch.external_requests == []
+    )

@@ -9,15 +9,16 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import numpy as np
 import pytest
 
 from qs_platform.cli.sync import Syncer
 from qs_platform.config.loader import lineage_config
+from qs_platform.local.quicksight import LocalQuickSightBackend, local_quicksight_client
 from qs_platform.project import build_definitions
 from qs_platform.quicksight.dashboards import validate_request
-from qs_platform.local.quicksight import LocalQuickSightBackend, local_quicksight_client
 from qs_platform_tests.conftest import HEADER, SERVICE_REQUESTS_CSV, land
 
 
@@ -58,7 +59,7 @@ def platform(settings, config, instance, lake):
     return lambda: Syncer(defs, instance).sync()
 
 
-def test_seed_csv_flows_to_the_dashboard(settings, lake, platform, tmp_path):
+def test_seed_csv_flows_to_the_dashboard(settings, lake, platform, instance, config, tmp_path):
     land(lake, "landing/service_requests/division_data_24-12-23.csv", SERVICE_REQUESTS_CSV.read_bytes())
     land(lake, "landing/service_requests/broken.csv", HEADER + '1,1/2/2000,1/3/2000,"Toronto Water,PASS,3,1,\n')
 
@@ -69,11 +70,27 @@ def test_seed_csv_flows_to_the_dashboard(settings, lake, platform, tmp_path):
     assert "unterminated quote" in report.quarantined[0]
     done = {m.asset for m in report.materialized}
     assert done >= {
-        "raw/service_requests", "processed/service_requests", "processed/division_kpis",
-        "catalog/raw/service_requests", "catalog/processed/service_requests", "catalog/processed/division_kpis",
-        "quicksight/data_source/lake", "quicksight/dataset/service_requests", "quicksight/dataset/division_kpis",
+        "raw/service_requests",
+        "processed/service_requests",
+        "processed/division_kpis",
+        "catalog/raw/service_requests",
+        "catalog/processed/service_requests",
+        "catalog/processed/division_kpis",
+        "quicksight/data_source/lake",
+        "quicksight/dataset/service_requests",
+        "quicksight/dataset/division_kpis",
         "quicksight/dashboard/service-division",
     }
+
+    # the Columns table of the UI says what the YAML says: a processed table's `columns:`, a source's column descriptions
+    for key, declared in [
+        (["processed", "division_kpis"], config.table("division_kpis").columns),
+        (["catalog", "processed", "division_kpis"], config.table("division_kpis").columns),
+        (["catalog", "raw", "service_requests"], {c.column_name: c.description for c in config.source("service_requests").columns}),
+    ]:
+        schema = instance.get_latest_materialization_event(dg.AssetKey(key)).asset_materialization.metadata["dagster/column_schema"]
+        shown = {c.name: c.description for c in schema.schema.columns if c.description}
+        assert declared and shown == {k: v for k, v in declared.items() if v}, key
 
     # processed.division_kpis equals an independent computation over the CSV
     expected = expected_division_kpis([SERVICE_REQUESTS_CSV])
@@ -89,23 +106,48 @@ def test_seed_csv_flows_to_the_dashboard(settings, lake, platform, tmp_path):
 
     # every layer is a view in the catalog, for anyone with duckdb
     assert catalog_rows(settings, "select count(*) from raw.service_requests") == [(19324,)]
-    assert catalog_rows(settings, "select count(*), count(distinct id) from processed.service_requests") == [(19324, 19324)]
-    assert catalog_rows(settings, "select count(*) from information_schema.tables where table_schema = 'quarantine'") == [(0,)]
+    assert catalog_rows(settings, "select count(*), count(distinct id) from processed.service_requests") == [
+        (19324, 19324)
+    ]
+    assert catalog_rows(
+        settings, "select count(*) from information_schema.tables where table_schema = 'quarantine'"
+    ) == [(0,)]
     cli = Path(sys.executable).parent / "duckdb"
     if cli.exists():  # the duckdb CLI installed with the project reads the catalog file too
-        out = subprocess.run([str(cli), str(settings.catalog_path), "-csv", "-c", "select count(*) from processed.division_kpis"],
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            [str(cli), str(settings.catalog_path), "-csv", "-c", "select count(*) from processed.division_kpis"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         assert out.split() == ["count_star()", "5"]
 
     # the dashboard is stored through boto3 and its Definition passes botocore's validation for CreateDashboard
     client = local_quicksight_client(settings.quicksight_store, account_id=settings.aws_account_id)
-    described = client.describe_dashboard_definition(AwsAccountId=settings.aws_account_id, DashboardId="service-division")
+    described = client.describe_dashboard_definition(
+        AwsAccountId=settings.aws_account_id, DashboardId="service-division"
+    )
     definition = described["Definition"]
-    validate_request("CreateDashboard", {"AwsAccountId": settings.aws_account_id, "DashboardId": "service-division", "Name": "x", "Definition": definition})
+    validate_request(
+        "CreateDashboard",
+        {
+            "AwsAccountId": settings.aws_account_id,
+            "DashboardId": "service-division",
+            "Name": "x",
+            "Definition": definition,
+        },
+    )
     visuals = [next(iter(v)) for v in definition["Sheets"][0]["Visuals"]]
-    assert visuals.count("KPIVisual") >= 4 and {"BarChartVisual", "LineChartVisual", "PieChartVisual", "TableVisual"} <= set(visuals)
+    assert visuals.count("KPIVisual") >= 4 and {
+        "BarChartVisual",
+        "LineChartVisual",
+        "PieChartVisual",
+        "TableVisual",
+    } <= set(visuals)
     assert definition["Sheets"][0]["ParameterControls"][0]["Slider"]["SourceParameterName"] == "CostGrowthPct"
-    published = client.describe_dashboard(AwsAccountId=settings.aws_account_id, DashboardId="service-division")["Dashboard"]
+    published = client.describe_dashboard(AwsAccountId=settings.aws_account_id, DashboardId="service-division")[
+        "Dashboard"
+    ]
     assert published["Version"]["Status"] == "CREATION_SUCCESSFUL" and published["Version"]["VersionNumber"] == 1
 
 
@@ -117,18 +159,25 @@ def test_rerun_is_idempotent_and_new_files_update_everything(settings, lake, pla
 
     again = platform()
     assert again.materialized == [] and again.ok
-    assert [c for c in backend.call_log() if c["mutating"]] == [], "nothing changed, so nothing is written to QuickSight"
+    assert [c for c in backend.call_log() if c["mutating"]] == [], (
+        "nothing changed, so nothing is written to QuickSight"
+    )
 
     # the same file delivered again under the same key with identical content: nothing runs
     land(lake, "landing/service_requests/division_data_24-12-23.csv", SERVICE_REQUESTS_CSV.read_bytes())
     assert platform().materialized == []
 
     # a new delivery: two new requests and a correction of an existing one
-    extra = HEADER + "900001,1/3/2000,1/10/2000,Toronto Water,PASS,3,1000,\n900002,1/3/2000,1/4/2000,Toronto Water,FAIL,4,500,\n"
+    extra = (
+        HEADER
+        + "900001,1/3/2000,1/10/2000,Toronto Water,PASS,3,1000,\n900002,1/3/2000,1/4/2000,Toronto Water,FAIL,4,500,\n"
+    )
     land(lake, "landing/service_requests/day2.csv", extra)
     report = platform()
     assert report.ok
-    assert catalog_rows(settings, "select requests from processed.division_kpis where division = 'Toronto Water'") == [(3567 + 2,)]
+    assert catalog_rows(settings, "select requests from processed.division_kpis where division = 'Toronto Water'") == [
+        (3567 + 2,)
+    ]
     mutating = {c["operation"] for c in backend.call_log() if c["mutating"]}
     assert "UpdateDashboard" not in mutating and "CreateDashboard" not in mutating, "the dashboard spec did not change"
 
@@ -159,21 +208,30 @@ def test_editing_a_dashboard_spec_redeploys_only_the_dashboard(settings, lake, i
     from qs_platform.config.loader import load_config
 
     report = Syncer(build_definitions(settings, service_requests_only(load_config(folder))), instance).sync()
-    assert [(m.asset, m.metadata["action"]) for m in report.materialized] == [("quicksight/dashboard/service-division", "updated")]
+    assert [(m.asset, m.metadata["action"]) for m in report.materialized] == [
+        ("quicksight/dashboard/service-division", "updated")
+    ]
     client = local_quicksight_client(settings.quicksight_store, account_id=settings.aws_account_id)
-    described = client.describe_dashboard(AwsAccountId=settings.aws_account_id, DashboardId="service-division")["Dashboard"]
+    described = client.describe_dashboard(AwsAccountId=settings.aws_account_id, DashboardId="service-division")[
+        "Dashboard"
+    ]
     assert described["Name"] == "Renamed dashboard" and described["Version"]["VersionNumber"] == 2
 
 
 def test_the_same_content_under_two_keys_counts_once(settings, lake, platform):
-    delivery = HEADER + "1,1/3/2000,1/10/2000,Toronto Water,PASS,3,1000,\n2,1/3/2000,1/4/2000,Solid Waste Management,FAIL,4,500,\n"
+    delivery = (
+        HEADER
+        + "1,1/3/2000,1/10/2000,Toronto Water,PASS,3,1000,\n2,1/3/2000,1/4/2000,Solid Waste Management,FAIL,4,500,\n"
+    )
     land(lake, "landing/service_requests/monday.csv", delivery)
     land(lake, "landing/service_requests/monday-resent.csv", delivery)
     report = platform()
     assert report.ok
     [catalog_raw] = [m for m in report.materialized if m.asset == "catalog/raw/service_requests"]
     # key order decides which copy counts ("-" sorts before ".")
-    assert catalog_raw.metadata["duplicate_files_ignored"] == {"landing/service_requests/monday.csv": "landing/service_requests/monday-resent.csv"}
+    assert catalog_raw.metadata["duplicate_files_ignored"] == {
+        "landing/service_requests/monday.csv": "landing/service_requests/monday-resent.csv"
+    }
     assert catalog_rows(settings, "select count(*) from raw.service_requests") == [(2,)]
     assert catalog_rows(settings, "select sum(total_estimated_cost) from processed.division_kpis") == [(1500,)]
     # the first copy is re-uploaded with other content: the resent copy now counts, the new content too
@@ -200,10 +258,18 @@ def test_a_zip_archive_lands_its_members(settings, lake, platform, tmp_path):
     [zip_run] = [m for m in report.materialized if "archive_members" in m.metadata]
     members = zip_run.metadata["archive_members"]["landing/service_requests/batch-7.zip"]
     assert members == ["landing/service_requests/batch-7/day1.csv", "landing/service_requests/batch-7/more/day2.csv"]
-    assert set(zip_run.metadata["refused_members"]["landing/service_requests/batch-7.zip"]) == {"readme.txt", "../escape.csv"}
-    assert any(q.startswith("landing/service_requests/batch-7.zip") for q in report.quarantined), "refused members are reported"
+    assert set(zip_run.metadata["refused_members"]["landing/service_requests/batch-7.zip"]) == {
+        "readme.txt",
+        "../escape.csv",
+    }
+    assert any(q.startswith("landing/service_requests/batch-7.zip") for q in report.quarantined), (
+        "refused members are reported"
+    )
     raw_sources = catalog_rows(settings, "select distinct _source_key from raw.service_requests order by 1")
-    assert raw_sources == [("landing/service_requests/batch-7/day1.csv",), ("landing/service_requests/batch-7/more/day2.csv",)]
+    assert raw_sources == [
+        ("landing/service_requests/batch-7/day1.csv",),
+        ("landing/service_requests/batch-7/more/day2.csv",),
+    ]
     assert lake.exists("quarantine/service_requests/files/batch-7.zip.refused.json")
     assert platform().materialized == [], "expanding again writes nothing new"
 
@@ -219,18 +285,24 @@ def test_a_blocking_check_keeps_a_wrong_table_out_of_the_dashboards(settings, la
     land(lake, "landing/service_requests/b.csv", HEADER + "2,1/3/2000,1/10/2000,Toronto Water,PASS,3,5000000000,\n")
     report = platform()
     assert not report.ok, "a blocked table fails the run: sync exits non-zero"
-    assert report.failed_checks == [
-        "processed/service_requests costs_plausible (blocking): 1 violating rows"
-    ]
+    assert report.failed_checks == ["processed/service_requests costs_plausible (blocking): 1 violating rows"]
     processed = next(m for m in report.materialized if m.asset == "processed/service_requests")
     assert processed.metadata["published"] is False
-    assert catalog_rows(settings, "select sum(total_estimated_cost) from processed.division_kpis") == [(1000,)], "old data stays"
-    assert not {"processed/division_kpis", "quicksight/dataset/service_requests"} & {m.asset for m in report.materialized}
-    assert [c["operation"] for c in backend.call_log() if c["mutating"]] == [], "no dataset refresh, no dashboard change"
+    assert catalog_rows(settings, "select sum(total_estimated_cost) from processed.division_kpis") == [(1000,)], (
+        "old data stays"
+    )
+    assert not {"processed/division_kpis", "quicksight/dataset/service_requests"} & {
+        m.asset for m in report.materialized
+    }
+    assert [c["operation"] for c in backend.call_log() if c["mutating"]] == [], (
+        "no dataset refresh, no dashboard change"
+    )
     check = dg.AssetCheckKey(dg.AssetKey(["processed", "service_requests"]), "costs_plausible")
     record = instance.event_log_storage.get_latest_asset_check_execution_by_key([check])[check]
     assert record.event.dagster_event.event_specific_data.passed is False
 
-    land(lake, "landing/service_requests/b.csv", HEADER + "2,1/3/2000,1/10/2000,Toronto Water,PASS,3,5000,\n")  # corrected
+    land(
+        lake, "landing/service_requests/b.csv", HEADER + "2,1/3/2000,1/10/2000,Toronto Water,PASS,3,5000,\n"
+    )  # corrected
     assert platform().ok
     assert catalog_rows(settings, "select sum(total_estimated_cost) from processed.division_kpis") == [(6000,)]

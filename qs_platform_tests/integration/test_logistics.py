@@ -25,7 +25,13 @@ from qs_platform.cli.sync import Syncer
 from qs_platform.config.loader import lineage_config
 from qs_platform.config.models import normalise_column_name
 from qs_platform.config.settings import Settings
-from qs_platform.examples.logistics import DEMO_ASSESSMENTS, LOGISTICS_FILES, Assessment, generate_logistics_assessment, read_classix
+from qs_platform.examples.logistics import (
+    DEMO_ASSESSMENTS,
+    LOGISTICS_FILES,
+    Assessment,
+    generate_logistics_assessment,
+    read_classix,
+)
 from qs_platform.project import build_definitions
 from qs_platform_tests.conftest import CONFIG_DIR, SEEDS
 
@@ -75,7 +81,9 @@ def built(tmp_path_factory, config):
     real.mkdir(parents=True)
     for name in SEED_FILES:
         (real / name).write_bytes((LOGISTICS / name).read_bytes())
-    generate_logistics_assessment(landing, REAL, seed=4, items=read_classix(LOGISTICS / SEED_FILES[0]), assessment_files=False)
+    generate_logistics_assessment(
+        landing, REAL, seed=4, items=read_classix(LOGISTICS / SEED_FILES[0]), assessment_files=False
+    )
     generate_logistics_assessment(landing, OTHER, seed=4)
     for name, text in _crafted_files().items():
         (landing / "logistics" / "assessments" / CRAFTED).mkdir(parents=True, exist_ok=True)
@@ -136,7 +144,9 @@ def periods_of(folders: Path) -> dict[str, dict[str, dict]]:
         ends = [int(params["days_of_supply_first"]), int(params["days_of_supply_second"]),
                 int(params["days_of_supply_third"]), int(operation["operation_duration"])]  # fmt: skip
         rows, previous = {}, 0
-        for index, (pos, dos, end) in enumerate(zip(("POS1", "POS2", "POS3", "BEYOND"), ("DOS1", "DOS2", "DOS3", "BEYOND"), ends)):
+        for index, (pos, dos, end) in enumerate(
+            zip(("POS1", "POS2", "POS3", "BEYOND"), ("DOS1", "DOS2", "DOS3", "BEYOND"), ends)
+        ):
             if end > previous:  # our periods table drops a period that would be empty (the crafted BEYOND)
                 rows[dos] = {"pos": pos, "dos": dos, "period": end, "sort_index": index + 1, "days": end - previous}
                 previous = end
@@ -146,13 +156,20 @@ def periods_of(folders: Path) -> dict[str, dict[str, dict]]:
 
 def pos_columns(periods, folder, dos) -> dict:
     p = periods.get(folder, {}).get(dos)
-    return {"pos": p and p["pos"], "dos": p and p["dos"], "period": p and p["period"], "sort_index": p and p["sort_index"]}
+    return {
+        "pos": p and p["pos"],
+        "dos": p and p["dos"],
+        "period": p and p["period"],
+        "sort_index": p and p["sort_index"],
+    }
 
 
 def compare(got: list[dict], expected: list[dict], keys: tuple[str, ...]) -> None:
     """Row by row on `keys`: the same rows, numbers (by the table's column types) equal to float precision."""
     assert expected, "the reference has rows"
-    numeric = {k for k in keys if any(isinstance(r[k], (int, float, Decimal)) and not isinstance(r[k], bool) for r in got)}
+    numeric = {
+        k for k in keys if any(isinstance(r[k], (int, float, Decimal)) and not isinstance(r[k], bool) for r in got)
+    }
 
     def normal(row):
         return tuple(
@@ -299,7 +316,14 @@ def ref_iv_embark(folders):
     return out
 
 
-VI_PRICES = {"13689154": 240.58, "013689154": 240.58, "13689155": 50.95, "013689155": 50.95, "14877488": 68.38, "014877488": 68.38}
+VI_PRICES = {
+    "13689154": 240.58,
+    "013689154": 240.58,
+    "13689155": 50.95,
+    "013689155": 50.95,
+    "14877488": 68.38,
+    "014877488": 68.38,
+}
 
 
 def ref_vi_embark(folders):
@@ -348,7 +372,11 @@ def ref_ix_embark(folders):
                 else:
                     cuft = max((length / 12) * (width / 12) * (height / 12), cube)
                 sqft = 0.0 if any(v in (9999, 0) for v in (length, width)) else (length / 12) * (width / 12)
-                for base, prefix in (("TAMCN_NIIN_QTY", "tamcn_niin_qty"), ("Required", "required"), ("Value", "value")):
+                for base, prefix in (
+                    ("TAMCN_NIIN_QTY", "tamcn_niin_qty"),
+                    ("Required", "required"),
+                    ("Value", "value"),
+                ):
                     for pos in ("POS1", "POS2", "POS3", "BEYOND"):
                         requirement = num(r[f"{prefix}_{pos.lower()}"])
                         out.append({"assessment": folder, "tamcn_niin": r["tamcn_niin"], "location_name": r["location_name"],
@@ -380,13 +408,18 @@ def test_every_generated_file_lands_and_nothing_is_quarantined(built, config):
     assert tables["raw_rejected"] == 0
     assert sorted(p.name for p in folders.iterdir()) == ["10902", "10908", CRAFTED]
     for name in (*LOGISTICS_FILES, *SEED_FILES):
-        [source] = [s for s in config.sources if s.landing_prefix == "landing/logistics/" and Path(name).match(s.file_pattern)]
+        [source] = [
+            s for s in config.sources if s.landing_prefix == "landing/logistics/" and Path(name).match(s.file_pattern)
+        ]
         assert tables["raw_counts"][source.name] == sum(len(rows) for rows in files(folders, name).values()) > 0, name
 
 
 def test_periods_of_support_end_where_the_original_said(built):
     _, tables, _ = built
-    got = [(r["assessment"], r["pos"], r["start_day"], r["end_day"], r["days_in_period"]) for r in tables["logistics_periods_of_support"]]
+    got = [
+        (r["assessment"], r["pos"], r["start_day"], r["end_day"], r["days_in_period"])
+        for r in tables["logistics_periods_of_support"]
+    ]
     assert [g for g in got if g[0] == "10908"] == [
         ("10908", "POS1", 1, 30, 30), ("10908", "POS2", 31, 60, 30), ("10908", "POS3", 61, 90, 30), ("10908", "BEYOND", 91, 115, 25)
     ]  # fmt: skip
@@ -396,9 +429,28 @@ def test_periods_of_support_end_where_the_original_said(built):
 
 def test_the_pos_joins_and_the_force_flow_match_the_original(built):
     folders, tables, _ = built
-    keys = ("assessment", "location_id", "dos_period", "meals_ready_to_eat_mre", "ugr_m_lunch_dinner", "pos", "period", "sort_index")
+    keys = (
+        "assessment",
+        "location_id",
+        "dos_period",
+        "meals_ready_to_eat_mre",
+        "ugr_m_lunch_dinner",
+        "pos",
+        "period",
+        "sort_index",
+    )
     compare(tables["logistics_i_pos_location_joined"], ref_joined(folders, "RD_I_POS_Location.csv"), keys)
-    keys = ("assessment", "location_id", "dos_period", "ration_type", "ui_count", "total_ui_cost", "pos", "period", "sort_index")
+    keys = (
+        "assessment",
+        "location_id",
+        "dos_period",
+        "ration_type",
+        "ui_count",
+        "total_ui_cost",
+        "pos",
+        "period",
+        "sort_index",
+    )
     compare(tables["logistics_i_ration_costs_joined"], ref_joined(folders, "RD_I_Ration_Costs.csv"), keys)
     compare(tables["logistics_water_ration_costs_joined"], ref_joined(folders, "RD_IW_Ration_Costs.csv"), keys)
     keys = ("assessment", "uic", "day", "potable_rqmt", "non_potable_rqmt", "drinking_rqmt", "daily_inflow", "daily_potable_rqmt",
@@ -409,25 +461,106 @@ def test_the_pos_joins_and_the_force_flow_match_the_original(built):
     compare(tables["logistics_force_flow"], ref_force_flow(folders), keys)
     # the real assessment: POS.csv's Period is each period's end day
     assert {(r["pos"], r["period"]) for r in tables["logistics_force_flow"] if r["assessment"] == "10908"} == {
-        ("POS1", 30), ("POS2", 60), ("POS3", 90), ("BEYOND", 115)
+        ("POS1", 30),
+        ("POS2", 60),
+        ("POS3", 90),
+        ("BEYOND", 115),
     }
 
 
 def test_class_i_water_ii_vii_iiip_iv_vi_embark_match_the_original(built):
     folders, tables, _ = built
-    compare(tables["logistics_i_embark"], ref_i_embark(folders),
-            ("assessment", "location_id", "cos_type", "pos", "qty", "pallets", "cuft", "teus", "weight_lbs", "total_cost", "ui"))
-    compare(tables["logistics_water_embark"], ref_water_embark(folders),
-            ("assessment", "uic", "day", "cos_type", "qty", "pallets", "cuft", "weight_lbs", "teus", "total_cost", "ui", "pos"))
-    compare(tables["logistics_ii_vii_embark"], ref_ii_vii_embark(folders),
-            ("assessment", "uic", "day", "cos_type", "qty", "cuft", "sqft", "teus", "weight_lbs", "total_cost", "pos", "ui"))
+    compare(
+        tables["logistics_i_embark"],
+        ref_i_embark(folders),
+        (
+            "assessment",
+            "location_id",
+            "cos_type",
+            "pos",
+            "qty",
+            "pallets",
+            "cuft",
+            "teus",
+            "weight_lbs",
+            "total_cost",
+            "ui",
+        ),
+    )
+    compare(
+        tables["logistics_water_embark"],
+        ref_water_embark(folders),
+        (
+            "assessment",
+            "uic",
+            "day",
+            "cos_type",
+            "qty",
+            "pallets",
+            "cuft",
+            "weight_lbs",
+            "teus",
+            "total_cost",
+            "ui",
+            "pos",
+        ),
+    )
+    compare(
+        tables["logistics_ii_vii_embark"],
+        ref_ii_vii_embark(folders),
+        (
+            "assessment",
+            "uic",
+            "day",
+            "cos_type",
+            "qty",
+            "cuft",
+            "sqft",
+            "teus",
+            "weight_lbs",
+            "total_cost",
+            "pos",
+            "ui",
+        ),
+    )
     compare(tables["logistics_iiip_embark"], ref_iiip_embark(folders),
             ("assessment", "location_name", "pos", "cos_type", "ui", "region_mef_lead", "qty", "stons", "weight_lbs", "sqft", "teus",
              "cuft", "total_cost"))  # fmt: skip
-    compare(tables["logistics_iv_embark"], ref_iv_embark(folders),
-            ("assessment", "location_name", "day", "cos_type", "qty", "total_cost", "weight_lbs", "cuft", "teus", "stons", "pos"))
-    compare(tables["logistics_vi_embark"], ref_vi_embark(folders),
-            ("assessment", "location_id", "cos_type", "niin", "pos", "qty", "pallets", "cuft", "weight_lbs", "teus", "ui", "total_cost"))
+    compare(
+        tables["logistics_iv_embark"],
+        ref_iv_embark(folders),
+        (
+            "assessment",
+            "location_name",
+            "day",
+            "cos_type",
+            "qty",
+            "total_cost",
+            "weight_lbs",
+            "cuft",
+            "teus",
+            "stons",
+            "pos",
+        ),
+    )
+    compare(
+        tables["logistics_vi_embark"],
+        ref_vi_embark(folders),
+        (
+            "assessment",
+            "location_id",
+            "cos_type",
+            "niin",
+            "pos",
+            "qty",
+            "pallets",
+            "cuft",
+            "weight_lbs",
+            "teus",
+            "ui",
+            "total_cost",
+        ),
+    )
     # the quirks really were there: dropped zero rows, both NIIN spellings priced, an unpriced class VI NIIN at 0
     raw_iv = [r for rows in files(folders, "RD_IV_Daily_Requirements.csv").values() for r in rows]
     assert len(tables["logistics_iv_embark"]) < len(raw_iv)
@@ -443,15 +576,20 @@ def test_class_ix_embark_matches_the_original(built):
              "weight_lbs", "fie_cuft", "fie_weight_lbs", "cost_fie", "total_cost_less_fie", "total_cost", "dss_cube"))  # fmt: skip
     classes = {r["class_of_supply"] for r in expected}
     assert classes == {"IX C", "IX C (B)", "IX C (S)"}, "battery and SECREP flags in every spelling"
-    assert {r["assessment"] for r in expected} == {"10908", "10902"}, "the real items join the real assessment, leading zeros kept"
+    assert {r["assessment"] for r in expected} == {"10908", "10902"}, (
+        "the real items join the real assessment, leading zeros kept"
+    )
     assert any(r["dss_cube"] == 0.01 for r in expected), "a zero cube of the dimensional data counts 0.01"
 
 
 def test_the_aggregated_embark_and_the_class_summary(built):
     folders, tables, _ = built
     expected = ref_embark(folders)
-    compare(tables["logistics_embark"], expected,
-            ("assessment", "embark_file", "class_of_supply", "pos", "cuft", "sqft", "teus", "weight_lbs", "total_cost"))
+    compare(
+        tables["logistics_embark"],
+        expected,
+        ("assessment", "embark_file", "class_of_supply", "pos", "cuft", "sqft", "teus", "weight_lbs", "total_cost"),
+    )
     assert {r["embark_file"] for r in tables["logistics_embark"]} == {
         "cosi_embark", "cosi_water_embark", "cosii_vii_embark", "cosiiip_embark", "cosiv_embark", "cosix_embark", "cosvi_embark"
     }  # fmt: skip
@@ -474,9 +612,26 @@ def test_the_aggregated_embark_and_the_class_summary(built):
                 expected_summary.append({"assessment": folder, "class_of_supply": klass, "class_sort": sort, "pos": period["pos"],
                                          "days_in_period": period["days"], "items": items, "total_cost": round(cost, 2),
                                          "total_weight_lbs": weight, "total_cube_cuft": cube})  # fmt: skip
-    compare(tables["logistics_class_summary"], expected_summary,
-            ("assessment", "class_of_supply", "class_sort", "pos", "days_in_period", "items", "total_cost", "total_weight_lbs", "total_cube_cuft"))
-    nonzero = {r["class_of_supply"] for r in tables["logistics_class_summary"] if r["assessment"] == "10908" and r["total_cost"] > 0}
+    compare(
+        tables["logistics_class_summary"],
+        expected_summary,
+        (
+            "assessment",
+            "class_of_supply",
+            "class_sort",
+            "pos",
+            "days_in_period",
+            "items",
+            "total_cost",
+            "total_weight_lbs",
+            "total_cube_cuft",
+        ),
+    )
+    nonzero = {
+        r["class_of_supply"]
+        for r in tables["logistics_class_summary"]
+        if r["assessment"] == "10908" and r["total_cost"] > 0
+    }
     assert nonzero == {klass for _, klass in CLASSES}, "every class of the real assessment has numbers now"
     assert all(r["items"] == 0 for r in tables["logistics_class_summary"] if r["assessment"] == CRAFTED)
 
@@ -494,9 +649,8 @@ def test_scenarios_compare_three_courses_of_action(built):
 
 
 def test_logistics_tables_run_on_empty_inputs(lake, config):
-    from qs_platform.transform.run import run_transform
-
     from qs_platform.sql.dependencies import sql_dependencies
+    from qs_platform.transform.run import run_transform
 
     pending = [t for t in config.tables if t.name.startswith("logistics_")]
     assert len(pending) >= 16

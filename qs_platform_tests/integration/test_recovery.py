@@ -34,7 +34,11 @@ QS = str(Path(sys.executable).parent / "qs-platform")
 def world(tmp_path):
     """A lake with the service-requests pipeline alone, the real CSV landed, and the environment of its syncs."""
     config = tmp_path / "config"
-    for folder, name in [("sources", "service_requests.yaml"), ("tables", "service_requests.yaml"), ("quicksight", "service_division.yaml")]:
+    for folder, name in [
+        ("sources", "service_requests.yaml"),
+        ("tables", "service_requests.yaml"),
+        ("quicksight", "service_division.yaml"),
+    ]:
         (config / folder).mkdir(parents=True, exist_ok=True)
         shutil.copy(CONFIG_DIR / folder / name, config / folder / name)
     lake = tmp_path / "lake"
@@ -100,8 +104,12 @@ def catalog(world, sql):
 
 
 def assert_complete(world, expected_rows: int) -> None:
-    assert catalog(world, "select count(*), count(distinct id) from raw.service_requests") == [(expected_rows, expected_rows)]
-    assert catalog(world, "select count(*), count(distinct id) from processed.service_requests") == [(expected_rows, expected_rows)]
+    assert catalog(world, "select count(*), count(distinct id) from raw.service_requests") == [
+        (expected_rows, expected_rows)
+    ]
+    assert catalog(world, "select count(*), count(distinct id) from processed.service_requests") == [
+        (expected_rows, expected_rows)
+    ]
     assert catalog(world, "select sum(requests) from processed.division_kpis") == [(expected_rows,)]
     staging = world["lake"] / ".staging"
     assert not staging.exists() or not any(staging.iterdir()), "half-written files of the killed run are gone"
@@ -137,7 +145,9 @@ def test_sync_killed_while_loading_a_file_then_synced_again(world):
 
 def test_sync_killed_while_computing_a_processed_table_then_synced_again(world):
     flag = world["tmp"] / "killed-once"
-    env = customize(world, f"""
+    env = customize(
+        world,
+        f"""
         import os, signal
         import qs_platform.transform.run as run
         real = run.run_transform
@@ -149,7 +159,8 @@ def test_sync_killed_while_computing_a_processed_table_then_synced_again(world):
         run.run_transform = run_transform
         import qs_platform.orchestration.processed as assets
         assets.run_transform = run_transform
-    """)
+    """,
+    )
     killed = sync(world, env)
     assert killed.returncode == -signal.SIGKILL and flag.exists()
     assert not (world["lake"] / "processed" / "division_kpis").exists(), "a killed table publishes nothing"
@@ -164,7 +175,9 @@ def test_a_file_that_kills_its_run_every_time_ends_quarantined(world):
     landing = world["lake"] / "landing" / "service_requests"
     (landing / "poison.csv").write_text(HEADER + "5,1/3/2000,1/10/2000,Toronto Water,PASS,3,1,\n")
     flag = world["tmp"] / "poisoned"
-    env = customize(world, KILL_WHILE_LOADING.format(match="poison", flag=flag, action="os.kill(os.getpid(), signal.SIGKILL)"))
+    env = customize(
+        world, KILL_WHILE_LOADING.format(match="poison", flag=flag, action="os.kill(os.getpid(), signal.SIGKILL)")
+    )
     env["QS_MAX_RUN_DEATHS"] = "2"
     for attempt in range(2):
         died = sync(world, env)
@@ -182,19 +195,30 @@ def test_a_file_that_kills_its_run_every_time_ends_quarantined(world):
 def test_the_daemon_fails_dead_runs_and_finishes_their_work(world):
     kill_during_big_file(world)
     daemon = subprocess.Popen(
-        [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", str(Path(CONFIG_DIR).parent / "workspace.yaml")],
-        env={**world["env"], "DAGSTER_HOME": str(world["home"])}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(Path(sys.executable).parent / "dagster-daemon"),
+            "run",
+            "-w",
+            str(Path(CONFIG_DIR).parent / "workspace.yaml"),
+        ],
+        env={**world["env"], "DAGSTER_HOME": str(world["home"])},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 180
         while True:
             settings = Settings.from_env({k: v for k, v in world["env"].items() if k.startswith("QS_")})
-            done = (world["lake"] / "processed" / "division_kpis").exists() and not runs(world, [dg.DagsterRunStatus.STARTED])
+            done = (world["lake"] / "processed" / "division_kpis").exists() and not runs(
+                world, [dg.DagsterRunStatus.STARTED]
+            )
             if done and catalog(world, "select sum(requests) from processed.division_kpis") == [(19324 + BIG_ROWS,)]:
                 break
             assert daemon.poll() is None, "the daemon stopped"
-            assert time.monotonic() < deadline, f"not done under the daemon; runs: {[(r.run_id[:8], r.status) for r in runs(world, list(dg.DagsterRunStatus))]}"
+            assert time.monotonic() < deadline, (
+                f"not done under the daemon; runs: {[(r.run_id[:8], r.status) for r in runs(world, list(dg.DagsterRunStatus))]}"
+            )
             time.sleep(1)
     finally:
         os.killpg(daemon.pid, signal.SIGTERM)

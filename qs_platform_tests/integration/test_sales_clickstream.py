@@ -3,9 +3,7 @@ computations made independently in Python (csv, json, decimal, numpy) from the l
 
 import csv
 import datetime as dt
-import json
 import shutil
-import statistics
 from collections import defaultdict
 from decimal import Decimal
 
@@ -20,6 +18,15 @@ from qs_platform.examples.generators import generate_clickstream, generate_sales
 from qs_platform.project import build_definitions
 from qs_platform.transform.run import run_transform
 from qs_platform_tests.conftest import EXAMPLES, HEADER, SEEDS, SERVICE_REQUESTS_CSV, ingest, land
+from qs_platform_tests.integration.conftest import (
+    ORIGINAL_PRESENT,
+    _sums,
+    accepted_click_events,
+    click_stats,
+    daily_sums,
+    group,
+    validated_sales_rows,
+)
 
 SALES_TABLES = ("sales_daily", "sales_daily_detail", "sales_trend_daily", "sales_items", "sales_store_days")
 NEW_TABLES = (*SALES_TABLES, "clickstream_hourly", "clickstream_elements", "clickstream_menus", "ward_kpis")
@@ -42,72 +49,10 @@ def test_every_new_table_runs_on_empty_inputs(lake, config, table):
 
 # ---- sales ---------------------------------------------------------------------------------------------------
 
-# The replaced system's validation Lambda (Input-Validation-Layer.py: validate_row) moved a row to its Bad-Data layer
-# when one of these fields was the text 'null', a date was not YYYY-MM-DD, or quantity, sale or tax amount was
-# negative. Its bug: only the literal 'null' counted as missing, so the empty values its own generator wrote passed.
-ORIGINAL_PRESENT = ("franchise_state", "segment", "ship_mode", "transaction_date", "delivery_city", "order_id")
-ORIGINAL_DATES = ("order_date", "ship_date", "transaction_date")
 
-
-def original_validates(row: dict) -> bool:
-    """validate_row of the replaced system, with its bug fixed: empty and 'null' both mean missing."""
-    if any(row[f].strip() in ("null", "") for f in ORIGINAL_PRESENT):
-        return False
-    for field in ORIGINAL_DATES:
-        try:
-            dt.datetime.strptime(row[field], "%Y-%m-%d")
-        except ValueError:
-            return False
-    try:
-        return not (int(row["quantity"]) < 0 or float(row["sale_amount"]) < 0 or float(row["tax_amount"]) < 0)
-    except ValueError:  # there the Lambda raised on an unreadable number; here that row is bad data too
-        return False
-
-
-def _money(text: str) -> Decimal | None:
-    return Decimal(text).quantize(Decimal("0.01")) if text.strip() else None
-
-
-def validated_sales_rows(paths) -> list[dict]:
-    """Every row the original keeps (its Filtered-Data layer), amounts as Decimal, dates as dates."""
-    rows = []
-    for path in paths:
-        with open(path, newline="", encoding="utf-8") as handle:
-            for row in csv.DictReader(handle):
-                if original_validates(row):
-                    rows.append({**row, "_store": path.parent.parent.name, "_day": path.parent.name,
-                                 "transaction_date": dt.date.fromisoformat(row["transaction_date"]),
-                                 "quantity": int(row["quantity"]),
-                                 **{c: _money(row[c]) for c in ("sale_amount", "tax_amount", "discount_amount")}})  # fmt: skip
-    return rows
-
-
-def _sums(rows: list[dict]) -> tuple:
-    """count, then sums of sale, tax and discount amounts (None when every value is missing), like SQL sum()."""
-    def total(column):
-        values = [r[column] for r in rows if r[column] is not None]
-        return sum(values, Decimal(0)) if values else None
-    return (len(rows), total("sale_amount"), total("tax_amount"), total("discount_amount"))
-
-
-def group(rows: list[dict], *keys: str) -> dict[tuple, list[dict]]:
-    groups = defaultdict(list)
-    for row in rows:
-        groups[tuple(row[k] for k in keys)].append(row)
-    return groups
-
-
-def daily_sums(rows: list[dict]) -> list[tuple]:
-    """Pyspark.py: groupBy(franchise_store, item, transaction_date) sum(sale, tax, discount) over the filtered rows."""
-    return sorted((*key, *_sums(g)) for key, g in group(rows, "franchise_store", "item", "transaction_date").items())
-
-
-def expected_sales_daily(paths) -> list[tuple]:
-    """processed.sales_daily from the landed files: the original's validation, then its aggregation."""
-    return daily_sums(validated_sales_rows(paths))
-
-
-def test_sales_tables_follow_the_original_validation_and_count_complete_store_days_once(settings, config, lake, instance):
+def test_sales_tables_follow_the_original_validation_and_count_complete_store_days_once(
+    settings, config, lake, instance
+):
     landing = lake.root / "landing"
     days = [dt.date(2024, 3, 1), dt.date(2024, 3, 2)]
     complete = generate_sales(landing, stores=["DEL-A", "BLR-B"], days=days, rows_per_file=40, seed=11)
@@ -127,6 +72,7 @@ def test_sales_tables_follow_the_original_validation_and_count_complete_store_da
         "landing/sales/DEL-A/2024-03-01/part-2.resent.csv": "landing/sales/DEL-A/2024-03-01/part-2.csv"
     }
     with duckdb.connect(str(settings.catalog_path), read_only=True) as con:
+
         def table(sql):
             return con.execute(sql).fetchall()
 
@@ -149,7 +95,12 @@ def test_sales_tables_follow_the_original_validation_and_count_complete_store_da
     assert sum(any(r[f] == "" for f in ORIGINAL_PRESENT) for r in raw_lines) > 0
     assert sum(float(r["sale_amount"]) < 0 for r in raw_lines) > 0
     assert 0 < len(rows) < len(raw_lines) * 0.8
-    assert {"franchise_state_present", "segment_present", "sale_amount_not_negative", "type_order_date"} <= rejected.keys()
+    assert {
+        "franchise_state_present",
+        "segment_present",
+        "sale_amount_not_negative",
+        "type_order_date",
+    } <= rejected.keys()
 
     expected = daily_sums(rows)
     assert sorted(daily) == expected
@@ -164,7 +115,7 @@ def test_sales_tables_follow_the_original_validation_and_count_complete_store_da
     expected_trend = []
     for i, ((day,), g) in enumerate(by_day):
         count, sale, tax, discount = _sums(g)
-        window = [_sums(w)[1] for _, w in by_day[max(0, i - 6): i + 1]]
+        window = [_sums(w)[1] for _, w in by_day[max(0, i - 6) : i + 1]]
         change = None if i == 0 else sale - _sums(by_day[i - 1][1])[1]
         expected_trend.append((day, count, sale, tax, discount, change, float(sum(window)) / len(window)))
     assert [r[:6] for r in trend] == [r[:6] for r in expected_trend]
@@ -184,44 +135,6 @@ def test_sales_tables_follow_the_original_validation_and_count_complete_store_da
 
 
 # ---- clickstream ---------------------------------------------------------------------------------------------
-
-
-def json_records(path):
-    """JSON Lines and records concatenated without separators, decoded one value after the other."""
-    text = path.read_text(encoding="utf-8")
-    decoder, position = json.JSONDecoder(), 0
-    while True:
-        while position < len(text) and text[position].isspace():
-            position += 1
-        if position == len(text):
-            return
-        value, position = decoder.raw_decode(text, position)
-        yield value
-
-
-def accepted_click_events(paths):
-    """(created_at, element, time_spent, source_menu) as sources/clickstream.yaml accepts them."""
-    for path in paths:
-        for record in json_records(path):
-            created = record.get("created_at", record.get("createdAt"))
-            created = None if created is None else str(created).replace("\u2013", "-").strip()
-            try:
-                created = dt.datetime.strptime(created, "%Y-%m-%d %H:%M:%S") if created else None
-            except ValueError:
-                continue  # not a timestamp: quarantined
-            spent = record.get("time_spent")
-            spent = None if spent is None else int(spent)
-            element = record.get("element_clicked")
-            if element is None or created is None or (spent is not None and spent < 0):
-                continue
-            yield created, str(element), spent, record.get("source_menu")
-
-
-def click_stats(spent: list) -> tuple:
-    known = [s for s in spent if s is not None]
-    if not known:
-        return (len(spent), None, None, None, None, None)
-    return (len(spent), sum(known), sum(known) / len(known), min(known), max(known), float(statistics.median(known)))
 
 
 def test_clickstream_hourly_and_elements(lake, config):
@@ -281,7 +194,9 @@ def expected_ward_kpis(path) -> dict:
         start = dt.datetime.strptime(row["start_date"], "%m/%d/%Y").date()
         end = dt.datetime.strptime(row["end_date"], "%m/%d/%Y").date()
         ward = int(row["ward_id"]) if row["ward_id"].strip() else None
-        groups[ward].append((int(np.busday_count(start, end)), Decimal(row["estimated_cost"]), row["service_result"] or None))
+        groups[ward].append(
+            (int(np.busday_count(start, end)), Decimal(row["estimated_cost"]), row["service_result"] or None)
+        )
     result = {}
     for ward, items in groups.items():
         avg_days = sum(d for d, _, _ in items) / len(items)

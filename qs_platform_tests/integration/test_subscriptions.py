@@ -149,7 +149,10 @@ def built(tmp_path_factory, config):
         (landing / key).write_text(json.dumps(objects))
     (root / "home").mkdir()
     with dg.instance_for_test(temp_dir=str(root / "home")) as instance:
-        report = Syncer(build_definitions(settings, lineage_config(config, ["subscriptions", "exchange_rates"], quicksight=False)), instance).sync()
+        report = Syncer(
+            build_definitions(settings, lineage_config(config, ["subscriptions", "exchange_rates"], quicksight=False)),
+            instance,
+        ).sync()
     assert report.ok and report.quarantined == [], (report.failed_runs, report.quarantined)
     with duckdb.connect(str(settings.catalog_path), read_only=True) as con:
         tables = {name: rows(con, f"select * from processed.{name}") for name in TABLES}
@@ -343,18 +346,35 @@ def expected_bridge(versions, mrr_rows: list[dict], mom_rows: list[dict]) -> lis
             continue
         now, before = counted(versions, mom["month"]), counted(versions, mom["previous_month"])
         moves = defaultdict(lambda: defaultdict(Decimal))  # kind -> currency -> ARR in the original currency
-        for key in {(i, s["currency_code"]) for i, s in now.items()} | {(i, s["currency_code"]) for i, s in before.items()}:
-            arr = 12 * monthly_amount(now[key[0]]) if key[0] in now and now[key[0]]["currency_code"] == key[1] else Decimal(0)
-            was = 12 * monthly_amount(before[key[0]]) if key[0] in before and before[key[0]]["currency_code"] == key[1] else Decimal(0)
+        for key in {(i, s["currency_code"]) for i, s in now.items()} | {
+            (i, s["currency_code"]) for i, s in before.items()
+        }:
+            arr = (
+                12 * monthly_amount(now[key[0]])
+                if key[0] in now and now[key[0]]["currency_code"] == key[1]
+                else Decimal(0)
+            )
+            was = (
+                12 * monthly_amount(before[key[0]])
+                if key[0] in before and before[key[0]]["currency_code"] == key[1]
+                else Decimal(0)
+            )
             kind = ("new" if was == 0 and arr > 0 else "churned" if was > 0 and arr == 0
                     else "expansion" if arr > was else "contraction" if arr < was else None)  # fmt: skip
             if kind:
                 moves[kind][key[1]] += arr - was
         valued = {}
         for kind in ("new", "expansion", "contraction", "churned"):
-            parts = [amount * rates[(mom["month"], c)] if rates[(mom["month"], c)] is not None else None for c, amount in moves[kind].items()]
+            parts = [
+                amount * rates[(mom["month"], c)] if rates[(mom["month"], c)] is not None else None
+                for c, amount in moves[kind].items()
+            ]
             valued[kind] = None if None in parts else sum(parts, Decimal(0)).quantize(CENT, ROUND_HALF_UP)
-        explained = None if None in valued.values() or mom["currency_effect"] is None else sum(valued.values()) + mom["currency_effect"]
+        explained = (
+            None
+            if None in valued.values() or mom["currency_effect"] is None
+            else sum(valued.values()) + mom["currency_effect"]
+        )
         out.append({
             "month": mom["month"], "opening_arr_eur": mom["previous_arr_eur"],
             **{f"{k}_arr_eur": v for k, v in valued.items()}, "currency_effect": mom["currency_effect"],
@@ -419,7 +439,10 @@ def test_monthly_mrr_and_arr_in_eur_match_python(built):
     assert {m for m, _ in snapshot} >= {dt.date(2024, 1, 1), dt.date(2024, 2, 1), dt.date(2024, 3, 1)}
     # converted with the rate of the first day of the next month
     march_usd = snapshot[(dt.date(2024, 3, 1), "USD")]
-    assert march_usd["rate_date"] == dt.date(2024, 4, 1) and march_usd["rate_to_eur"] == rates[(dt.date(2024, 4, 1), "USD")]
+    assert (
+        march_usd["rate_date"] == dt.date(2024, 4, 1)
+        and march_usd["rate_to_eur"] == rates[(dt.date(2024, 4, 1), "USD")]
+    )
     assert march_usd["arr_eur"] == (march_usd["arr"] * march_usd["rate_to_eur"]).quantize(CENT, ROUND_HALF_UP)
     # every month of the generated window is fully convertible
     assert all(r["arr_eur"] is not None for r in expected if r["month"] >= dt.date(2023, 12, 1))

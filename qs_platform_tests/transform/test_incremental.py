@@ -14,7 +14,7 @@ from qs_platform.examples.generators import generate_clickstream, generate_sales
 from qs_platform.transform.incremental import MANIFEST, empty_marker_key, partition_key, partition_of_key
 from qs_platform.transform.run import PartitionMismatch, run_transform
 from qs_platform_tests.conftest import ingest as ingest_one
-from qs_platform_tests.integration.test_sales_clickstream import accepted_click_events, click_stats, expected_sales_daily
+from qs_platform_tests.integration.conftest import accepted_click_events, click_stats, expected_sales_daily
 
 DAYS = [dt.date(2024, 3, 1), dt.date(2024, 3, 2), dt.date(2024, 3, 3)]
 
@@ -68,9 +68,9 @@ def test_late_file_for_an_old_date_rewrites_exactly_that_date(lake, config):
     after = partition_files(lake, table.table_name)
     rewritten = {partition_key(table, d) for d in late_dates}
     assert all(after[key][0] != before[key][0] for key in rewritten), "the late dates' partitions were rewritten"
-    assert {k: v for k, v in after.items() if k not in rewritten} == {k: v for k, v in before.items() if k not in rewritten}, (
-        "every other partition file is untouched (same bytes, same mtime)"
-    )
+    assert {k: v for k, v in after.items() if k not in rewritten} == {
+        k: v for k, v in before.items() if k not in rewritten
+    }, "every other partition file is untouched (same bytes, same mtime)"
     expected = expected_sales_daily(landing / k for k in keys + late)
     assert table_rows(lake, table.table_name, SALES_COLUMNS) == expected
     assert any(r[0] == "HYD-C" for r in expected)
@@ -95,7 +95,9 @@ def test_duplicate_and_incomplete_batches_touch_nothing_until_they_count(lake, c
 
     original = landing / "sales/DEL-A/2024-03-02/part-1.csv"
     (original.parent / "part-1.resent.csv").write_bytes(original.read_bytes())
-    two_of_three = generate_sales(landing, stores=["PUN-D"], days=DAYS[:1], rows_per_file=20, seed=32, files_per_store_day=2)
+    two_of_three = generate_sales(
+        landing, stores=["PUN-D"], days=DAYS[:1], rows_per_file=20, seed=32, files_per_store_day=2
+    )
     ingest(lake, config, "sales", ["sales/DEL-A/2024-03-02/part-1.resent.csv", *two_of_three])
     result = run_transform(lake, config, table)
 
@@ -125,8 +127,15 @@ def test_changed_and_replaced_files_rewrite_their_old_and_new_days(lake, config)
     assert run_transform(lake, config, table).partitions.total == 2
 
     # the day-one file is delivered again under the same key, now holding events of day two
-    events = [{"element_clicked": f"drink_{i % 3}", "time_spent": 10 + i, "source_menu": "drinks", "created_at": f"2024-03-02 10:{i:02d}:00"}
-              for i in range(12)]
+    events = [
+        {
+            "element_clicked": f"drink_{i % 3}",
+            "time_spent": 10 + i,
+            "source_menu": "drinks",
+            "created_at": f"2024-03-02 10:{i:02d}:00",
+        }
+        for i in range(12)
+    ]
     (landing / day_one[0]).write_text("\n".join(json.dumps(e) for e in events))
     ingest(lake, config, "clickstream", day_one)
     result = run_transform(lake, config, table)
@@ -148,10 +157,19 @@ def test_blocking_check_keeps_every_partition_and_the_manifest(lake, config):
 
     late = generate_sales(landing, stores=["GOA-E"], days=DAYS[2:], rows_per_file=20, seed=52)
     ingest(lake, config, "sales", late)
-    strict = table.model_copy(update={"checks": [
-        *table.checks,
-        SqlCheck(name="at_most_two_days", kind="sql", blocking=True, sql="select * from {table} where transaction_date > date '2024-03-02'"),
-    ]})
+    strict = table.model_copy(
+        update={
+            "checks": [
+                *table.checks,
+                SqlCheck(
+                    name="at_most_two_days",
+                    kind="sql",
+                    blocking=True,
+                    sql="select * from {table} where transaction_date > date '2024-03-02'",
+                ),
+            ]
+        }
+    )
     refused = run_transform(lake, config, strict)
 
     assert not refused.published
@@ -165,13 +183,27 @@ def test_blocking_check_keeps_every_partition_and_the_manifest(lake, config):
 def test_a_partition_expression_that_does_not_match_the_output_is_refused(lake, config):
     landing = lake.root / "landing"
     table = config.table("clickstream_hourly")
-    wrong = table.model_copy(update={"partition_by": PartitionBy(
-        column="event_hour", grain="day", input="raw.clickstream", input_expression="created_at + interval 1 day")})
-    ingest(lake, config, "clickstream", generate_clickstream(landing, start=dt.datetime(2024, 3, 1, 9), hours=1, seed=61))
+    wrong = table.model_copy(
+        update={
+            "partition_by": PartitionBy(
+                column="event_hour",
+                grain="day",
+                input="raw.clickstream",
+                input_expression="created_at + interval 1 day",
+            )
+        }
+    )
+    ingest(
+        lake, config, "clickstream", generate_clickstream(landing, start=dt.datetime(2024, 3, 1, 9), hours=1, seed=61)
+    )
     run_transform(lake, config, wrong)
-    ingest(lake, config, "clickstream", generate_clickstream(landing, start=dt.datetime(2024, 3, 5, 9), hours=1, seed=62))
+    ingest(
+        lake, config, "clickstream", generate_clickstream(landing, start=dt.datetime(2024, 3, 5, 9), hours=1, seed=62)
+    )
 
-    with pytest.raises(PartitionMismatch, match=r"processed.clickstream_hourly: partition_by: .*2024-03-06.*2024-03-05"):
+    with pytest.raises(
+        PartitionMismatch, match=r"processed.clickstream_hourly: partition_by: .*2024-03-06.*2024-03-05"
+    ):
         run_transform(lake, config, wrong)
 
 
@@ -204,7 +236,9 @@ def test_changing_the_declaration_rebuilds_and_removes_the_old_layout(lake, conf
     assert manifest["spec"] == config.table("sales_daily").version and len(manifest["files"]) == 6
 
 
-@pytest.mark.parametrize("value", ["2024-03-01", "North / South", "a=b", "Zürich, CH [1]", "__HIVE_DEFAULT_PARTITION__"])
+@pytest.mark.parametrize(
+    "value", ["2024-03-01", "North / South", "a=b", "Zürich, CH [1]", "__HIVE_DEFAULT_PARTITION__"]
+)
 def test_partition_keys_round_trip(config, value):
     table = config.table("logistics_items_by_period")
     key = partition_key(table, value)

@@ -38,6 +38,14 @@ class ProjectConfig(Strict):
         """`ledger.<source>`: what became of every landed file (in the catalog beside the data, not read by SQL)."""
         return [f"ledger.{s.name}" for s in self.sources]
 
+    def column_descriptions(self, table_name: str) -> dict[str, str]:
+        """What the YAML says each column of a catalog table is: a table's `columns:`, a source's column descriptions."""
+        layer, name = table_name.split(".", 1)
+        if layer == "processed":
+            return dict(next((t.columns for t in self.tables if t.name == name), {}))
+        source = next((s for s in self.sources if s.table_name == table_name), None) if layer == "raw" else None
+        return {c.column_name: c.description for c in source.columns if c.description} if source else {}
+
     def raw_owner(self, table_name: str) -> tuple[Source, ChildTable | None]:
         """The source writing a raw table, and the child table it is (None for the source's own table)."""
         for source in self.sources:

@@ -77,6 +77,9 @@ class Table(Strict):
     name: str = Field(pattern=IDENTIFIER)
     description: str = ""
     sql: str
+    columns: dict[str, str] = Field(
+        default_factory=dict, description="Column name -> what it is: the UI's Columns table and the Glue column comment"
+    )
     checks: list[Check] = Field(default_factory=list)
     partition_by: PartitionBy | None = None
     engine: Literal["duckdb", "athena"] = "duckdb"  # athena: the same SQL runs as CTAS / INSERT INTO on Athena

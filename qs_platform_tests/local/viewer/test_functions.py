@@ -28,25 +28,41 @@ D = dt.datetime
 # function -> (expression, shape, expected): shape "row" = the first row's value, "rows" = every row's value,
 # "total" = the one aggregated value, "groups" = one value per g (a, b) in a query grouped by g.
 EXAMPLES: dict[str, tuple[str, str, object]] = {
-    "avg": ("avg({x})", "total", 2.5), "avgIf": ("avgIf({x}, {g} = 'b')", "total", 3.5),
-    "count": ("count({x})", "total", 4), "countIf": ("countIf({x}, {x} > 1)", "total", 3),
-    "distinct_count": ("distinct_count({g})", "total", 2), "distinct_countIf": ("distinct_countIf({g}, {x} > 2)", "total", 1),
-    "max": ("max({x})", "total", 4.0), "maxIf": ("maxIf({x}, {g} = 'a')", "total", 2.0),
-    "median": ("median({x})", "total", 2.5), "medianIf": ("medianIf({x}, {g} = 'b')", "total", 3.5),
-    "min": ("min({x})", "total", 1.0), "minIf": ("minIf({x}, {g} = 'b')", "total", 3.0),
-    "stdev": ("round(stdev({x}), 4)", "total", 1.291), "stdevIf": ("stdevIf({x}, {g} = 'a')", "total", pytest.approx(0.7071, abs=1e-4)),
-    "stdevp": ("round(stdevp({x}), 4)", "total", 1.118), "stdevpIf": ("stdevpIf({x}, {g} = 'a')", "total", 0.5),
-    "sum": ("sum({x})", "total", 10.0), "sumIf": ("sumIf({x}, {g} = 'a')", "total", 3.0),
-    "var": ("round(var({x}), 4)", "total", 1.6667), "varIf": ("varIf({x}, {g} = 'a')", "total", 0.5),
-    "varp": ("varp({x})", "total", 1.25), "varpIf": ("varpIf({x}, {g} = 'a')", "total", 0.25),
-    "percentile": ("percentile({x}, 50)", "total", 2.0), "percentileCont": ("percentileCont({x}, 50)", "total", 2.5),
+    "avg": ("avg({x})", "total", 2.5),
+    "avgIf": ("avgIf({x}, {g} = 'b')", "total", 3.5),
+    "count": ("count({x})", "total", 4),
+    "countIf": ("countIf({x}, {x} > 1)", "total", 3),
+    "distinct_count": ("distinct_count({g})", "total", 2),
+    "distinct_countIf": ("distinct_countIf({g}, {x} > 2)", "total", 1),
+    "max": ("max({x})", "total", 4.0),
+    "maxIf": ("maxIf({x}, {g} = 'a')", "total", 2.0),
+    "median": ("median({x})", "total", 2.5),
+    "medianIf": ("medianIf({x}, {g} = 'b')", "total", 3.5),
+    "min": ("min({x})", "total", 1.0),
+    "minIf": ("minIf({x}, {g} = 'b')", "total", 3.0),
+    "stdev": ("round(stdev({x}), 4)", "total", 1.291),
+    "stdevIf": ("stdevIf({x}, {g} = 'a')", "total", pytest.approx(0.7071, abs=1e-4)),
+    "stdevp": ("round(stdevp({x}), 4)", "total", 1.118),
+    "stdevpIf": ("stdevpIf({x}, {g} = 'a')", "total", 0.5),
+    "sum": ("sum({x})", "total", 10.0),
+    "sumIf": ("sumIf({x}, {g} = 'a')", "total", 3.0),
+    "var": ("round(var({x}), 4)", "total", 1.6667),
+    "varIf": ("varIf({x}, {g} = 'a')", "total", 0.5),
+    "varp": ("varp({x})", "total", 1.25),
+    "varpIf": ("varpIf({x}, {g} = 'a')", "total", 0.25),
+    "percentile": ("percentile({x}, 50)", "total", 2.0),
+    "percentileCont": ("percentileCont({x}, 50)", "total", 2.5),
     "percentileDisc": ("percentileDisc({x}, 50)", "total", 2.0),
     "periodToDateAvg": ("periodToDateAvg({x}, {d}, YEAR, parseDate('2024-01-31', 'yyyy-MM-dd'))", "total", 1.5),
     "periodToDateCount": ("periodToDateCount({x}, {d}, 'MM', parseDate('2024-01-31', 'yyyy-MM-dd'))", "total", 2),
     "periodToDateMax": ("periodToDateMax({x}, {d}, YEAR, parseDate('2024-02-15', 'yyyy-MM-dd'))", "total", 3.0),
     "periodToDateMedian": ("periodToDateMedian({x}, {d}, YEAR, parseDate('2024-02-15', 'yyyy-MM-dd'))", "total", 2.0),
     "periodToDateMin": ("periodToDateMin({x}, {d}, QUARTER, parseDate('2024-03-31', 'yyyy-MM-dd'))", "total", 1.0),
-    "periodToDateStDev": ("round(periodToDateStDev({x}, {d}, YEAR, parseDate('2024-12-31', 'yyyy-MM-dd')), 3)", "total", 1.291),
+    "periodToDateStDev": (
+        "round(periodToDateStDev({x}, {d}, YEAR, parseDate('2024-12-31', 'yyyy-MM-dd')), 3)",
+        "total",
+        1.291,
+    ),
     "periodToDateStDevP": ("periodToDateStDevP({x}, {d}, MONTH, parseDate('2024-01-31', 'yyyy-MM-dd'))", "total", 0.5),
     "periodToDateSum": ("periodToDateSum({x}, {d}, YEAR, parseDate('2024-02-15', 'yyyy-MM-dd'))", "total", 6.0),
     "periodToDateVar": ("periodToDateVar({x}, {d}, MONTH, parseDate('2024-01-31', 'yyyy-MM-dd'))", "total", 0.5),
@@ -70,23 +86,37 @@ EXAMPLES: dict[str, tuple[str, str, object]] = {
     "now": ("dateDiff(now(), now())", "row", 0),
     "parseDate": ("parseDate('31/01/2024', 'dd/MM/yyyy')", "row", D(2024, 1, 31)),
     "truncDate": ("truncDate('MM', {d})", "rows", [D(2024, 1, 1), D(2024, 1, 1), D(2024, 2, 1), D(2024, 3, 1)]),
-    "ceil": ("ceil({x} / 3)", "rows", [1, 1, 1, 2]), "floor": ("floor({x} / 3)", "rows", [0, 0, 1, 1]),
-    "decimalToInt": ("decimalToInt({x} * 1.5)", "rows", [1, 3, 4, 6]), "intToDecimal": ("intToDecimal({n}) / 2", "row", 0.5),
-    "round": ("round({x} / 3, 2)", "row", 0.33), "abs": ("abs(-{x})", "row", 1.0), "exp": ("exp(0)", "row", 1.0),
-    "ln": ("ln(exp(2))", "row", 2.0), "log": ("log(1000)", "row", 3.0), "mod": ("mod({n}, 3)", "rows", [1, 2, 0, 1]),
+    "ceil": ("ceil({x} / 3)", "rows", [1, 1, 1, 2]),
+    "floor": ("floor({x} / 3)", "rows", [0, 0, 1, 1]),
+    "decimalToInt": ("decimalToInt({x} * 1.5)", "rows", [1, 3, 4, 6]),
+    "intToDecimal": ("intToDecimal({n}) / 2", "row", 0.5),
+    "round": ("round({x} / 3, 2)", "row", 0.33),
+    "abs": ("abs(-{x})", "row", 1.0),
+    "exp": ("exp(0)", "row", 1.0),
+    "ln": ("ln(exp(2))", "row", 2.0),
+    "log": ("log(1000)", "row", 3.0),
+    "mod": ("mod({n}, 3)", "rows", [1, 2, 0, 1]),
     "sqrt": ("sqrt({x} * 4)", "row", 2.0),
     "concat": ("concat({g}, '-', 'z')", "row", "a-z"),
     "contains": ("contains({s}, 'ab', CASE_INSENSITIVE)", "rows", [True, False, False, False]),
     "endsWith": ("endsWith({s}, 'EF', CASE_INSENSITIVE)", "rows", [True, False, False, False]),
-    "left": ("left({s}, 2)", "row", "Ab"), "right": ("right({s}, 2)", "row", "Ef"),
-    "locate": ("locate({s}, '-', 4)", "row", 6), "ltrim": ("ltrim({s})", "rows", ["Ab-Cd-Ef", "x y", "pad ", "1.5"]),
+    "left": ("left({s}, 2)", "row", "Ab"),
+    "right": ("right({s}, 2)", "row", "Ef"),
+    "locate": ("locate({s}, '-', 4)", "row", 6),
+    "ltrim": ("ltrim({s})", "rows", ["Ab-Cd-Ef", "x y", "pad ", "1.5"]),
     "parseDecimal": ("parseDecimal({s})", "rows", [None, None, None, 1.5]),
-    "parseInt": ("parseInt('42')", "row", 42), "parseJson": ("parseJson({j}, '$.k')", "row", "v1"),
-    "replace": ("replace({s}, '-', '+')", "row", "Ab+Cd+Ef"), "rtrim": ("rtrim({s})", "rows", ["Ab-Cd-Ef", "x y", "  pad", "1.5"]),
-    "split": ("split({s}, '-', 2)", "row", "Cd"), "startsWith": ("startsWith({s}, 'ab')", "row", False),
-    "strlen": ("strlen({s})", "row", 8), "substring": ("substring({s}, 4, 2)", "row", "Cd"),
-    "toLower": ("toLower({s})", "row", "ab-cd-ef"), "toString": ("toString({n})", "row", "1"),
-    "toUpper": ("toUpper({s})", "row", "AB-CD-EF"), "trim": ("trim({s})", "rows", ["Ab-Cd-Ef", "x y", "pad", "1.5"]),
+    "parseInt": ("parseInt('42')", "row", 42),
+    "parseJson": ("parseJson({j}, '$.k')", "row", "v1"),
+    "replace": ("replace({s}, '-', '+')", "row", "Ab+Cd+Ef"),
+    "rtrim": ("rtrim({s})", "rows", ["Ab-Cd-Ef", "x y", "  pad", "1.5"]),
+    "split": ("split({s}, '-', 2)", "row", "Cd"),
+    "startsWith": ("startsWith({s}, 'ab')", "row", False),
+    "strlen": ("strlen({s})", "row", 8),
+    "substring": ("substring({s}, 4, 2)", "row", "Cd"),
+    "toLower": ("toLower({s})", "row", "ab-cd-ef"),
+    "toString": ("toString({n})", "row", "1"),
+    "toUpper": ("toUpper({s})", "row", "AB-CD-EF"),
+    "trim": ("trim({s})", "rows", ["Ab-Cd-Ef", "x y", "pad", "1.5"]),
     # table calculations over the visual's rows (grouped by g: sum(x) is 3 and 7)
     "difference": ("difference(sum({x}), [{g} ASC], -1, [])", "groups", [None, 4.0]),
     "distinctCountOver": ("distinctCountOver({x}, [{g}], PRE_AGG)", "rows", [2, 2, 2, 2]),
@@ -103,7 +133,11 @@ EXAMPLES: dict[str, tuple[str, str, object]] = {
     "percentOfTotal": ("percentOfTotal(sum({x}))", "groups", [0.3, 0.7]),
     "periodOverPeriodDifference": ("periodOverPeriodDifference(sum({x}), {d}, MONTH, 1)", "groups", [None, 4.0]),
     "periodOverPeriodLastValue": ("periodOverPeriodLastValue(sum({x}), {d}, MONTH, 1)", "groups", [None, 3.0]),
-    "periodOverPeriodPercentDifference": ("periodOverPeriodPercentDifference(sum({x}), {d}, MONTH, 1)", "groups", [None, pytest.approx(4 / 3)]),
+    "periodOverPeriodPercentDifference": (
+        "periodOverPeriodPercentDifference(sum({x}), {d}, MONTH, 1)",
+        "groups",
+        [None, pytest.approx(4 / 3)],
+    ),
     "periodToDateAvgOverTime": ("periodToDateAvgOverTime(sum({x}), {d}, YEAR)", "groups", [3.0, 5.0]),
     "periodToDateCountOverTime": ("periodToDateCountOverTime(sum({x}), {d}, YEAR)", "groups", [1, 2]),
     "periodToDateMaxOverTime": ("periodToDateMaxOverTime(sum({x}), {d}, MONTH)", "groups", [3.0, 7.0]),
@@ -198,7 +232,12 @@ def test_a_calculated_field_using_a_window_on_another_one(con):
         {"DataSetIdentifier": "t", "Name": "group total", "Expression": "sumOver({x}, [{g}], PRE_AGG)"},
         {"DataSetIdentifier": "t", "Name": "share ", "Expression": "{x} / {group total}"},  # a name ending in a space
     ]
-    assert run(con, "{share }", "rows", calculated=calculated) == [pytest.approx(1 / 3), pytest.approx(2 / 3), 3 / 7, 4 / 7]
+    assert run(con, "{share }", "rows", calculated=calculated) == [
+        pytest.approx(1 / 3),
+        pytest.approx(2 / 3),
+        3 / 7,
+        4 / 7,
+    ]
 
 
 def test_a_parameter_is_bound_once_however_often_it_is_used(con):
@@ -207,17 +246,23 @@ def test_a_parameter_is_bound_once_however_often_it_is_used(con):
     assert sql.text.count("$p0") == 2 and ctx.params == {"p0": 2}
 
 
-@pytest.mark.parametrize("expression, message", [
-    ("sumOver({x}, [{g}])", "sumOver() at the visual's level needs an aggregated measure"),
-    ("sumOver(sum({x}), [{g}], PRE_AGG)", "sumOver() at PRE_AGG takes a row-level value"),
-    ("rank({x})", "rank(): the sort order must be a [list]"),
-    ("contains({s}, 'a', SOMETIMES)", "'SOMETIMES'"),
-    ("extract('CENTURY', {d})", "extract() needs a period"),
-    ("PRE_AGG + 1", "PRE_AGG is a keyword and cannot be used with +"),
-    ("switch({g}, 'a')", "switch() takes at least 4 argument(s)"),
-])
+@pytest.mark.parametrize(
+    "expression, message",
+    [
+        ("sumOver({x}, [{g}])", "sumOver() at the visual's level needs an aggregated measure"),
+        ("sumOver(sum({x}), [{g}], PRE_AGG)", "sumOver() at PRE_AGG takes a row-level value"),
+        ("rank({x})", "rank(): the sort order must be a [list]"),
+        ("contains({s}, 'a', SOMETIMES)", "'SOMETIMES'"),
+        ("extract('CENTURY', {d})", "extract() needs a period"),
+        ("PRE_AGG + 1", "PRE_AGG is a keyword and cannot be used with +"),
+        ("switch({g}, 'a')", "switch() takes at least 4 argument(s)"),
+    ],
+)
 def test_misuse_is_a_readable_error(con, expression, message):
-    with pytest.raises(ExpressionError, match=".*" + message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(
+        ExpressionError,
+        match=".*" + message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[").replace("]", r"\]"),
+    ):
         run(con, expression, "rows")
 
 

@@ -3,7 +3,7 @@ a titled `${Parameter}`, a rolling-date filter, a relative-date filter of type T
 uses a parameter and a datetime parameter default sent as '2024/01/01' -- deployed through the local backend
 (what an exported dashboard goes through), then every visual asked of the viewer.
 
-Expected numbers are worked out from test_viewer.ROWS (8 service requests, 3 divisions).
+Expected numbers are worked out from the conftest's ROWS (8 service requests, 3 divisions).
 """
 
 from __future__ import annotations
@@ -11,134 +11,25 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from qs_platform.local.quicksight import local_quicksight_client
 from qs_platform.local.viewer.visual_types import VISUAL_TYPES
-from qs_platform_tests.local.viewer.test_server import (
-    ACCOUNT,
+from qs_platform_tests.local.viewer.conftest import (
+    EVERY_ID,
     REGION,
+    ROWS,
+    SHEET,
     TOTAL_COST,
     build_catalog,
-    category,
-    col,
-    dataset_arn,
-    datasets,
-    kpi,
-    measure,
+    every_type_client,
+    every_visual,
     start_viewer,
-    title,
 )
-
-EVERY_ID = "every-type"
-SHEET = "everything"
-
-
-def wells(kind: str, key: str, **fields) -> dict:
-    return {"ChartConfiguration": {"FieldWells": {key: fields}}} if key else {"ChartConfiguration": {"FieldWells": fields}}
-
-
-def every_visual() -> list[dict]:
-    division, cost = category("d", "division"), measure("c", "estimated_cost", "SUM")
-    result = category("r", "service_result")
-    return [
-        {"KPIVisual": {"VisualId": "kpi", "Title": title("Cost at ${Growth}% growth"), **wells("KPIVisual", "", Values=[measure("k", "projected")])}},
-        {"TableVisual": {"VisualId": "table", **wells("", "TableAggregatedFieldWells", GroupBy=[division], Values=[cost])}},
-        {"PivotTableVisual": {"VisualId": "pivot", **wells("", "PivotTableAggregatedFieldWells", Rows=[division], Columns=[result], Values=[cost])}},
-        {"BarChartVisual": {"VisualId": "bar", "ChartConfiguration": {
-            "FieldWells": {"BarChartAggregatedFieldWells": {"Category": [division], "Values": [cost]}},
-            "SortConfiguration": {"CategorySort": [{"ColumnSort": {"SortBy": col("projected"), "Direction": "DESC"}}]},
-        }}},
-        {"PieChartVisual": {"VisualId": "pie", **wells("", "PieChartAggregatedFieldWells", Category=[division], Values=[cost])}},
-        {"GaugeChartVisual": {"VisualId": "gauge", **wells("", "", Values=[cost], TargetValues=[measure("t", "business_days", "SUM")])}},
-        {"LineChartVisual": {"VisualId": "line", **wells("", "LineChartAggregatedFieldWells", Category=[
-            {"DateDimensionField": {"FieldId": "m", "Column": col("start_date"), "DateGranularity": "MONTH"}}], Values=[cost])}},
-        {"HeatMapVisual": {"VisualId": "heat", **wells("", "HeatMapAggregatedFieldWells", Rows=[division], Columns=[result], Values=[cost])}},
-        {"TreeMapVisual": {"VisualId": "tree", **wells("", "TreeMapAggregatedFieldWells", Groups=[division], Sizes=[cost])}},
-        {"GeospatialMapVisual": {"VisualId": "geo", **wells("", "GeospatialMapAggregatedFieldWells", Geospatial=[division], Values=[cost])}},
-        {"FilledMapVisual": {"VisualId": "filled", **wells("", "FilledMapAggregatedFieldWells", Geospatial=[division], Values=[cost])}},
-        {"LayerMapVisual": {"VisualId": "layers", "DataSetIdentifier": "requests"}},
-        {"FunnelChartVisual": {"VisualId": "funnel", **wells("", "FunnelChartAggregatedFieldWells", Category=[division], Values=[cost])}},
-        {"ScatterPlotVisual": {"VisualId": "scatter", **wells("", "ScatterPlotCategoricallyAggregatedFieldWells", Category=[division],
-                                                              XAxis=[measure("x", "business_days", "SUM")], YAxis=[cost])}},
-        {"ComboChartVisual": {"VisualId": "combo", **wells("", "ComboChartAggregatedFieldWells", Category=[division], BarValues=[cost],
-                                                          LineValues=[measure("l", "business_days", "AVERAGE")])}},
-        {"BoxPlotVisual": {"VisualId": "box", **wells("", "BoxPlotAggregatedFieldWells", GroupBy=[division], Values=[measure("b", "estimated_cost")])}},
-        {"WaterfallVisual": {"VisualId": "waterfall", **wells("", "WaterfallChartAggregatedFieldWells", Categories=[division], Values=[cost])}},
-        {"HistogramVisual": {"VisualId": "histogram", "ChartConfiguration": {
-            "FieldWells": {"HistogramAggregatedFieldWells": {"Values": [measure("h", "estimated_cost")]}},
-            "BinOptions": {"BinCount": {"Value": 4}},
-        }}},
-        {"WordCloudVisual": {"VisualId": "cloud", **wells("", "WordCloudAggregatedFieldWells", GroupBy=[division], Size=[cost])}},
-        {"InsightVisual": {"VisualId": "insight", "DataSetIdentifier": "requests", "InsightConfiguration": {
-            "Computations": [
-                {"TotalAggregation": {"ComputationId": "c1", "Name": "Total", "Value": cost}},
-                {"TopBottomRanked": {"ComputationId": "c2", "Name": "Top", "Category": division, "Value": cost, "ResultSize": 2, "Type": "TOP"}},
-                {"Forecast": {"ComputationId": "c3", "Name": "Later", "Time": {"DateDimensionField": {"FieldId": "ft", "Column": col("start_date")}}}},
-            ],
-            "CustomNarrative": {"Narrative": (
-                '<narrative><if condition="Total.totalAggregate.value &gt; 0">Total cost: '
-                "<expression>Total.totalAggregate.formattedValue</expression></if><br/>"
-                '<if condition="Total.totalAggregate.value &lt; 0">never shown</if>'
-                '<for listExpression="Top.items"><ul><li><expression>Top.items[index].categoryValue.formattedValue</expression>'
-                "\u00a0(<expression>Top.items[index].value.formattedValue</expression>)</li></ul></for>"
-                "Growth <expression>concat(toString(${Growth}), '%')</expression></narrative>"
-            )},
-        }}},
-        {"SankeyDiagramVisual": {"VisualId": "sankey", **wells("", "SankeyDiagramAggregatedFieldWells", Source=[division], Destination=[result], Weight=[cost])}},
-        {"CustomContentVisual": {"VisualId": "custom", "DataSetIdentifier": "requests",
-                                 "ChartConfiguration": {"ContentUrl": "https://example.com/", "ContentType": "OTHER_EMBEDDED_CONTENT"}}},
-        {"EmptyVisual": {"VisualId": "empty", "DataSetIdentifier": "requests"}},
-        {"RadarChartVisual": {"VisualId": "radar", **wells("", "RadarChartAggregatedFieldWells", Category=[division], Values=[cost])}},
-        {"PluginVisual": {"VisualId": "plugin", "PluginArn": f"arn:aws:quicksight:{REGION}:{ACCOUNT}:plugin/word-art"}},
-    ]
-
-
-def every_definition() -> dict:
-    return {
-        "DataSetIdentifierDeclarations": [{"Identifier": "requests", "DataSetArn": dataset_arn("service_requests")}],
-        "Sheets": [{
-            "SheetId": SHEET, "Name": "Everything", "Visuals": every_visual(),
-            "TextBoxes": [{"SheetTextBoxId": "note", "Content": (
-                "<text-box><b>About</b><br/><ul><li>first point</li><li>second\u00a0point</li></ul></text-box>")}],
-        }],
-        "CalculatedFields": [
-            # a comment, a name ending in a space, a window over the visual's rows and a level-aware one
-            {"DataSetIdentifier": "requests", "Name": "projected", "Expression": "// what-if\nsum({estimated_cost}) * (1 + ${Growth} / 100)"},
-            {"DataSetIdentifier": "requests", "Name": "share ", "Expression": "sum({estimated_cost}) / sumOver(sum({estimated_cost}), [])"},
-            {"DataSetIdentifier": "requests", "Name": "division total", "Expression": "sumOver({estimated_cost}, [{division}], PRE_AGG)"},
-        ],
-        "ParameterDeclarations": [
-            {"IntegerParameterDeclaration": {"ParameterValueType": "SINGLE_VALUED", "Name": "Growth", "DefaultValues": {"StaticValues": [10]}}},
-            {"DateTimeParameterDeclaration": {"Name": "Since", "DefaultValues": {"StaticValues": ["2024/01/01"]}}},
-        ],
-        "FilterGroups": [
-            {"FilterGroupId": "since", "CrossDataset": "SINGLE_DATASET", "Status": "ENABLED",
-             "ScopeConfiguration": {"AllSheets": {}},
-             "Filters": [{"TimeRangeFilter": {
-                 "FilterId": "since-f", "Column": col("start_date"), "NullOption": "NON_NULLS_ONLY",
-                 "RangeMinimumValue": {"Parameter": "Since"},
-                 "RangeMaximumValue": {"RollingDate": {"Expression": "addDateTime(1, 'YYYY', truncDate('YYYY', now()))"}},
-             }}]},
-            {"FilterGroupId": "this", "CrossDataset": "SINGLE_DATASET", "Status": "ENABLED",
-             "ScopeConfiguration": {"SelectedSheets": {"SheetVisualScopingConfigurations": [{"SheetId": SHEET, "Scope": "SELECTED_VISUALS", "VisualIds": ["pie"]}]}},
-             "Filters": [{"RelativeDatesFilter": {
-                 "FilterId": "this-f", "Column": col("start_date"), "TimeGranularity": "YEAR", "RelativeDateType": "THIS",
-                 "AnchorDateConfiguration": {"AnchorOption": "NOW"}, "NullOption": "NON_NULLS_ONLY",
-             }}]},
-        ],
-    }
-
-
-def every_type_client(store):
-    client = local_quicksight_client(store, region=REGION, account_id=ACCOUNT)
-    for dataset in datasets().values():
-        client.create_data_set(AwsAccountId=ACCOUNT, **{k: dataset[k] for k in ("DataSetId", "Name", "ImportMode", "PhysicalTableMap", "LogicalTableMap") if k in dataset})
-    client.create_dashboard(AwsAccountId=ACCOUNT, DashboardId=EVERY_ID, Name="Every visual type", Definition=every_definition())
-    return client
 
 
 @pytest.fixture
 def every(tmp_path):
-    server, running = start_viewer(build_catalog(tmp_path / "catalog.duckdb"), every_type_client(tmp_path / "qs.sqlite"))
+    server, running = start_viewer(
+        build_catalog(tmp_path / "catalog.duckdb"), every_type_client(tmp_path / "qs.sqlite")
+    )
     try:
         yield running
     finally:
@@ -147,7 +38,9 @@ def every(tmp_path):
 
 
 def ask(viewer, visual_id: str, **body) -> dict:
-    status, payload = viewer.request("POST", f"/api/dashboards/{EVERY_ID}/visuals/{visual_id}", {"sheet_id": SHEET, **body})
+    status, payload = viewer.request(
+        "POST", f"/api/dashboards/{EVERY_ID}/visuals/{visual_id}", {"sheet_id": SHEET, **body}
+    )
     assert status in (200, 422), payload
     return payload
 
@@ -199,7 +92,9 @@ def test_box_plot_waterfall_sankey_gauge_and_histogram_numbers(every):
     sankey = ask(every, "sankey")
     assert sum(r[2] for r in sankey["rows"]) == pytest.approx(TOTAL_COST)
     assert ask(every, "gauge")["rows"] == [[TOTAL_COST, 40]]
-    assert sorted(r[0] for r in ask(every, "histogram")["rows"]) == sorted(float(r[5]) for r in __import__("qs_platform_tests.local.viewer.test_server", fromlist=["ROWS"]).ROWS)
+    assert sorted(r[0] for r in ask(every, "histogram")["rows"]) == sorted(
+        float(r[5]) for r in ROWS
+    )
 
 
 def test_insight_computations_fill_the_narrative(every):

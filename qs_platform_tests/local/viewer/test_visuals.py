@@ -2,347 +2,43 @@
 thumbnail, and the shared exported logistics Definition through the local QuickSight backend.
 
 The "gallery" Definition is written by hand in botocore's shapes (validated below); the catalog reuses the
-8 service requests of test_viewer.py plus a small `processed.sites` table with coordinates.
+8 service requests of the conftest's ROWS plus a small `processed.sites` table with coordinates.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import re
-from collections import defaultdict
-from pathlib import Path
 from xml.etree import ElementTree
 
 import boto3
-import duckdb
 import pytest
 from botocore.validate import ParamValidator
 
-from qs_platform.local.viewer.expressions import ExpressionError, Sql, translate
-from qs_platform_tests.local.viewer.test_server import (
+from qs_platform_tests.local.viewer.conftest import (
     ACCOUNT,
-    DATASOURCE_ARN,
+    GALLERY_ID,
+    LOGISTICS_ID,
+    MISSING_COLUMN,
     REGION,
     ROWS,
+    SITES,
     TOTAL_COST,
     FakeQuickSight,
-    build_catalog,
-    category,
-    col,
-    dataset_arn,
+    build_gallery_catalog,
     datasets,
-    grid,
+    gallery_client,
+    gallery_datasets,
+    gallery_definition,
     kpi,
+    load_logistics,
     measure,
-    selected,
     start_viewer,
-    title,
 )
-
-GALLERY_ID = "visual-gallery"
-LOGISTICS_ID = "logistics-template"
-LOGISTICS_DEFINITION = Path("/work/shared/data/seeds/logistics/quicksight/dashboard_definition_template.json")
-
-# site, region, latitude, longitude, visits
-SITES = [
-    ("Oslo", "North", 59.91, 10.75, 120),
-    ("Bergen", "North", 60.39, 5.32, 80),
-    ("Madrid", "South", 40.42, -3.70, 200),
-    ("Lisbon", "South", 38.72, -9.14, 60),
-    ("Berlin", "Central", 52.52, 13.40, 150),
-]
-
 
 # ---- catalog and datasets ---------------------------------------------------------------------------------
 
 
-def build_gallery_catalog(path: Path) -> Path:
-    build_catalog(path)
-    con = duckdb.connect(str(path))
-    try:
-        con.execute("CREATE TABLE processed.sites (site VARCHAR, region VARCHAR, latitude DOUBLE, longitude DOUBLE, visits BIGINT)")
-        con.executemany("INSERT INTO processed.sites VALUES (?, ?, ?, ?, ?)", SITES)
-    finally:
-        con.close()
-    return path
-
-
-def gallery_datasets() -> dict[str, dict]:
-    columns = [
-        {"Name": "site", "Type": "STRING"},
-        {"Name": "region", "Type": "STRING"},
-        {"Name": "latitude", "Type": "DECIMAL"},
-        {"Name": "longitude", "Type": "DECIMAL"},
-        {"Name": "visits", "Type": "INTEGER"},
-    ]
-    sites = {
-        "Arn": dataset_arn("sites"),
-        "DataSetId": "sites",
-        "Name": "Sites",
-        "ImportMode": "DIRECT_QUERY",
-        "PhysicalTableMap": {
-            "sites-table": {
-                "RelationalTable": {"DataSourceArn": DATASOURCE_ARN, "Schema": "processed", "Name": "sites", "InputColumns": columns}
-            }
-        },
-        "LogicalTableMap": {"sites-logical": {
-            "Alias": "sites",
-            "Source": {"PhysicalTableId": "sites-table"},
-            "DataTransforms": [
-                {"TagColumnOperation": {"ColumnName": "latitude", "Tags": [{"ColumnGeographicRole": "LATITUDE"}]}},
-                {"TagColumnOperation": {"ColumnName": "longitude", "Tags": [{"ColumnGeographicRole": "LONGITUDE"}]}},
-            ],
-        }},
-    }
-    return {**datasets(), "sites": sites}
-
-
 # ---- the gallery Definition -------------------------------------------------------------------------------
-
-
-def dim(field_id: str, name: str, dataset: str = "requests") -> dict:
-    return category(field_id, name, dataset)
-
-
-def number_dim(field_id: str, name: str, dataset: str = "requests") -> dict:
-    return {"NumericalDimensionField": {"FieldId": field_id, "Column": col(name, dataset)}}
-
-
-def month(field_id: str) -> dict:
-    return {"DateDimensionField": {"FieldId": field_id, "Column": col("start_date"), "DateGranularity": "MONTH"}}
-
-
-def visuals() -> list[dict]:
-    return [
-        kpi("kpi-projected", "Projected cost (what-if)", measure("g-proj", "projected_cost")),
-        kpi("kpi-filtered", "Requests (filter controls)", measure("g-req", "id", "COUNT")),
-        {"PivotTableVisual": {
-            "VisualId": "pivot",
-            "Title": title("Cost by division and result"),
-            "ChartConfiguration": {
-                "FieldWells": {"PivotTableAggregatedFieldWells": {
-                    "Rows": [dim("pv-div", "division")],
-                    "Columns": [dim("pv-res", "service_result")],
-                    "Values": [measure("pv-cost", "estimated_cost", "SUM"), measure("pv-count", "id", "COUNT")],
-                }},
-                "TotalOptions": {"RowTotalOptions": {"TotalsVisibility": "VISIBLE"}, "ColumnTotalOptions": {"TotalsVisibility": "VISIBLE"}},
-            },
-        }},
-        {"ComboChartVisual": {
-            "VisualId": "combo",
-            "Title": title("Cost (bars) and requests (line) by month"),
-            "ChartConfiguration": {
-                "FieldWells": {"ComboChartAggregatedFieldWells": {
-                    "Category": [month("cb-month")],
-                    "BarValues": [measure("cb-cost", "estimated_cost", "SUM")],
-                    "LineValues": [measure("cb-count", "id", "COUNT")],
-                }},
-                "BarsArrangement": "CLUSTERED",
-            },
-        }},
-        {"ScatterPlotVisual": {
-            "VisualId": "scatter",
-            "Title": title("Requests vs cost per division"),
-            "ChartConfiguration": {
-                "FieldWells": {"ScatterPlotCategoricallyAggregatedFieldWells": {
-                    "XAxis": [measure("sc-count", "id", "COUNT")],
-                    "YAxis": [measure("sc-cost", "estimated_cost", "SUM")],
-                    "Category": [dim("sc-div", "division")],
-                    "Size": [measure("sc-days", "business_days", "AVERAGE")],
-                }},
-            },
-        }},
-        {"HeatMapVisual": {
-            "VisualId": "heat",
-            "Title": title("Requests by division and ward"),
-            "ChartConfiguration": {
-                "FieldWells": {"HeatMapAggregatedFieldWells": {
-                    "Rows": [dim("hm-div", "division")],
-                    "Columns": [number_dim("hm-ward", "ward_id")],
-                    "Values": [measure("hm-count", "id", "COUNT")],
-                }},
-            },
-        }},
-        {"GeospatialMapVisual": {
-            "VisualId": "geo",
-            "Title": title("Visits by site"),
-            "ChartConfiguration": {
-                "FieldWells": {"GeospatialMapAggregatedFieldWells": {
-                    "Geospatial": [number_dim("geo-lat", "latitude", "sites"), number_dim("geo-lon", "longitude", "sites")],
-                    "Values": [measure("geo-visits", "visits", "SUM", "sites")],
-                    "Colors": [dim("geo-region", "region", "sites")],
-                }},
-            },
-        }},
-        {"FilledMapVisual": {
-            "VisualId": "filled",
-            "Title": title("Visits by region"),
-            "ChartConfiguration": {
-                "FieldWells": {"FilledMapAggregatedFieldWells": {
-                    "Geospatial": [dim("fm-region", "region", "sites")],
-                    "Values": [measure("fm-visits", "visits", "SUM", "sites")],
-                }},
-            },
-        }},
-        {"PluginVisual": {
-            "VisualId": "cloud",
-            "Title": title("Not drawn locally"),
-            "PluginArn": "arn:aws:quicksight:us-east-1:111122223333:plugin/word-art",
-        }},
-    ]
-
-
-def gallery_sheet() -> dict:
-    return {
-        "SheetId": "gallery",
-        "Name": "Gallery",
-        "ParameterControls": [
-            {"Slider": {
-                "ParameterControlId": "growth", "Title": "What-if: cost growth (%)", "SourceParameterName": "CostGrowthPct",
-                "MinimumValue": 0, "MaximumValue": 50, "StepSize": 5,
-            }},
-            {"DateTimePicker": {"ParameterControlId": "since", "Title": "Since", "SourceParameterName": "Since"}},
-            {"TextField": {"ParameterControlId": "search", "Title": "Division contains", "SourceParameterName": "Search"}},
-        ],
-        "FilterControls": [
-            {"Dropdown": {"FilterControlId": "division-filter", "Title": "Division", "SourceFilterId": "f-division", "Type": "MULTI_SELECT"}},
-            {"Slider": {
-                "FilterControlId": "cost-filter", "Title": "Estimated cost", "SourceFilterId": "f-cost", "Type": "RANGE",
-                "MinimumValue": 0, "MaximumValue": 1500, "StepSize": 50,
-            }},
-            {"DateTimePicker": {"FilterControlId": "dates-filter", "Title": "Start date", "SourceFilterId": "f-dates", "Type": "DATE_RANGE"}},
-            {"CrossSheet": {"FilterControlId": "result-filter", "SourceFilterId": "f-result"}},
-        ],
-        "Visuals": visuals(),
-        "Layouts": grid(
-            ("kpi-projected", 0, 9, 0, 5), ("kpi-filtered", 9, 9, 0, 5), ("cloud", 18, 18, 0, 5),
-            ("pivot", 0, 18, 5, 8), ("combo", 18, 18, 5, 8),
-            ("scatter", 0, 18, 13, 9), ("heat", 18, 18, 13, 9),
-            ("geo", 0, 18, 22, 10), ("filled", 18, 18, 22, 10),
-        ),
-    }
-
-
-def more_sheet() -> dict:
-    """Filters without controls: top/bottom, relative dates, nested."""
-    return {
-        "SheetId": "more",
-        "Name": "More filters",
-        "Visuals": [
-            {"TableVisual": {
-                "VisualId": "top-divisions",
-                "Title": title("Top 2 divisions by cost"),
-                "ChartConfiguration": {"FieldWells": {"TableAggregatedFieldWells": {
-                    "GroupBy": [dim("t-div", "division")], "Values": [measure("t-cost", "estimated_cost", "SUM")],
-                }}},
-            }},
-            kpi("kpi-relative", "Requests in the month before the anchor", measure("r-count", "id", "COUNT")),
-            kpi("kpi-nested", "Requests in wards that have Parks requests", measure("n-count", "id", "COUNT")),
-            {"KPIVisual": {
-                "VisualId": "kpi-trend",
-                "Title": title("Cost this month vs the largest request and last month"),
-                "ChartConfiguration": {"FieldWells": {
-                    "Values": [measure("k-cost", "estimated_cost", "SUM")],
-                    "TargetValues": [measure("k-max", "estimated_cost", "MAX")],
-                    "TrendGroups": [month("k-month")],
-                }},
-            }},
-            {"ScatterPlotVisual": {
-                "VisualId": "scatter-rows",
-                "Title": title("Business days vs cost, one point per request"),
-                "ChartConfiguration": {"FieldWells": {"ScatterPlotUnaggregatedFieldWells": {
-                    "XAxis": [number_dim("su-days", "business_days")],
-                    "YAxis": [number_dim("su-cost", "estimated_cost")],
-                    "Category": [dim("su-div", "division")],
-                }}},
-            }},
-        ],
-    }
-
-
-def scoped(group_id: str, scope: dict, filter_: dict) -> dict:
-    return {"FilterGroupId": group_id, "Filters": [filter_], "ScopeConfiguration": scope, "Status": "ENABLED", "CrossDataset": "SINGLE_DATASET"}
-
-
-def filter_groups() -> list[dict]:
-    control_visuals = selected("gallery", "kpi-filtered", "pivot")
-    return [
-        scoped("fg-division", control_visuals, {"CategoryFilter": {
-            "FilterId": "f-division", "Column": col("division"),  # CONTAINS: how QuickSight exports an include list
-            "Configuration": {"FilterListConfiguration": {"MatchOperator": "CONTAINS", "SelectAllOptions": "FILTER_ALL_VALUES"}},
-        }}),
-        scoped("fg-cost", control_visuals, {"NumericRangeFilter": {
-            "FilterId": "f-cost", "Column": col("estimated_cost"), "NullOption": "NON_NULLS_ONLY",
-            "RangeMinimum": {"StaticValue": 0.0}, "RangeMaximum": {"StaticValue": 1500.0},
-        }}),
-        scoped("fg-dates", control_visuals, {"TimeRangeFilter": {
-            "FilterId": "f-dates", "Column": col("start_date"), "NullOption": "NON_NULLS_ONLY",
-            "RangeMinimumValue": {"StaticValue": dt.datetime(2024, 1, 1, tzinfo=dt.UTC)},
-            "RangeMaximumValue": {"StaticValue": dt.datetime(2024, 12, 31, tzinfo=dt.UTC)},
-        }}),
-        scoped("fg-result", {"AllSheets": {}}, {"CategoryFilter": {
-            "FilterId": "f-result", "Column": col("service_result"),
-            "Configuration": {"FilterListConfiguration": {"MatchOperator": "EQUALS", "SelectAllOptions": "FILTER_ALL_VALUES"}},
-            "DefaultFilterControlConfiguration": {
-                "Title": "Result",
-                "ControlOptions": {"DefaultDropdownOptions": {"Type": "SINGLE_SELECT", "SelectableValues": {"Values": ["PASS", "FAIL"]}}},
-            },
-        }}),
-        scoped("fg-since", selected("gallery", "kpi-filtered"), {"TimeRangeFilter": {
-            "FilterId": "f-since", "Column": col("start_date"), "NullOption": "NON_NULLS_ONLY", "RangeMinimumValue": {"Parameter": "Since"},
-        }}),
-        scoped("fg-search", selected("gallery", "kpi-filtered"), {"CategoryFilter": {
-            "FilterId": "f-search", "Column": col("division"),
-            "Configuration": {"CustomFilterConfiguration": {"MatchOperator": "CONTAINS", "ParameterName": "Search", "NullOption": "NON_NULLS_ONLY"}},
-        }}),
-        scoped("fg-top", selected("more", "top-divisions"), {"TopBottomFilter": {
-            "FilterId": "f-top", "Column": col("division"), "Limit": 2,
-            "AggregationSortConfigurations": [{
-                "Column": col("estimated_cost"), "SortDirection": "DESC",
-                "AggregationFunction": {"NumericalAggregationFunction": {"SimpleNumericalAggregation": "SUM"}},
-            }],
-        }}),
-        scoped("fg-relative", selected("more", "kpi-relative"), {"RelativeDatesFilter": {
-            "FilterId": "f-relative", "Column": col("start_date"), "NullOption": "NON_NULLS_ONLY",
-            "AnchorDateConfiguration": {"AnchorOption": "NOW", "ParameterName": "Anchor"},
-            "TimeGranularity": "MONTH", "RelativeDateType": "PREVIOUS", "RelativeDateValue": 1,
-        }}),
-        scoped("fg-nested", selected("more", "kpi-nested"), {"NestedFilter": {
-            "FilterId": "f-nested", "Column": col("ward_id"), "IncludeInnerSet": True,
-            "InnerFilter": {"CategoryInnerFilter": {
-                "Column": col("division"),
-                "Configuration": {"FilterListConfiguration": {"MatchOperator": "EQUALS", "CategoryValues": ["Parks"]}},
-            }},
-        }}),
-    ]
-
-
-def gallery_definition() -> dict:
-    return {
-        "DataSetIdentifierDeclarations": [
-            {"Identifier": "requests", "DataSetArn": dataset_arn("service_requests")},
-            {"Identifier": "sites", "DataSetArn": dataset_arn("sites")},
-        ],
-        "Sheets": [gallery_sheet(), more_sheet()],
-        "CalculatedFields": [
-            {"DataSetIdentifier": "requests", "Name": "projected_cost", "Expression": "sum({estimated_cost}) * (1 + ${CostGrowthPct} / 100)"},
-        ],
-        "ParameterDeclarations": [
-            {"IntegerParameterDeclaration": {"ParameterValueType": "SINGLE_VALUED", "Name": "CostGrowthPct", "DefaultValues": {"StaticValues": [0]}}},
-            {"DateTimeParameterDeclaration": {"Name": "Since", "TimeGranularity": "DAY"}},
-            {"DateTimeParameterDeclaration": {
-                "Name": "Anchor", "TimeGranularity": "DAY",
-                "DefaultValues": {"StaticValues": [dt.datetime(2024, 3, 15, tzinfo=dt.UTC)]},
-            }},
-            {"StringParameterDeclaration": {"ParameterValueType": "SINGLE_VALUED", "Name": "Search"}},
-        ],
-        "FilterGroups": filter_groups(),
-    }
-
-
-def gallery_client() -> FakeQuickSight:
-    return FakeQuickSight({GALLERY_ID: ("Visual gallery", gallery_definition())}, gallery_datasets())
 
 
 @pytest.fixture
@@ -371,13 +67,20 @@ def by_well(payload: dict) -> list[str]:
 def test_gallery_definition_validates_against_botocore():
     model = boto3.client("quicksight", region_name=REGION).meta.service_model
     report = ParamValidator().validate(
-        {"AwsAccountId": ACCOUNT, "DashboardId": GALLERY_ID, "Name": "Visual gallery", "Definition": gallery_definition()},
+        {
+            "AwsAccountId": ACCOUNT,
+            "DashboardId": GALLERY_ID,
+            "Name": "Visual gallery",
+            "Definition": gallery_definition(),
+        },
         model.operation_model("CreateDashboard").input_shape,
     )
     assert not report.has_errors(), report.generate_report()
     sites = gallery_datasets()["sites"]
     request = {k: sites[k] for k in ("DataSetId", "Name", "PhysicalTableMap", "LogicalTableMap", "ImportMode")}
-    report = ParamValidator().validate({"AwsAccountId": ACCOUNT, **request}, model.operation_model("CreateDataSet").input_shape)
+    report = ParamValidator().validate(
+        {"AwsAccountId": ACCOUNT, **request}, model.operation_model("CreateDataSet").input_shape
+    )
     assert not report.has_errors(), report.generate_report()
 
 
@@ -404,33 +107,50 @@ def test_combo_chart_has_bar_and_line_measures(gallery):
 def test_scatter_plot_aggregates_per_category(gallery):
     payload = visual(gallery, "scatter")
     assert by_well(payload) == ["category", "x", "y", "size"]
-    assert sorted(payload["rows"]) == [["Parks", 2, 350.5, 3.0], ["Roads", 3, 1450.25, pytest.approx(17 / 3)], ["Water", 3, 1700.0, pytest.approx(17 / 3)]]
+    assert sorted(payload["rows"]) == [
+        ["Parks", 2, 350.5, 3.0],
+        ["Roads", 3, 1450.25, pytest.approx(17 / 3)],
+        ["Water", 3, 1700.0, pytest.approx(17 / 3)],
+    ]
 
 
 def test_kpi_with_target_and_trend_groups(gallery):
     payload = visual(gallery, "kpi-trend", sheet_id="more")
     assert by_well(payload) == ["trend", "value", "target"]
-    assert payload["rows"] == [["2024-01-01", 1550.5, 1200.0], ["2024-02-01", 1400.0, 1000.0], ["2024-03-01", 550.25, 300.0]]
+    assert payload["rows"] == [
+        ["2024-01-01", 1550.5, 1200.0],
+        ["2024-02-01", 1400.0, 1000.0],
+        ["2024-03-01", 550.25, 300.0],
+    ]
 
 
 def test_row_level_scatter_plot(gallery):
     payload = visual(gallery, "scatter-rows", sheet_id="more")
     assert by_well(payload) == ["x", "y", "category"]
-    assert sorted(payload["rows"]) == sorted([[days, float(cost), division] for _, division, _, _, _, cost, days in ROWS])
+    assert sorted(payload["rows"]) == sorted(
+        [[days, float(cost), division] for _, division, _, _, _, cost, days in ROWS]
+    )
 
 
 def test_heat_map_cells(gallery):
     payload = visual(gallery, "heat")
     assert by_well(payload) == ["row", "column", "value"]
     assert {(r[0], r[1]): r[2] for r in payload["rows"]} == {
-        ("Parks", 1): 2, ("Roads", 2): 2, ("Roads", 3): 1, ("Water", 1): 1, ("Water", 3): 2,
+        ("Parks", 1): 2,
+        ("Roads", 2): 2,
+        ("Roads", 3): 1,
+        ("Water", 1): 1,
+        ("Water", 3): 2,
     }
 
 
 def test_geospatial_map_points_and_filled_map_regions(gallery):
     points = visual(gallery, "geo")
     assert by_well(points) == ["geo", "geo", "color", "value"]
-    assert [(f["column"], f["geographic_role"]) for f in points["fields"][:2]] == [("latitude", "LATITUDE"), ("longitude", "LONGITUDE")]
+    assert [(f["column"], f["geographic_role"]) for f in points["fields"][:2]] == [
+        ("latitude", "LATITUDE"),
+        ("longitude", "LONGITUDE"),
+    ]
     assert sorted((r[0], r[1]) for r in points["rows"]) == sorted((s[2], s[3]) for s in SITES)
     regions = visual(gallery, "filled")
     assert regions["rows"] == [["South", 260], ["North", 200], ["Central", 150]]  # largest first
@@ -448,10 +168,15 @@ def test_unsupported_visual_is_a_readable_error_and_inline_for_the_page(gallery)
 def test_a_column_missing_from_the_dataset_is_named(tmp_path):
     body = gallery_definition()
     body["Sheets"][0]["Visuals"].append(kpi("kpi-missing", "Missing", measure("m-x", "no_such_column", "SUM")))
-    server, running = start_viewer(build_gallery_catalog(tmp_path / "c.duckdb"), FakeQuickSight({GALLERY_ID: ("g", body)}, gallery_datasets()))
+    server, running = start_viewer(
+        build_gallery_catalog(tmp_path / "c.duckdb"), FakeQuickSight({GALLERY_ID: ("g", body)}, gallery_datasets())
+    )
     try:
         payload = visual(running, "kpi-missing", inline_errors=True)
-        assert "column 'no_such_column' is neither in dataset 'service_requests' nor a calculated field" in payload["error"]
+        assert (
+            "column 'no_such_column' is neither in dataset 'service_requests' nor a calculated field"
+            in payload["error"]
+        )
     finally:
         server.shutdown()
         server.server_close()
@@ -467,15 +192,31 @@ def kpi_value(viewer, visual_id: str, **body) -> float:
 def test_sheet_summary_lists_filter_controls_and_resolves_cross_sheet_ones(gallery):
     sheet = gallery.get(f"/api/dashboards/{GALLERY_ID}")[1]["sheets"][0]
     controls = {c["control_id"]: c for c in sheet["filter_controls"]}
-    assert (controls["division-filter"]["kind"], controls["division-filter"]["linked"], controls["division-filter"]["multi"]) == ("Dropdown", True, True)
-    assert (controls["cost-filter"]["kind"], controls["cost-filter"]["range"], controls["cost-filter"]["default"]) == ("Slider", True, [0.0, 1500.0])
+    assert (
+        controls["division-filter"]["kind"],
+        controls["division-filter"]["linked"],
+        controls["division-filter"]["multi"],
+    ) == ("Dropdown", True, True)
+    assert (controls["cost-filter"]["kind"], controls["cost-filter"]["range"], controls["cost-filter"]["default"]) == (
+        "Slider",
+        True,
+        [0.0, 1500.0],
+    )
     assert controls["dates-filter"]["default"][0].startswith("2024-01-01")
-    assert (controls["result-filter"]["kind"], controls["result-filter"]["title"], controls["result-filter"]["values"]) == ("Dropdown", "Result", ["PASS", "FAIL"])
+    assert (
+        controls["result-filter"]["kind"],
+        controls["result-filter"]["title"],
+        controls["result-filter"]["values"],
+    ) == ("Dropdown", "Result", ["PASS", "FAIL"])
     assert [c["kind"] for c in sheet["controls"]] == ["Slider", "DateTimePicker", "TextField"]
 
 
 def test_filter_control_values_come_from_the_filter_column_or_the_static_list(gallery):
-    assert gallery.get(f"/api/dashboards/{GALLERY_ID}/controls/division-filter/values")[1]["values"] == ["Parks", "Roads", "Water"]
+    assert gallery.get(f"/api/dashboards/{GALLERY_ID}/controls/division-filter/values")[1]["values"] == [
+        "Parks",
+        "Roads",
+        "Water",
+    ]
     assert gallery.get(f"/api/dashboards/{GALLERY_ID}/controls/result-filter/values")[1]["values"] == ["PASS", "FAIL"]
     assert gallery.get(f"/api/dashboards/{GALLERY_ID}/controls/nope/values")[0] == 404
 
@@ -484,7 +225,9 @@ def test_filter_control_values_replace_the_filters_values(gallery):
     assert kpi_value(gallery, "kpi-filtered") == 8
     assert kpi_value(gallery, "kpi-filtered", filters={"f-division": ["Roads", "Water"]}) == 6
     assert kpi_value(gallery, "kpi-filtered", filters={"f-division": []}) == 8  # nothing chosen: every value
-    assert kpi_value(gallery, "kpi-filtered", filters={"f-division": ["Park"]}) == 0  # a list means membership, not substring
+    assert (
+        kpi_value(gallery, "kpi-filtered", filters={"f-division": ["Park"]}) == 0
+    )  # a list means membership, not substring
     assert kpi_value(gallery, "kpi-filtered", filters={"f-cost": [200, 1000]}) == 5
     assert kpi_value(gallery, "kpi-filtered", filters={"f-dates": ["2024-02-01", "2024-02-29"]}) == 2
     assert kpi_value(gallery, "kpi-filtered", filters={"f-result": ["FAIL"]}) == 3  # cross-sheet control, all sheets
@@ -493,7 +236,9 @@ def test_filter_control_values_replace_the_filters_values(gallery):
     assert kpi_value(gallery, "kpi-projected", filters={"f-division": ["Parks"]}) == pytest.approx(TOTAL_COST)
     pivot = visual(gallery, "pivot", filters={"f-division": ["Parks"]})
     assert {r[0] for r in pivot["rows"]} == {"Parks"}
-    status, payload = gallery.request("POST", f"/api/dashboards/{GALLERY_ID}/visuals/kpi-filtered", {"filters": {"f-cost": "cheap"}})
+    status, payload = gallery.request(
+        "POST", f"/api/dashboards/{GALLERY_ID}/visuals/kpi-filtered", {"filters": {"f-cost": "cheap"}}
+    )
     assert status == 422 and "needs [min, max]" in payload["error"]
 
 
@@ -509,7 +254,9 @@ def test_top_bottom_relative_dates_and_nested_filters(gallery):
     assert kpi_value(gallery, "kpi-relative", sheet_id="more") == 2  # February 2024, the month before 2024-03-15
     assert kpi_value(gallery, "kpi-relative", sheet_id="more", parameters={"Anchor": "2024-02-10"}) == 3  # January
     assert kpi_value(gallery, "kpi-nested", sheet_id="more") == 3  # ward 1: requests 1, 2 (Parks) and 8 (Water)
-    status, payload = gallery.request("POST", f"/api/dashboards/{GALLERY_ID}/visuals/kpi-nested", {"sheet_id": "more", "filters": {"f-nested": 1}})
+    status, payload = gallery.request(
+        "POST", f"/api/dashboards/{GALLERY_ID}/visuals/kpi-nested", {"sheet_id": "more", "filters": {"f-nested": 1}}
+    )
     assert status == 422 and payload["error"] == "a filter control cannot set a NestedFilter"
 
 
@@ -529,108 +276,12 @@ def test_thumbnail_is_a_small_svg_of_the_first_sheet(gallery):
     assert "Cost by division and result" in texts and "123" in texts and "unsupported" in texts
     assert len(svg) < 40_000
     assert gallery.get("/dashboards/missing/thumbnail.svg")[0] == 404
-    assert f'<img class="thumb" src="/dashboards/{GALLERY_ID}/thumbnail.svg"' in gallery.get("/")[1]  # the index shows them
+    assert (
+        f'<img class="thumb" src="/dashboards/{GALLERY_ID}/thumbnail.svg"' in gallery.get("/")[1]
+    )  # the index shows them
 
 
 # ---- the shared exported logistics Definition -------------------------------------------------------------
-
-
-class _Recorder:
-    """Resolver that records the physical columns an expression needs (following calculated fields)."""
-
-    def __init__(self, calculated: dict[str, str], used: set[str]):
-        self.calculated, self.used = calculated, used
-
-    def column(self, name: str) -> Sql:
-        if name in self.calculated:
-            return translate(self.calculated.pop(name), self)
-        self.used.add(name)
-        return Sql(f'"{name}"')
-
-    def parameter(self, name: str) -> Sql:
-        return Sql("1")
-
-
-_STRING_USES = {"CategoricalDimensionField", "CategoricalMeasureField", "CategoryFilter"}
-_STRING_IN_EXPRESSION = r"(startsWith\(\s*\{{?{0}\b|\{{?\b{0}\}}?\s*=\s*['\"])"
-
-
-def logistics_tables(definition: dict) -> dict[str, dict[str, str]]:
-    """Dataset identifier -> {column: DuckDB type}: every physical column the Definition uses, typed by use."""
-    uses: dict[str, dict[str, set]] = defaultdict(lambda: defaultdict(set))
-
-    def walk(node, context=""):
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if isinstance(value, dict) and {"DataSetIdentifier", "ColumnName"} <= value.keys():
-                    uses[value["DataSetIdentifier"]][value["ColumnName"]].add(context)
-                walk(value, key if key.endswith(("Field", "Filter")) else context)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item, context)
-
-    walk(definition)
-    expressions = defaultdict(dict)
-    for field in definition["CalculatedFields"]:
-        expressions[field["DataSetIdentifier"]][field["Name"]] = field["Expression"]
-    tables = {}
-    for identifier in {d["Identifier"] for d in definition["DataSetIdentifierDeclarations"]}:
-        calculated, physical = dict(expressions[identifier]), set()
-        for name in list(uses[identifier]) + list(expressions[identifier]):
-            try:
-                _Recorder(calculated, physical).column(name)
-            except ExpressionError:  # an expression the viewer cannot read: its visuals will say so
-                continue
-        text = " ".join(expressions[identifier].values())
-        tables[identifier] = {
-            name: "VARCHAR" if uses[identifier].get(name, set()) & _STRING_USES or re.search(_STRING_IN_EXPRESSION.format(re.escape(name)), text)
-            else "DOUBLE"
-            for name in sorted(physical)
-        }
-    return tables
-
-
-def logistics_catalog(path: Path, tables: dict[str, dict[str, str]]) -> None:
-    con = duckdb.connect(str(path))
-    try:
-        con.execute("CREATE SCHEMA processed")
-        for identifier, columns in tables.items():
-            con.execute(f'CREATE TABLE processed."{identifier}" ({", ".join(f"{json.dumps(c)} {t}" for c, t in columns.items())})')
-            for i in range(6):
-                row = [f"{c} {i % 3}" if t == "VARCHAR" else float(i * 10 + 5) for c, t in columns.items()]
-                con.execute(f'INSERT INTO processed."{identifier}" VALUES ({", ".join("?" for _ in row)})', row)
-    finally:
-        con.close()
-
-
-MISSING_COLUMN = ("cosix_embark_dataset_template", "REQUIREMENT")  # left out on purpose: those visuals must say so
-
-
-def load_logistics(tmp_path: Path):
-    """The exported Definition deployed through the local backend's normal create calls, bound to a test catalog."""
-    from qs_platform.local.quicksight import local_quicksight_client
-
-    definition = json.loads(LOGISTICS_DEFINITION.read_text())
-    tables = logistics_tables(definition)
-    del tables[MISSING_COLUMN[0]][MISSING_COLUMN[1]]
-    catalog = tmp_path / "logistics.duckdb"
-    logistics_catalog(catalog, tables)
-    client = local_quicksight_client(tmp_path / "quicksight.sqlite", region=REGION, account_id=ACCOUNT)
-    client.create_data_source(
-        AwsAccountId=ACCOUNT, DataSourceId="local-catalog", Name="catalog", Type="ATHENA",
-        DataSourceParameters={"AthenaParameters": {"WorkGroup": "primary"}},
-    )
-    for declaration in definition["DataSetIdentifierDeclarations"]:
-        identifier = declaration["Identifier"]
-        columns = [{"Name": c, "Type": "STRING" if t == "VARCHAR" else "DECIMAL"} for c, t in tables[identifier].items()]
-        client.create_data_set(
-            AwsAccountId=ACCOUNT, DataSetId=declaration["DataSetArn"].rsplit("/", 1)[-1], Name=identifier, ImportMode="DIRECT_QUERY",
-            PhysicalTableMap={"t": {"RelationalTable": {
-                "DataSourceArn": DATASOURCE_ARN, "Schema": "processed", "Name": identifier, "InputColumns": columns,
-            }}},
-        )
-    client.create_dashboard(AwsAccountId=ACCOUNT, DashboardId=LOGISTICS_ID, Name="Logistics (exported template)", Definition=definition)
-    return catalog, client, definition
 
 
 @pytest.fixture
@@ -654,7 +305,9 @@ def test_the_exported_logistics_definition_renders_visual_by_visual(logistics):
     for sheet in summary["sheets"]:
         for v in sheet["visuals"]:
             status, payload = viewer.request(
-                "POST", f"/api/dashboards/{LOGISTICS_ID}/visuals/{v['visual_id']}", {"sheet_id": sheet["sheet_id"], "inline_errors": True}
+                "POST",
+                f"/api/dashboards/{LOGISTICS_ID}/visuals/{v['visual_id']}",
+                {"sheet_id": sheet["sheet_id"], "inline_errors": True},
             )
             assert status == 200, payload
             if "error" in payload:
@@ -665,7 +318,10 @@ def test_the_exported_logistics_definition_renders_visual_by_visual(logistics):
     # only the visuals that need the column left out of the catalog fail, and they name it
     assert errors and all(MISSING_COLUMN[1] in message for message in errors.values()), errors
     needing_it = {
-        visual_id for visual_id, wrapper in ((next(iter(w.values()))["VisualId"], w) for s in definition["Sheets"] for w in s["Visuals"])
+        visual_id
+        for visual_id, wrapper in (
+            (next(iter(w.values()))["VisualId"], w) for s in definition["Sheets"] for w in s["Visuals"]
+        )
         if f'"ColumnName": "{MISSING_COLUMN[1]}"' in json.dumps(wrapper)
     }
     assert set(errors) == needing_it and rendered == total - len(needing_it) > 50
@@ -688,29 +344,58 @@ def test_dashboard_asset_metadata_links_the_viewer_and_its_thumbnail(tmp_path, i
     import dagster as dg
 
     from qs_platform.config.models import Dashboard
-    from qs_platform.orchestration.quicksight import build_dashboard_asset
     from qs_platform.local.quicksight import local_quicksight_client
+    from qs_platform.orchestration.quicksight import build_dashboard_asset
     from qs_platform.orchestration.resources import QuickSightResource
 
     store = tmp_path / "quicksight.sqlite"
     client = local_quicksight_client(store, region=REGION, account_id=ACCOUNT)
     client.create_data_source(
-        AwsAccountId=ACCOUNT, DataSourceId="local-catalog", Name="catalog", Type="ATHENA",
+        AwsAccountId=ACCOUNT,
+        DataSourceId="local-catalog",
+        Name="catalog",
+        Type="ATHENA",
         DataSourceParameters={"AthenaParameters": {"WorkGroup": "primary"}},
     )
     kpis = datasets()["division_kpis"]
-    client.create_data_set(AwsAccountId=ACCOUNT, DataSetId="division_kpis", Name="Division KPIs", ImportMode="DIRECT_QUERY",
-                           PhysicalTableMap=kpis["PhysicalTableMap"])
-    dashboard = Dashboard.model_validate({
-        "id": "mini", "name": "Mini", "datasets": ["division_kpis"],
-        "sheets": [{"id": "main", "title": "Main", "visuals": [
-            {"id": "kpi-requests", "type": "kpi", "title": "Requests", "dataset": "division_kpis", "values": [{"column": "requests"}]},
-        ]}],
-    })
+    client.create_data_set(
+        AwsAccountId=ACCOUNT,
+        DataSetId="division_kpis",
+        Name="Division KPIs",
+        ImportMode="DIRECT_QUERY",
+        PhysicalTableMap=kpis["PhysicalTableMap"],
+    )
+    dashboard = Dashboard.model_validate(
+        {
+            "id": "mini",
+            "name": "Mini",
+            "datasets": ["division_kpis"],
+            "sheets": [
+                {
+                    "id": "main",
+                    "title": "Main",
+                    "visuals": [
+                        {
+                            "id": "kpi-requests",
+                            "type": "kpi",
+                            "title": "Requests",
+                            "dataset": "division_kpis",
+                            "values": [{"column": "requests"}],
+                        },
+                    ],
+                }
+            ],
+        }
+    )
     viewer_url = "http://127.0.0.1:8050"
     quicksight = QuickSightResource(account_id=ACCOUNT, region=REGION, local_store=str(store), viewer_url=viewer_url)
-    result = dg.materialize([build_dashboard_asset(dashboard, None)], resources={"quicksight": quicksight}, instance=instance)
+    result = dg.materialize(
+        [build_dashboard_asset(dashboard, None)], resources={"quicksight": quicksight}, instance=instance
+    )
     [event] = result.get_asset_materialization_events()
     metadata = event.materialization.metadata
     assert metadata["viewer"].value == f"{viewer_url}/dashboards/mini"
-    assert metadata["thumbnail"].value == f"[![Mini]({viewer_url}/dashboards/mini/thumbnail.svg)]({viewer_url}/dashboards/mini)"
+    assert (
+        metadata["thumbnail"].value
+        == f"[![Mini]({viewer_url}/dashboards/mini/thumbnail.svg)]({viewer_url}/dashboards/mini)"
+    )

@@ -6,12 +6,9 @@ and the what-if slider changes the KPI. Uses Debian's /usr/bin/chromium (never `
 
 from __future__ import annotations
 
-from pathlib import Path
-from urllib.parse import urlsplit
-
 import pytest
 
-from qs_platform_tests.local.viewer.test_server import (
+from qs_platform_tests.local.viewer.conftest import (
     BROKEN_DASHBOARD_ID,
     DASHBOARD_ID,
     build_catalog,
@@ -23,42 +20,21 @@ try:
     from playwright.sync_api import sync_playwright
 except ImportError:  # pragma: no cover - depends on the environment
     sync_playwright = None
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+from qs_platform_tests.local.viewer.static.conftest import (
+    CHROMIUM,
+    PageWatch,
+    kpi_text,
+    visual_states,
+    wait_until_ready,
+)
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed (apt-get install chromium)"),
-    pytest.mark.skipif(sync_playwright is None, reason="the playwright Python package is not installed (pip install playwright)"),
+    pytest.mark.skipif(
+        sync_playwright is None, reason="the playwright Python package is not installed (pip install playwright)"
+    ),
 ]
-
-
-class PageWatch:
-    """Console errors, page errors, failed requests and requests to other hosts seen by a page."""
-
-    def __init__(self, page):
-        self.console_errors: list[str] = []
-        self.page_errors: list[str] = []
-        self.failed_requests: list[str] = []
-        self.external_requests: list[str] = []
-        page.on("console", lambda m: self.console_errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: self.page_errors.append(str(e)))
-        page.on("requestfailed", lambda r: self.failed_requests.append(f"{r.url} {r.failure}"))
-        page.on("request", lambda r: self._check_host(r.url))
-
-    def _check_host(self, url: str) -> None:
-        parts = urlsplit(url)
-        if parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in LOCAL_HOSTS:
-            self.external_requests.append(url)
 
 
 @pytest.fixture
@@ -71,38 +47,6 @@ def viewer(tmp_path):
         server.server_close()
 
 
-@pytest.fixture
-def chromium_browser():
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-def wait_until_ready(page) -> None:
-    # predicates are functions, not expression strings: the page's CSP (no 'unsafe-eval') rejects the latter
-    page.wait_for_function("() => document.body.dataset.status === 'ready'", timeout=20_000)
-
-
-def each_sheet(page):
-    """Open every sheet tab of the dashboard on the page in turn: (index, sheet id, visual states) once it is drawn."""
-    sheet_ids = page.eval_on_selector_all(".tab", "els => els.map(e => e.dataset.sheetId)")
-    for index, sheet_id in enumerate(sheet_ids):
-        page.click(f".tab[data-sheet-id='{sheet_id}']")
-        wait_until_ready(page)
-        yield index, sheet_id, visual_states(page)
-
-
-def kpi_text(page, visual_id: str) -> str:
-    return page.inner_text(f"#visual-{visual_id} .kpi-value").strip()
-
-
-def visual_states(page) -> dict[str, str]:
-    return page.eval_on_selector_all(".visual", "els => Object.fromEntries(els.map(e => [e.dataset.visualId, e.dataset.state]))")
-
-
 def test_dashboard_renders_and_the_slider_changes_the_kpi(viewer, chromium_browser, tmp_path):
     page = chromium_browser.new_page(viewport={"width": 1440, "height": 1400})
     watch = PageWatch(page)
@@ -112,8 +56,14 @@ def test_dashboard_renders_and_the_slider_changes_the_kpi(viewer, chromium_brows
     assert page.inner_text("#dashboard-name") == "Service requests overview"
     assert page.eval_on_selector_all(".tab", "els => els.map(e => e.textContent)") == ["Overview", "Details"]
     assert visual_states(page) == {
-        "kpi-requests": "ready", "kpi-total-cost": "ready", "kpi-projected": "ready", "kpi-result": "ready",
-        "bar-division": "ready", "pie-result": "ready", "line-month": "ready", "bar-division-result": "ready",
+        "kpi-requests": "ready",
+        "kpi-total-cost": "ready",
+        "kpi-projected": "ready",
+        "kpi-result": "ready",
+        "bar-division": "ready",
+        "pie-result": "ready",
+        "line-month": "ready",
+        "bar-division-result": "ready",
         "table-by-ward": "ready",
     }
     assert page.inner_text("#visual-kpi-projected .visual-title") == "Projected cost (what-if)"
@@ -132,10 +82,17 @@ def test_dashboard_renders_and_the_slider_changes_the_kpi(viewer, chromium_brows
     assert page.locator("#visual-line-month svg.chart circle.point").count() == 3
     assert "Jan 2024" in page.text_content("#visual-line-month svg")
     assert page.eval_on_selector_all("#visual-table-by-ward th", "els => els.map(e => e.textContent)") == [
-        "Ward", "Requests", "business_days (Average)", "estimated_cost (Sum)",
+        "Ward",
+        "Requests",
+        "business_days (Average)",
+        "estimated_cost (Sum)",
     ]
-    assert page.eval_on_selector_all("#visual-table-by-ward tbody tr", "rows => rows.map(r => r.innerText.split('\\t'))") == [
-        ["1", "1", "12", "$1,200.00"], ["2", "2", "8", "$1,400.00"], ["3", "3", "2", "$550.25"],
+    assert page.eval_on_selector_all(
+        "#visual-table-by-ward tbody tr", "rows => rows.map(r => r.innerText.split('\\t'))"
+    ) == [
+        ["1", "1", "12", "$1,200.00"],
+        ["2", "2", "8", "$1,400.00"],
+        ["3", "3", "2", "$550.25"],
     ]
 
     # the grid layout places visuals side by side
@@ -151,7 +108,9 @@ def test_dashboard_renders_and_the_slider_changes_the_kpi(viewer, chromium_brows
         " el.dispatchEvent(new Event('change', {bubbles: true})); }",
     )
     page.wait_for_function(
-        "before => document.querySelector('#visual-kpi-projected .kpi-value').textContent !== before", arg=before, timeout=10_000
+        "before => document.querySelector('#visual-kpi-projected .kpi-value').textContent !== before",
+        arg=before,
+        timeout=10_000,
     )
     wait_until_ready(page)
     assert kpi_text(page, "kpi-projected") == "4,200.9"
@@ -160,7 +119,9 @@ def test_dashboard_renders_and_the_slider_changes_the_kpi(viewer, chromium_brows
 
     # a dropdown drives a filter scoped to one KPI
     page.select_option("#control-result-dropdown", "FAIL")
-    page.wait_for_function("() => document.querySelector('#visual-kpi-result .kpi-value').textContent === '3'", timeout=10_000)
+    page.wait_for_function(
+        "() => document.querySelector('#visual-kpi-result .kpi-value').textContent === '3'", timeout=10_000
+    )
     wait_until_ready(page)
 
     screenshot = tmp_path / "dashboard.png"
@@ -173,7 +134,12 @@ def test_dashboard_renders_and_the_slider_changes_the_kpi(viewer, chromium_brows
     wait_until_ready(page)
     assert page.locator("#visual-table-rows tbody tr").count() == 2
     page.wait_for_function("() => document.querySelectorAll('#control-division-dropdown option').length === 4")
-    assert page.eval_on_selector_all("#control-division-dropdown option", "os => os.map(o => o.value)") == ["", "Parks", "Roads", "Water"]
+    assert page.eval_on_selector_all("#control-division-dropdown option", "os => os.map(o => o.value)") == [
+        "",
+        "Parks",
+        "Roads",
+        "Water",
+    ]
     page.select_option("#control-division-dropdown", "Water")
     page.wait_for_function("() => document.querySelector('#visual-table-rows .empty-rows') !== null", timeout=10_000)
     page.screenshot(path=str(tmp_path / "details.png"), full_page=True)

@@ -8,27 +8,37 @@ from __future__ import annotations
 
 import pytest
 
-from qs_platform_tests.local.viewer.test_server import build_catalog, start_viewer
-from qs_platform_tests.local.viewer.static.test_page import (
+from qs_platform_tests.local.viewer.conftest import EVERY_ID, build_catalog, every_type_client, start_viewer
+from qs_platform_tests.local.viewer.static.conftest import (
     CHROMIUM,
     PageWatch,
-    chromium_browser,  # noqa: F401 - the shared fixture
+    assert_clean,
+    count,
+    screenshot,
     sync_playwright,
     visual_states,
     wait_until_ready,
 )
-from qs_platform_tests.local.viewer.static.test_page_visuals import assert_clean, count, screenshot
-from qs_platform_tests.local.viewer.test_visual_types import EVERY_ID, every_type_client
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed (apt-get install chromium)"),
-    pytest.mark.skipif(sync_playwright is None, reason="the playwright Python package is not installed (pip install playwright)"),
+    pytest.mark.skipif(
+        sync_playwright is None, reason="the playwright Python package is not installed (pip install playwright)"
+    ),
 ]
 
 MARKS = {
-    "gauge": "path.gauge-value", "tree": "rect.tile", "funnel": "rect.funnel", "box": "rect.box", "waterfall": "rect.step",
-    "histogram": "rect.bar", "cloud": "span.word", "sankey": "path.flow", "radar": "polygon.radar", "insight": ".insight p",
+    "gauge": "path.gauge-value",
+    "tree": "rect.tile",
+    "funnel": "rect.funnel",
+    "box": "rect.box",
+    "waterfall": "rect.step",
+    "histogram": "rect.bar",
+    "cloud": "span.word",
+    "sankey": "path.flow",
+    "radar": "polygon.radar",
+    "insight": ".insight p",
 }
 
 
@@ -48,7 +58,10 @@ def test_every_visual_type_page_is_clean(tmp_path, chromium_browser):
         assert page.inner_text("#visual-plugin .unsupported").startswith("unsupported visual: PluginVisual (")
         assert page.inner_text("#visual-kpi .visual-title") == "Cost at 10% growth"
         assert "Total cost: 3,500.75" in page.inner_text("#visual-insight")
-        assert [line for line in page.inner_text(".text-box").split("\n") if line.strip()][:2] == ["About", "• first point"]
+        assert [line for line in page.inner_text(".text-box").split("\n") if line.strip()][:2] == [
+            "About",
+            "• first point",
+        ]
         screenshot(page, tmp_path / "every-type.png")
         assert_clean(watch)
     finally:

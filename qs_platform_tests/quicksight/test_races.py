@@ -10,12 +10,12 @@ from botocore.exceptions import ClientError
 
 from qs_platform.catalog.base import CatalogTable
 from qs_platform.config.models import Dataset
-from qs_platform.local.quicksight.backend import LocalQuickSightBackend, local_quicksight_client
+from qs_platform.local.quicksight import LocalQuickSightBackend, local_quicksight_client
 from qs_platform.quicksight.common import SPEC_HASH_TAG, ThrottledClient, TokenBucket, arn, tag_value
 from qs_platform.quicksight.dashboards import ensure_dashboard
 from qs_platform.quicksight.datasets import DATA_SOURCE_ID, dataset_request, ensure_data_source, ensure_dataset
+from qs_platform_tests.quicksight.conftest import ACCOUNT, REGION
 
-ACCOUNT, REGION = "111122223333", "us-east-1"
 DATASET = Dataset(id="division_kpis", table="processed.division_kpis", import_mode="DIRECT_QUERY")
 TABLE = CatalogTable("processed.division_kpis", [("division", "VARCHAR"), ("requests", "BIGINT")], 5)
 
