@@ -22,8 +22,12 @@ def seed_file(shared: str, example: str) -> Path:
     return path if path.exists() else EXAMPLES / example
 
 
-SERVICE_REQUESTS_CSV = seed_file("service_requests/division_data_24-12-23.csv", "service_requests/division_data_24-12-23.csv")
-CLICKSTREAM_EVENTS = seed_file("clickstream/clickstream_sample_events.ndjson", "clickstream/2022/09/11/23/seed-events.json")
+SERVICE_REQUESTS_CSV = seed_file(
+    "service_requests/division_data_24-12-23.csv", "service_requests/division_data_24-12-23.csv"
+)
+CLICKSTREAM_EVENTS = seed_file(
+    "clickstream/clickstream_sample_events.ndjson", "clickstream/2022/09/11/23/seed-events.json"
+)
 CONFIG_DIR = PROJECT / "assets_config"
 HEADER = "id,start_date,end_date,service_division_owner,service_result,ward_id,estimated_cost,notes\n"
 
@@ -73,8 +77,11 @@ def moto_endpoint():
 def aws_env(moto_endpoint, monkeypatch):
     """Standard AWS settings pointing every boto3 client at the moto server."""
     for name, value in {
-        "AWS_ENDPOINT_URL": moto_endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": moto_endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
     }.items():
         monkeypatch.setenv(name, value)
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_SQS"):

@@ -21,7 +21,6 @@ STAGING_DIR = ".staging"  # temporary files; never under a layer prefix, so noth
 STALE_STAGING_SECONDS = 3600
 
 
-
 class LocalLake(Lake):
     def __init__(self, root: str | Path):
         self.root = Path(str(root).removeprefix("file://")).resolve()

@@ -86,7 +86,9 @@ class _BreakingStream:
 class Rule:
     service: str  # botocore service id, hyphenised: "s3", "glue", "athena"
     operation: str  # "GetObject", or "*"
-    kind: str  # "500", "503", "throttle", "denied", "timeout", "connection", "broken_body", "answer" (200 with `answer`)
+    kind: (
+        str  # "500", "503", "throttle", "denied", "timeout", "connection", "broken_body", "answer" (200 with `answer`)
+    )
     times: int | None = None  # inject this many times, then let requests through; None: always
     where: Callable[[object], bool] = lambda request: True  # on the prepared request (url, body, headers)
     answer: Callable[[object], dict] | None = None  # kind "answer": the JSON body of a 200 response, from the request
@@ -104,7 +106,11 @@ class Rule:
 
     def retried_to_success(self) -> bool:
         """Every injected attempt was followed by an attempt of the same request that went through."""
-        return all(any(url == later and not hit for later, hit in self.log[i + 1:]) for i, (url, injected) in enumerate(self.log) if injected)
+        return all(
+            any(url == later and not hit for later, hit in self.log[i + 1 :])
+            for i, (url, injected) in enumerate(self.log)
+            if injected
+        )
 
 
 class FaultInjector:
@@ -112,8 +118,16 @@ class FaultInjector:
         self.rules: list[Rule] = []
         self._lock = threading.Lock()
 
-    def add(self, service: str, operation: str, kind: str, *, times: int | None = None,
-            where: Callable[[object], bool] = lambda request: True, answer: Callable[[object], dict] | None = None) -> Rule:
+    def add(
+        self,
+        service: str,
+        operation: str,
+        kind: str,
+        *,
+        times: int | None = None,
+        where: Callable[[object], bool] = lambda request: True,
+        answer: Callable[[object], dict] | None = None,
+    ) -> Rule:
         rule = Rule(service, operation, kind, times, where, answer)
         with self._lock:
             self.rules.append(rule)
@@ -123,7 +137,7 @@ class FaultInjector:
         with self._lock:
             self.rules.clear()
 
-    def install(self, monkeypatch) -> "FaultInjector":
+    def install(self, monkeypatch) -> FaultInjector:
         original = botocore.session.Session.__init__
         injector = self
 
@@ -167,14 +181,26 @@ class FaultInjector:
             raise EndpointConnectionError(endpoint_url=request.url, error="injected connection refused")
         if rule.kind == "answer":  # a well-formed answer of the service's own (JSON protocols: Athena, Glue)
             body = json.dumps(rule.answer(request)).encode()
-            return AWSResponse(request.url, 200, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": "injected"}, _Raw(body))
+            return AWSResponse(
+                request.url,
+                200,
+                {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": "injected"},
+                _Raw(body),
+            )
         if rule.service == "s3":
             status, code, message = S3_ERRORS[rule.kind]
             body = f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code><Message>{message}</Message></Error>".encode()
-            return AWSResponse(request.url, status, {"Content-Type": "application/xml", "x-amz-request-id": "injected"}, _Raw(body))
+            return AWSResponse(
+                request.url, status, {"Content-Type": "application/xml", "x-amz-request-id": "injected"}, _Raw(body)
+            )
         status, code, message = JSON_ERRORS[rule.kind]
         body = json.dumps({"__type": code, "message": message}).encode()
-        return AWSResponse(request.url, status, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": "injected"}, _Raw(body))
+        return AWSResponse(
+            request.url,
+            status,
+            {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": "injected"},
+            _Raw(body),
+        )
 
     def _before_parse(self, operation_model, response_dict, event_name: str, **_):
         body = response_dict.get("body")
@@ -207,8 +233,17 @@ def expected_rows(texts: list[str]) -> list[tuple]:
         for record in csv.DictReader(io.StringIO(text)):
             month, day, year = (int(p) for p in record["start_date"].split("/"))
             end_month, end_day, end_year = (int(p) for p in record["end_date"].split("/"))
-            rows.append((int(record["id"]), f"{year:04d}-{month:02d}-{day:02d}", f"{end_year:04d}-{end_month:02d}-{end_day:02d}",
-                         record["service_division_owner"], record["service_result"], int(record["ward_id"]), float(record["estimated_cost"])))
+            rows.append(
+                (
+                    int(record["id"]),
+                    f"{year:04d}-{month:02d}-{day:02d}",
+                    f"{end_year:04d}-{end_month:02d}-{end_day:02d}",
+                    record["service_division_owner"],
+                    record["service_result"],
+                    int(record["ward_id"]),
+                    float(record["estimated_cost"]),
+                )
+            )
     return sorted(rows)
 
 
@@ -228,7 +263,12 @@ class AwsWorld:
 
     def raw_rows(self) -> list[tuple]:
         source = self.config.source("service_requests")
-        select = ", ".join(COLUMNS[:1] + [f"cast({c} as varchar)" for c in COLUMNS[1:3]] + COLUMNS[3:6] + ["cast(estimated_cost as double)"])
+        select = ", ".join(
+            COLUMNS[:1]
+            + [f"cast({c} as varchar)" for c in COLUMNS[1:3]]
+            + COLUMNS[3:6]
+            + ["cast(estimated_cost as double)"]
+        )
         with duckdb.connect() as con:
             return sorted(con.execute(f"select {select} from ({raw_rows_select(self.lake, source)})").fetchall())
 
@@ -245,9 +285,13 @@ class AwsWorld:
         """Row by row: raw equals what landed, each once; the processed tables count each request once."""
         expected = expected_rows(texts)
         assert self.raw_rows() == expected
-        assert self.processed("service_requests", "select count(*), count(distinct id) from {table}") == [(len(expected), len(expected))]
+        assert self.processed("service_requests", "select count(*), count(distinct id) from {table}") == [
+            (len(expected), len(expected))
+        ]
         ledger = self.ledger()
-        assert all(r.status == "loaded" and r.input_rows == r.loaded_rows + r.rejected_rows for r in ledger.records.values())
+        assert all(
+            r.status == "loaded" and r.input_rows == r.loaded_rows + r.rejected_rows for r in ledger.records.values()
+        )
         assert sum(r.loaded_rows for r in ledger.records.values()) == len(expected)
 
 
@@ -255,13 +299,26 @@ def aws_world(tmp_path, bucket: str, *, max_attempts: int = 3, quicksight: bool 
     """The service-requests source and its processed table under the aws profile (with `quicksight`: division_kpis and
     its dataset too, on the local backend), in Glue databases of its own (the session's tests share the moto server)."""
     boto3.client("s3").create_bucket(Bucket=bucket)
-    settings = Settings.from_env({
-        "QS_PROFILE": "aws", "QS_CONFIG_DIR": str(CONFIG_DIR), "QS_LAKE_URL": f"s3://{bucket}/lake", "QS_AWS_ACCOUNT_ID": ACCOUNT,
-        "AWS_REGION": "us-east-1", "QS_QUICKSIGHT_STORE": str(tmp_path / "quicksight.sqlite"), "QS_S3_CACHE_DIR": str(tmp_path / "cache"),
-        "QS_AWS_MAX_ATTEMPTS": str(max_attempts), "QS_GLUE_DATABASE_PREFIX": bucket.replace("-", "_") + "_", **env,
-    })
+    settings = Settings.from_env(
+        {
+            "QS_PROFILE": "aws",
+            "QS_CONFIG_DIR": str(CONFIG_DIR),
+            "QS_LAKE_URL": f"s3://{bucket}/lake",
+            "QS_AWS_ACCOUNT_ID": ACCOUNT,
+            "AWS_REGION": "us-east-1",
+            "QS_QUICKSIGHT_STORE": str(tmp_path / "quicksight.sqlite"),
+            "QS_S3_CACHE_DIR": str(tmp_path / "cache"),
+            "QS_AWS_MAX_ATTEMPTS": str(max_attempts),
+            "QS_GLUE_DATABASE_PREFIX": bucket.replace("-", "_") + "_",
+            **env,
+        }
+    )
     full = lineage_config(load_config(settings.config_dir), ["service_requests"], quicksight=quicksight)
-    tables = [t for t in full.tables if t.name in ("service_requests", "division_kpis")] if quicksight else [full.table("service_requests")]
+    tables = (
+        [t for t in full.tables if t.name in ("service_requests", "division_kpis")]
+        if quicksight
+        else [full.table("service_requests")]
+    )
     datasets = [d for d in full.datasets if d.table in {t.table_name for t in tables}]
     dashboards = [d for d in full.dashboards if set(d.datasets) <= {d.id for d in datasets}]
     config = ProjectConfig(sources=full.sources, tables=tables, datasets=datasets, dashboards=dashboards)
