@@ -20,6 +20,7 @@ dev: $(STAMP)
 
 ## make test: install (incl. Chromium for the browser tests) and run the whole suite
 test: $(STAMP) chromium
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .  # lint and format (pyproject's [tool.ruff])
 	QS_LAKE_URL=$$(mktemp -d) $(BIN)/dg check defs  # the code location loads, as `dg dev` and the daemon load it
 	$(BIN)/python -m pytest -n 2 --dist loadfile  # two workers: the 2-core budget is 10 minutes
 

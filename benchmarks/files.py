@@ -22,7 +22,9 @@ def land_small_files(world: World, count: int, rows: int = 10, first_id: int = 5
     staging = world.root / "outbox"
     staging.mkdir(exist_ok=True)
     for f in range(count):
-        lines = [HEADER] + [f"{first_id + f * rows + r},1/3/2000,1/10/2000,Toronto Water,PASS,3,10," for r in range(rows)]
+        lines = [HEADER] + [
+            f"{first_id + f * rows + r},1/3/2000,1/10/2000,Toronto Water,PASS,3,10," for r in range(rows)
+        ]
         (staging / f"delivery-{f:05d}.csv").write_text("\n".join(lines) + "\n")
     for path in sorted(staging.iterdir()):
         path.rename(world.landing / path.name)
@@ -73,15 +75,19 @@ def latency_under_daemon(count: int = 10, timeout: float = 300) -> dict:
                 landed = time.time()
                 path.rename(world.landing / path.name)
 
-                def current() -> bool:
+                def current(before: float = before, expected: int = SEED_ROWS + i + 1) -> bool:
                     event = instance.get_latest_materialization_event(key)
-                    return event.timestamp > before and world.requests() == SEED_ROWS + i + 1
+                    return event.timestamp > before and world.requests() == expected
 
                 wait_until(current, timeout)
                 latencies.append(instance.get_latest_materialization_event(key).timestamp - landed)
                 time.sleep(i % 4)  # files do not arrive in step with the sensor's ticks
-    return {"files": count, "p50_s": round(median(latencies), 1), "p95_s": round(percentile(latencies, 0.95), 1),
-            "all_s": [round(x, 1) for x in latencies]}
+    return {
+        "files": count,
+        "p50_s": round(median(latencies), 1),
+        "p95_s": round(percentile(latencies, 0.95), 1),
+        "all_s": [round(x, 1) for x in latencies],
+    }
 
 
 def quiet_sync_quicksight_calls() -> dict:
@@ -93,5 +99,9 @@ def quiet_sync_quicksight_calls() -> dict:
         backend.reset_call_log()
         seconds, done = world.sync()
         calls = backend.call_log()
-    return {"sync_s": round(seconds, 1), "calls": len(calls), "mutating_calls": sum(1 for c in calls if c["mutating"]),
-            "up_to_date": "everything is up to date" in done.stdout}
+    return {
+        "sync_s": round(seconds, 1),
+        "calls": len(calls),
+        "mutating_calls": sum(1 for c in calls if c["mutating"]),
+        "up_to_date": "everything is up to date" in done.stdout,
+    }

@@ -68,7 +68,9 @@ class World:
 
     def sync(self, timeout: float = 1800) -> tuple[float, subprocess.CompletedProcess]:
         started = time.perf_counter()
-        done = subprocess.run([str(BIN / "qs-platform"), "sync"], env=self.env, capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(
+            [str(BIN / "qs-platform"), "sync"], env=self.env, capture_output=True, text=True, timeout=timeout
+        )
         return time.perf_counter() - started, done
 
     def requests(self) -> int:
@@ -82,14 +84,23 @@ class World:
 
 def make_world(root: Path, seed_csv: bool = True, monitoring_interval: int = 5) -> World:
     config = root / "config"
-    for folder, name in [("sources", "service_requests.yaml"), ("tables", "service_requests.yaml"), ("quicksight", "service_division.yaml")]:
+    for folder, name in [
+        ("sources", "service_requests.yaml"),
+        ("tables", "service_requests.yaml"),
+        ("quicksight", "service_division.yaml"),
+    ]:
         (config / folder).mkdir(parents=True, exist_ok=True)
         shutil.copy(PROJECT / "assets_config" / folder / name, config / folder / name)
     world = World(root)
     world.landing.mkdir(parents=True)
     if seed_csv:
         shutil.copy(SEED_CSV, world.landing / SEED_CSV.name)
-    world.env = {**os.environ, "QS_CONFIG_DIR": str(config), "QS_LAKE_URL": str(world.lake), "QS_RUN_MONITORING_INTERVAL": str(monitoring_interval)}
+    world.env = {
+        **os.environ,
+        "QS_CONFIG_DIR": str(config),
+        "QS_LAKE_URL": str(world.lake),
+        "QS_RUN_MONITORING_INTERVAL": str(monitoring_interval),
+    }
     for name in ("DAGSTER_HOME", "QS_CATALOG_PATH", "QS_QUICKSIGHT_STORE"):
         world.env.pop(name, None)
     return world
@@ -100,8 +111,11 @@ def daemon(world: World):
     """`dagster-daemon run` on the world's instance (what `make dev` runs besides the UI), stopped on exit."""
     process = subprocess.Popen(
         [str(BIN / "dagster-daemon"), "run", "-w", str(PROJECT / "workspace.yaml")],
-        env={**world.env, "DAGSTER_HOME": str(world.home)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True, cwd=PROJECT,
+        env={**world.env, "DAGSTER_HOME": str(world.home)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        cwd=PROJECT,
     )
     try:
         yield process

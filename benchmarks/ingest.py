@@ -83,9 +83,13 @@ def throughput(rows: int = 2_000_000, repeat: int = 3) -> dict:
                 frames.append(_pandas(csv, work / "pandas.parquet"))
     platform, duck, panda = median(ours), median(reference), median(frames)
     return {
-        "rows": rows, "csv_mb": round(size / 1e6, 1),
-        "platform_s": round(platform, 3), "duckdb_copy_s": round(duck, 3), "pandas_s": round(panda, 3),
-        "vs_duckdb": round(duck / platform, 3), "vs_pandas": round(panda / platform, 2),
+        "rows": rows,
+        "csv_mb": round(size / 1e6, 1),
+        "platform_s": round(platform, 3),
+        "duckdb_copy_s": round(duck, 3),
+        "pandas_s": round(panda, 3),
+        "vs_duckdb": round(duck / platform, 3),
+        "vs_pandas": round(panda / platform, 2),
         "platform_mb_per_s": round(size / 1e6 / platform, 1),
     }
 
@@ -96,14 +100,26 @@ def peak_memory(gigabytes: float = 2.4) -> dict:
         work = Path(tmp)
         csv = generate_csv(work / "big.csv", rows)
         size = csv.stat().st_size
-        ours_s, ours_rss, output = peak_rss_of([sys.executable, "-m", "benchmarks.ingest", "--one", str(csv), str(work / "run")])
-        ref_s, ref_rss, _ = peak_rss_of([sys.executable, "-c", "import duckdb, sys; duckdb.execute(sys.argv[1])",
-                                         REFERENCE_COPY.format(csv=csv, out=work / "duckdb.parquet")])
+        ours_s, ours_rss, output = peak_rss_of(
+            [sys.executable, "-m", "benchmarks.ingest", "--one", str(csv), str(work / "run")]
+        )
+        ref_s, ref_rss, _ = peak_rss_of(
+            [
+                sys.executable,
+                "-c",
+                "import duckdb, sys; duckdb.execute(sys.argv[1])",
+                REFERENCE_COPY.format(csv=csv, out=work / "duckdb.parquet"),
+            ]
+        )
         csv.unlink()
     return {
-        "csv_gb": round(size / 1e9, 2), "rows": rows, "loaded": int(output.strip().splitlines()[-1]),
-        "platform_peak_rss_gb": round(ours_rss / 1e9, 2), "platform_s": round(ours_s, 1),
-        "duckdb_copy_peak_rss_gb": round(ref_rss / 1e9, 2), "duckdb_copy_s": round(ref_s, 1),
+        "csv_gb": round(size / 1e9, 2),
+        "rows": rows,
+        "loaded": int(output.strip().splitlines()[-1]),
+        "platform_peak_rss_gb": round(ours_rss / 1e9, 2),
+        "platform_s": round(ours_s, 1),
+        "duckdb_copy_peak_rss_gb": round(ref_rss / 1e9, 2),
+        "duckdb_copy_s": round(ref_s, 1),
     }
 
 

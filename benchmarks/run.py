@@ -12,7 +12,7 @@ import json
 import platform
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks import files, ingest, sensing, transforms
@@ -72,8 +72,13 @@ def main() -> int:
         print(f"{what:<58} {value:>10}  {'ok' if ok else 'MISSED'}")
         if not ok:
             missed.append(f"{what}: measured {value}")
-    document = {"when": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": platform.platform(),
-                "quick": args.quick, "results": results, "missed": missed}
+    document = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": platform.platform(),
+        "quick": args.quick,
+        "results": results,
+        "missed": missed,
+    }
     RESULTS.write_text(json.dumps(document, indent=2) + "\n")
     print(f"\nwritten {RESULTS}")
     for line in missed:

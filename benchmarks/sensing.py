@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from benchmarks.harness import median
@@ -23,7 +23,9 @@ def _source(mode: str = "full"):
     from qs_platform.config.loader import load_config
 
     source = load_config(Path(__file__).resolve().parents[1] / "assets_config").source("service_requests")
-    return source.model_copy(update={"listing": source.listing.model_copy(update={"mode": mode, "lookback_seconds": 3600})})
+    return source.model_copy(
+        update={"listing": source.listing.model_copy(update={"mode": mode, "lookback_seconds": 3600})}
+    )
 
 
 def _ledger_of(store, lake, source) -> None:
@@ -34,7 +36,9 @@ def _ledger_of(store, lake, source) -> None:
     ledger = Ledger(source, {})
     at = now()
     for obj in landed(store, source):
-        ledger.record(FileRecord(obj.key, obj.etag, obj.size, "loaded", "0" * 32, 1, 1, 0, processed_at=at, checked_at=at))
+        ledger.record(
+            FileRecord(obj.key, obj.etag, obj.size, "loaded", "0" * 32, 1, 1, 0, processed_at=at, checked_at=at)
+        )
     ledger.save(lake)
 
 
@@ -66,7 +70,13 @@ def local_tick() -> dict:
             (base / f"new-{i}.csv").write_bytes(b"y")
         times, tick = _ticks(lake, lake, source, None)
         requested = sum(len(r.run_config["ops"]["raw__service_requests"]["config"]["files"]) for r in tick.run_requests)
-    return {"existing": EXISTING, "new": NEW, "tick_s": round(median(times), 3), "requested": requested, "cursor_bytes": len(tick.cursor)}
+    return {
+        "existing": EXISTING,
+        "new": NEW,
+        "tick_s": round(median(times), 3),
+        "requested": requested,
+        "cursor_bytes": len(tick.cursor),
+    }
 
 
 def s3_ticks() -> dict:
@@ -76,9 +86,18 @@ def s3_ticks() -> dict:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}
-    os.environ.update({"AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
-                       "AWS_DEFAULT_REGION": "us-east-1"})
+    saved = {
+        k: os.environ.get(k)
+        for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
+    }
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+    )
     try:
         return _s3_ticks(boto3)
     finally:
@@ -96,13 +115,15 @@ def _s3_ticks(boto3) -> dict:
 
     boto3.client("s3").create_bucket(Bucket="landing")
     backend = s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
-    history = datetime.now(timezone.utc) - timedelta(days=2)  # a bucket with history: objects older than the look-back
+    history = datetime.now(UTC) - timedelta(days=2)  # a bucket with history: objects older than the look-back
     for i in range(EXISTING):
         key = backend.put_object("landing", f"drops/landing/service_requests/2024/{i // 1000:03d}/{i:06d}.csv", b"x")
         key.last_modified = history
     calls = {"list": 0}
     client = boto3.client("s3")
-    client.meta.events.register("before-call.s3.ListObjectsV2", lambda **_: calls.__setitem__("list", calls["list"] + 1))
+    client.meta.events.register(
+        "before-call.s3.ListObjectsV2", lambda **_: calls.__setitem__("list", calls["list"] + 1)
+    )
     store = S3Lake("s3://landing/drops", client=client)
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -115,7 +136,13 @@ def _s3_ticks(boto3) -> dict:
                 backend.put_object("landing", f"drops/landing/service_requests/2025/new-{mode}-{i}.csv", b"y")
             calls["list"] = 0
             times, tick = _ticks(store, lake, source, first.cursor, repeat=1)
-            requested = sum(len(r.run_config["ops"]["raw__service_requests"]["config"]["files"]) for r in tick.run_requests)
-            results[mode] = {"tick_s": round(times[0], 3), "list_requests": calls["list"], "requested": requested,
-                             "cursor_bytes": len(tick.cursor)}
+            requested = sum(
+                len(r.run_config["ops"]["raw__service_requests"]["config"]["files"]) for r in tick.run_requests
+            )
+            results[mode] = {
+                "tick_s": round(times[0], 3),
+                "list_requests": calls["list"],
+                "requested": requested,
+                "cursor_bytes": len(tick.cursor),
+            }
     return {"existing": EXISTING, "new": NEW, **{f"{mode}_{k}": v for mode, r in results.items() for k, v in r.items()}}

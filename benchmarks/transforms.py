@@ -19,8 +19,17 @@ def _clicks(path: Path, events: int, first_day: date, days: int, seed: int = 2) 
         for _ in range(events):
             day = first_day + timedelta(days=rng.randrange(days))
             created = f"{day} {rng.randrange(24):02d}:{rng.randrange(60):02d}:{rng.randrange(60):02d}"
-            out.write(json.dumps({"element_clicked": f"item_{rng.randrange(40)}", "time_spent": rng.randrange(1, 600),
-                                  "source_menu": "menu", "created_at": created}) + "\n")
+            out.write(
+                json.dumps(
+                    {
+                        "element_clicked": f"item_{rng.randrange(40)}",
+                        "time_spent": rng.randrange(1, 600),
+                        "source_menu": "menu",
+                        "created_at": created,
+                    }
+                )
+                + "\n"
+            )
 
 
 def transforms(rows: int = 1_000_000) -> dict:
@@ -50,5 +59,12 @@ def transforms(rows: int = 1_000_000) -> dict:
         started = time.perf_counter()
         late = run_transform(lake, config, table)
         late_s = time.perf_counter() - started
-    return {"rows": rows, "service_tables_s": round(whole, 2), "year_full_build_s": round(full_s, 2), "late_day_s": round(late_s, 2),
-            "partitions": late.partitions.total, "rewritten": len(late.partitions.rewritten), "full_rows": full.row_count}
+    return {
+        "rows": rows,
+        "service_tables_s": round(whole, 2),
+        "year_full_build_s": round(full_s, 2),
+        "late_day_s": round(late_s, 2),
+        "partitions": late.partitions.total,
+        "rewritten": len(late.partitions.rewritten),
+        "full_rows": full.row_count,
+    }

@@ -18,7 +18,9 @@ class BackgroundHTTPServer(ThreadingHTTPServer):
         return f"http://{host}:{port}"
 
     def start(self):
-        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.1}, name=f"http-{self.server_address[1]}", daemon=True).start()
+        threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.1}, name=f"http-{self.server_address[1]}", daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import dagster as dg
 
-from qs_platform.orchestration.catalog import build_catalog_asset
 from qs_platform.config.loader import load_config
 from qs_platform.config.models import ProjectConfig
 from qs_platform.config.settings import Settings
-from qs_platform.orchestration.raw import build_raw_asset, landing_spec, raw_asset_key
-from qs_platform.orchestration.batches import build_batches_asset, build_deadline_sensor
-from qs_platform.orchestration.pulls import build_pull_asset, build_pull_schedule
-from qs_platform.orchestration.landing import build_landing_sensor
-from qs_platform.orchestration.quicksight import build_dashboard_asset, build_data_source_asset, build_dataset_asset
-from qs_platform.orchestration.resources import resources_for
-from qs_platform.orchestration.processed import build_processed_asset, rebuild_job
 from qs_platform.orchestration.automation import automation_sensor, on_upstream_change
+from qs_platform.orchestration.batches import build_batches_asset, build_deadline_sensor
+from qs_platform.orchestration.catalog import build_catalog_asset
+from qs_platform.orchestration.landing import build_landing_sensor
+from qs_platform.orchestration.processed import build_processed_asset, rebuild_job
+from qs_platform.orchestration.pulls import build_pull_asset, build_pull_schedule
+from qs_platform.orchestration.quicksight import build_dashboard_asset, build_data_source_asset, build_dataset_asset
+from qs_platform.orchestration.raw import build_raw_asset, landing_spec, raw_asset_key
+from qs_platform.orchestration.resources import resources_for
 from qs_platform.orchestration.schedules import build_rebuild_schedule
 
 
@@ -41,7 +41,9 @@ def build_assets_and_sensors(config: ProjectConfig) -> tuple[list, list]:
 
 def build_schedules(config: ProjectConfig) -> list[dg.ScheduleDefinition]:
     """What runs on a clock: every pull source, and the tables declaring a rebuild `schedule:`."""
-    return [build_pull_schedule(s) for s in config.sources if s.pull] + [build_rebuild_schedule(t) for t in config.tables if t.schedule]
+    return [build_pull_schedule(s) for s in config.sources if s.pull] + [
+        build_rebuild_schedule(t) for t in config.tables if t.schedule
+    ]
 
 
 def build_definitions(settings: Settings, config: ProjectConfig | None = None) -> dg.Definitions:
@@ -49,7 +51,11 @@ def build_definitions(settings: Settings, config: ProjectConfig | None = None) -
     assets, sensors = build_assets_and_sensors(config)
     jobs = [rebuild_job(config.tables)] if config.tables else []
     return dg.Definitions(
-        assets=assets, sensors=sensors, jobs=jobs, schedules=build_schedules(config), resources=resources_for(settings),
+        assets=assets,
+        sensors=sensors,
+        jobs=jobs,
+        schedules=build_schedules(config),
+        resources=resources_for(settings),
         # One process per run, not one per step: a run of six small steps would otherwise start six Python processes.
         executor=dg.in_process_executor,
     )

@@ -29,8 +29,12 @@ def seed_file(shared: str, example: str) -> Path:
     return path if path.exists() else EXAMPLES / example
 
 
-SERVICE_REQUESTS_CSV = seed_file("service_requests/division_data_24-12-23.csv", "service_requests/division_data_24-12-23.csv")
-CLICKSTREAM_EVENTS = seed_file("clickstream/clickstream_sample_events.ndjson", "clickstream/2022/09/11/23/seed-events.json")
+SERVICE_REQUESTS_CSV = seed_file(
+    "service_requests/division_data_24-12-23.csv", "service_requests/division_data_24-12-23.csv"
+)
+CLICKSTREAM_EVENTS = seed_file(
+    "clickstream/clickstream_sample_events.ndjson", "clickstream/2022/09/11/23/seed-events.json"
+)
 CONFIG_DIR = PROJECT / "assets_config"
 HEADER = "id,start_date,end_date,service_division_owner,service_result,ward_id,estimated_cost,notes\n"
 
@@ -80,8 +84,11 @@ def moto_endpoint():
 def aws_env(moto_endpoint, monkeypatch):
     """Standard AWS settings pointing every boto3 client at the moto server."""
     for name, value in {
-        "AWS_ENDPOINT_URL": moto_endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": moto_endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
     }.items():
         monkeypatch.setenv(name, value)
     for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_SQS"):
@@ -149,8 +156,17 @@ def expected_rows(texts: list[str]) -> list[tuple]:
         for record in csv.DictReader(io.StringIO(text)):
             month, day, year = (int(p) for p in record["start_date"].split("/"))
             end_month, end_day, end_year = (int(p) for p in record["end_date"].split("/"))
-            rows.append((int(record["id"]), f"{year:04d}-{month:02d}-{day:02d}", f"{end_year:04d}-{end_month:02d}-{end_day:02d}",
-                         record["service_division_owner"], record["service_result"], int(record["ward_id"]), float(record["estimated_cost"])))
+            rows.append(
+                (
+                    int(record["id"]),
+                    f"{year:04d}-{month:02d}-{day:02d}",
+                    f"{end_year:04d}-{end_month:02d}-{end_day:02d}",
+                    record["service_division_owner"],
+                    record["service_result"],
+                    int(record["ward_id"]),
+                    float(record["estimated_cost"]),
+                )
+            )
     return sorted(rows)
 
 
@@ -173,7 +189,12 @@ class PipelineWorld:
 
     def raw_rows(self) -> list[tuple]:
         source = self.config.source("service_requests")
-        select = ", ".join(COLUMNS[:1] + [f"cast({c} as varchar)" for c in COLUMNS[1:3]] + COLUMNS[3:6] + ["cast(estimated_cost as double)"])
+        select = ", ".join(
+            COLUMNS[:1]
+            + [f"cast({c} as varchar)" for c in COLUMNS[1:3]]
+            + COLUMNS[3:6]
+            + ["cast(estimated_cost as double)"]
+        )
         with duckdb.connect() as con:
             return sorted(con.execute(f"select {select} from ({raw_rows_select(self.lake, source)})").fetchall())
 
@@ -190,16 +211,24 @@ class PipelineWorld:
         """Row by row: raw equals what landed, each once; the processed tables count each request once."""
         expected = expected_rows(texts)
         assert self.raw_rows() == expected
-        assert self.processed("service_requests", "select count(*), count(distinct id) from {table}") == [(len(expected), len(expected))]
+        assert self.processed("service_requests", "select count(*), count(distinct id) from {table}") == [
+            (len(expected), len(expected))
+        ]
         ledger = self.ledger()
-        assert all(r.status == "loaded" and r.input_rows == r.loaded_rows + r.rejected_rows for r in ledger.records.values())
+        assert all(
+            r.status == "loaded" and r.input_rows == r.loaded_rows + r.rejected_rows for r in ledger.records.values()
+        )
         assert sum(r.loaded_rows for r in ledger.records.values()) == len(expected)
 
 
 def pipeline_config(quicksight: bool = False) -> ProjectConfig:
     """The shipped service-requests source and its processed table (with `quicksight`: division_kpis and its dataset)."""
     full = lineage_config(load_config(CONFIG_DIR), ["service_requests"], quicksight=quicksight)
-    tables = [t for t in full.tables if t.name in ("service_requests", "division_kpis")] if quicksight else [full.table("service_requests")]
+    tables = (
+        [t for t in full.tables if t.name in ("service_requests", "division_kpis")]
+        if quicksight
+        else [full.table("service_requests")]
+    )
     datasets = [d for d in full.datasets if d.table in {t.table_name for t in tables}]
     dashboards = [d for d in full.dashboards if set(d.datasets) <= {d.id for d in datasets}]
     return ProjectConfig(sources=full.sources, tables=tables, datasets=datasets, dashboards=dashboards)
@@ -216,7 +245,10 @@ def places_shown(secrets: list[str], instance, reports, capfd, folders: list[Pat
     metadata, captured output, files under `folders` (the Dagster home's databases included), objects of `lake`."""
     texts = []
     for run in instance.get_runs():
-        texts += [(f"event of run {run.run_id}", f"{entry.message} {entry.dagster_event!r}") for entry in instance.all_logs(run.run_id)]
+        texts += [
+            (f"event of run {run.run_id}", f"{entry.message} {entry.dagster_event!r}")
+            for entry in instance.all_logs(run.run_id)
+        ]
         texts.append((f"run {run.run_id}", f"{run.tags!r} {run.run_config!r}"))
     for report in reports:
         texts.append(("sync report", repr(report)))

@@ -13,17 +13,23 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "qs_platform"
 
 LAYERS = {
-    "processes": 0, "sql": 0,
+    "processes": 0,
+    "sql": 0,
     "config": 1,
-    "lake": 2, "httpserve": 2,
-    "ingest": 3, "pull": 3, "collect": 3, "examples": 3,
+    "lake": 2,
+    "httpserve": 2,
+    "ingest": 3,
+    "pull": 3,
+    "collect": 3,
+    "examples": 3,
     "catalog": 4,
     "transform": 5,
     "quicksight": 6,
     "local": 7,
     "runtime": 8,
     "orchestration": 9,
-    "project": 10, "definitions": 10,
+    "project": 10,
+    "definitions": 10,
     "cli": 11,
 }
 DAGSTER_LAYER = 8  # below it, nothing imports dagster or dagster_aws

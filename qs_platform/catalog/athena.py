@@ -118,7 +118,9 @@ class Athena(BaseModel):
         if not location.startswith("s3://"):
             return
         bucket, _, key = location.removeprefix("s3://").partition("/")
-        stem = key.rsplit("/", 1)[0] + "/" + execution["QueryExecutionId"] if "/" in key else execution["QueryExecutionId"]
+        stem = (
+            key.rsplit("/", 1)[0] + "/" + execution["QueryExecutionId"] if "/" in key else execution["QueryExecutionId"]
+        )
         s3 = boto3.client("s3", region_name=self.region, config=retry_config(self.max_attempts))
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=stem):
             for item in page.get("Contents", []):

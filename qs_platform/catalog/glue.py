@@ -81,18 +81,30 @@ def glue_type(arrow_type: pa.DataType, where: str) -> str:
     if pa.types.is_dictionary(t):
         return glue_type(t.value_type, where)
     simple = [
-        (pa.types.is_int8, "tinyint"), (pa.types.is_int16, "smallint"), (pa.types.is_int32, "int"), (pa.types.is_int64, "bigint"),
-        (pa.types.is_uint8, "smallint"), (pa.types.is_uint16, "int"), (pa.types.is_uint32, "bigint"),
-        (pa.types.is_float32, "float"), (pa.types.is_float64, "double"), (pa.types.is_boolean, "boolean"),
-        (pa.types.is_string, "string"), (pa.types.is_large_string, "string"), (pa.types.is_binary, "binary"),
-        (pa.types.is_large_binary, "binary"), (pa.types.is_date32, "date"),
+        (pa.types.is_int8, "tinyint"),
+        (pa.types.is_int16, "smallint"),
+        (pa.types.is_int32, "int"),
+        (pa.types.is_int64, "bigint"),
+        (pa.types.is_uint8, "smallint"),
+        (pa.types.is_uint16, "int"),
+        (pa.types.is_uint32, "bigint"),
+        (pa.types.is_float32, "float"),
+        (pa.types.is_float64, "double"),
+        (pa.types.is_boolean, "boolean"),
+        (pa.types.is_string, "string"),
+        (pa.types.is_large_string, "string"),
+        (pa.types.is_binary, "binary"),
+        (pa.types.is_large_binary, "binary"),
+        (pa.types.is_date32, "date"),
     ]
     for test, name in simple:
         if test(t):
             return name
     if pa.types.is_timestamp(t):
         if t.unit == "ns":
-            raise UnsupportedType(f"{where}: nanosecond timestamps are not read correctly by Athena; write ms or us (cast(x as timestamp))")
+            raise UnsupportedType(
+                f"{where}: nanosecond timestamps are not read correctly by Athena; write ms or us (cast(x as timestamp))"
+            )
         return "timestamp"
     if pa.types.is_decimal128(t):
         return f"decimal({t.precision},{t.scale})"
@@ -101,10 +113,14 @@ def glue_type(arrow_type: pa.DataType, where: str) -> str:
     if pa.types.is_map(t):
         return f"map<{glue_type(t.key_type, where + '.key')},{glue_type(t.item_type, where + '.value')}>"
     if pa.types.is_struct(t):
-        fields = ",".join(f"{t.field(i).name}:{glue_type(t.field(i).type, where + '.' + t.field(i).name)}" for i in range(t.num_fields))
+        fields = ",".join(
+            f"{t.field(i).name}:{glue_type(t.field(i).type, where + '.' + t.field(i).name)}"
+            for i in range(t.num_fields)
+        )
         return f"struct<{fields}>"
     hint = {
-        "uint64": "cast to bigint or decimal(20,0)", "null": "cast the null to the intended type",
+        "uint64": "cast to bigint or decimal(20,0)",
+        "null": "cast the null to the intended type",
         "fixed_size_binary[16]": "a UUID or HUGEINT: cast to varchar or decimal(38,0)",
     }.get(str(t), "cast it in the SQL to a type in the catalog/glue.py mapping")
     raise UnsupportedType(f"{where}: Parquet type {t} has no Athena equivalent; {hint}")
@@ -112,8 +128,19 @@ def glue_type(arrow_type: pa.DataType, where: str) -> str:
 
 def duckdb_type(glue: str) -> str:
     """The DuckDB spelling of a Glue type, as the Catalog seam reports columns."""
-    names = {"string": "VARCHAR", "int": "INTEGER", "tinyint": "TINYINT", "smallint": "SMALLINT", "bigint": "BIGINT",
-             "float": "FLOAT", "double": "DOUBLE", "boolean": "BOOLEAN", "date": "DATE", "timestamp": "TIMESTAMP", "binary": "BLOB"}
+    names = {
+        "string": "VARCHAR",
+        "int": "INTEGER",
+        "tinyint": "TINYINT",
+        "smallint": "SMALLINT",
+        "bigint": "BIGINT",
+        "float": "FLOAT",
+        "double": "DOUBLE",
+        "boolean": "BOOLEAN",
+        "date": "DATE",
+        "timestamp": "TIMESTAMP",
+        "binary": "BLOB",
+    }
     return names.get(glue, glue.upper())
 
 
@@ -158,8 +185,15 @@ def wider_type(existing: str, new: str, where: str) -> str:
 def merge_columns(existing: list[dict], new: list[dict], table: str) -> list[dict]:
     """Existing columns in their order (types widened), then the columns new files added."""
     incoming = {c["Name"]: c["Type"] for c in new}
-    merged = [{**c, "Type": wider_type(c["Type"], incoming[c["Name"]], f"{table}.{c['Name']}") if c["Name"] in incoming else c["Type"]}
-              for c in existing]
+    merged = [
+        {
+            **c,
+            "Type": wider_type(c["Type"], incoming[c["Name"]], f"{table}.{c['Name']}")
+            if c["Name"] in incoming
+            else c["Type"],
+        }
+        for c in existing
+    ]
     known = {c["Name"] for c in existing}
     return merged + [c for c in new if c["Name"] not in known]
 
@@ -219,7 +253,7 @@ class GlueTarget:
     max_attempts: int = DEFAULT_MAX_ATTEMPTS  # botocore's attempts per Glue request (standard retry mode)
 
     @classmethod
-    def of(cls, aws: AwsSettings) -> "GlueTarget":
+    def of(cls, aws: AwsSettings) -> GlueTarget:
         return cls(aws.region, dict(aws.glue_databases), aws.partition_projection)
 
 
@@ -235,7 +269,9 @@ class GlueCatalog(Catalog):
 
     @property
     def location(self) -> str:
-        return "glue://" + ",".join(self.target.databases[layer] for layer in ("raw", "processed", "quarantine", "ledger"))
+        return "glue://" + ",".join(
+            self.target.databases[layer] for layer in ("raw", "processed", "quarantine", "ledger")
+        )
 
     def database(self, layer: str) -> str:
         return self.target.databases[layer]
@@ -243,7 +279,6 @@ class GlueCatalog(Catalog):
     def query_hint(self, table_name: str) -> tuple[str, str]:
         database, name = self.glue_name(table_name)
         return f"glue:{database}.{name}", f'select * from "{database}"."{name}" limit 10  -- Athena'
-
 
     def glue_name(self, table_name: str) -> tuple[str, str]:
         layer, name = table_name.split(".", 1)
@@ -281,19 +316,28 @@ class GlueCatalog(Catalog):
         columns = [{"Name": f.name, "Type": glue_type(f.type, f"{table_name}.{f.name}")} for f in schema]
         return columns, row_count
 
-    def _table_input(self, table_name: str, columns: list[dict], current: dict | None, row_count: int) -> tuple[dict, dict | None]:
+    def _table_input(
+        self, table_name: str, columns: list[dict], current: dict | None, row_count: int
+    ) -> tuple[dict, dict | None]:
         layer, name = table_name.split(".", 1)
         table = next((t for t in self.config.tables if t.table_name == table_name), None)
         location = self.lake.uri(table_prefix(table_name)).rstrip("/")
         if current is not None:
             columns = merge_columns(current["StorageDescriptor"].get("Columns", []), columns, table_name)
         columns = with_comments(columns, self.config.column_descriptions(table_name))
-        parameters = {"classification": "parquet", "EXTERNAL": "TRUE", MANAGED_BY_PARAMETER: "true", ROW_COUNT_PARAMETER: str(row_count)}
+        parameters = {
+            "classification": "parquet",
+            "EXTERNAL": "TRUE",
+            MANAGED_BY_PARAMETER: "true",
+            ROW_COUNT_PARAMETER: str(row_count),
+        }
         partition_keys, partitions = [], None
         if table is not None and table.partition_by:
             types = {c["Name"]: c["Type"] for c in columns}
             if table.partition_by.column not in types:
-                raise IncompatibleSchema(f"{table_name}: partition_by.column {table.partition_by.column!r} is not a column of the data")
+                raise IncompatibleSchema(
+                    f"{table_name}: partition_by.column {table.partition_by.column!r} is not a column of the data"
+                )
             key = partition_key_for(table.partition_by, types[table.partition_by.column])
             if key.replaces_column:
                 columns = [c for c in columns if c["Name"] != key.name]
@@ -325,7 +369,9 @@ class GlueCatalog(Catalog):
     def _projection(key: PartitionKey, location: str, values: dict[str, str]) -> dict[str, str]:
         fmt, unit = PROJECTION_FORMATS[key.grain]
         known = sorted(v for v in values if not v.startswith("__"))  # the NULL partition cannot be projected
-        span = f"{known[0]},{known[-1]}" if known else "1970-01-01,1970-01-01" if key.grain == "day" else "1970-01,1970-01"
+        span = (
+            f"{known[0]},{known[-1]}" if known else "1970-01-01,1970-01-01" if key.grain == "day" else "1970-01,1970-01"
+        )
         return {
             "projection.enabled": "true",
             f"projection.{key.name}.type": "date",
@@ -351,10 +397,17 @@ class GlueCatalog(Catalog):
         missing = sorted(v for v in wanted if v not in registered or v in stale)
         storage = table_input["StorageDescriptor"]
         for start in range(0, len(missing), GLUE_BATCH):
-            batch = [{"Values": [v], "StorageDescriptor": {**storage, "Location": wanted[v]}} for v in missing[start : start + GLUE_BATCH]]
-            errors = self.glue.batch_create_partition(DatabaseName=database, TableName=name, PartitionInputList=batch).get("Errors", [])
+            batch = [
+                {"Values": [v], "StorageDescriptor": {**storage, "Location": wanted[v]}}
+                for v in missing[start : start + GLUE_BATCH]
+            ]
+            errors = self.glue.batch_create_partition(
+                DatabaseName=database, TableName=name, PartitionInputList=batch
+            ).get("Errors", [])
             if errors:
-                raise RuntimeError(f"{database}.{name}: Glue refused partitions: {json.dumps(errors, default=str)[:500]}")
+                raise RuntimeError(
+                    f"{database}.{name}: Glue refused partitions: {json.dumps(errors, default=str)[:500]}"
+                )
 
     def _ensure_database(self, database: str, layer: str) -> None:
         if database in self._databases_ready:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from qs_platform.config.models import ChildTable, ProjectConfig, Source, normalise_column_name
 from qs_platform.ingest.batches import released_rows_select
-from qs_platform.sql.text import quote
 from qs_platform.ingest.load import LINEAGE_COLUMNS
 from qs_platform.lake import Lake
+from qs_platform.sql.text import quote
 
 
 class TableNotMaterialized(LookupError):
@@ -25,7 +25,11 @@ def empty_raw_select(source: Source, child: ChildTable | None = None) -> str:
         columns = list(declared.items())
     else:
         parents = [normalise_column_name(c) for c in child.parent_columns]
-        columns = [(p, declared[p]) for p in parents] + [("_position", "BIGINT")] + [(c.column_name, c.duckdb_type) for c in child.columns]
+        columns = (
+            [(p, declared[p]) for p in parents]
+            + [("_position", "BIGINT")]
+            + [(c.column_name, c.duckdb_type) for c in child.columns]
+        )
     columns += [(f, "VARCHAR") for f in source.key_fields] + list(LINEAGE_COLUMNS.items())
     return "select " + ", ".join(f"cast(null as {t}) as {quote(n)}" for n, t in columns) + " where false"
 
@@ -53,10 +57,14 @@ def loaded_records_select(scan: str, child: ChildTable | None) -> str:
     )
 
 
-def raw_rows_select(lake: Lake, source: Source, child: ChildTable | None = None, *, first_copy_only: bool = True) -> str:
+def raw_rows_select(
+    lake: Lake, source: Source, child: ChildTable | None = None, *, first_copy_only: bool = True
+) -> str:
     """Every loaded row of a source (or of one of its child tables), batches complete or not; each content counted
     once unless `first_copy_only` is off (batch completeness counts every file that arrived, copies included)."""
-    scan = lake.parquet_scan(table_prefix(source.child_table_name(child) if child else source.table_name), file_row_number=child is None)
+    scan = lake.parquet_scan(
+        table_prefix(source.child_table_name(child) if child else source.table_name), file_row_number=child is None
+    )
     if scan is None:
         return empty_raw_select(source, child)
     rows = loaded_records_select(scan, child)

@@ -20,35 +20,78 @@ from qs_platform.quicksight.datasets import DATA_SOURCE_ID
 
 # Operations whose IAM action has another name (S3), or that need no permission of their own.
 S3_ACTIONS = {
-    "ListObjectsV2": "s3:ListBucket", "ListObjects": "s3:ListBucket", "HeadBucket": "s3:ListBucket",
-    "HeadObject": "s3:GetObject", "GetObject": "s3:GetObject", "PutObject": "s3:PutObject", "CopyObject": "s3:PutObject",
-    "CreateMultipartUpload": "s3:PutObject", "UploadPart": "s3:PutObject", "UploadPartCopy": "s3:PutObject",
-    "CompleteMultipartUpload": "s3:PutObject", "AbortMultipartUpload": "s3:AbortMultipartUpload",
-    "DeleteObject": "s3:DeleteObject", "DeleteObjects": "s3:DeleteObject", "GetBucketLocation": "s3:GetBucketLocation",
-    "ListMultipartUploads": "s3:ListBucketMultipartUploads", "ListParts": "s3:ListMultipartUploadParts",
+    "ListObjectsV2": "s3:ListBucket",
+    "ListObjects": "s3:ListBucket",
+    "HeadBucket": "s3:ListBucket",
+    "HeadObject": "s3:GetObject",
+    "GetObject": "s3:GetObject",
+    "PutObject": "s3:PutObject",
+    "CopyObject": "s3:PutObject",
+    "CreateMultipartUpload": "s3:PutObject",
+    "UploadPart": "s3:PutObject",
+    "UploadPartCopy": "s3:PutObject",
+    "CompleteMultipartUpload": "s3:PutObject",
+    "AbortMultipartUpload": "s3:AbortMultipartUpload",
+    "DeleteObject": "s3:DeleteObject",
+    "DeleteObjects": "s3:DeleteObject",
+    "GetBucketLocation": "s3:GetBucketLocation",
+    "ListMultipartUploads": "s3:ListBucketMultipartUploads",
+    "ListParts": "s3:ListMultipartUploadParts",
 }
 OTHER_ACTIONS = {("sqs", "DeleteMessageBatch"): "sqs:DeleteMessage"}
 
-S3_OBJECT_ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+S3_OBJECT_ACTIONS = [
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:DeleteObject",
+    "s3:AbortMultipartUpload",
+    "s3:ListMultipartUploadParts",
+]
 S3_BUCKET_ACTIONS = ["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"]
 GLUE_ACTIONS = [
-    "glue:GetDatabase", "glue:CreateDatabase", "glue:GetTable", "glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable",
-    "glue:GetPartitions", "glue:BatchCreatePartition", "glue:BatchDeletePartition",
+    "glue:GetDatabase",
+    "glue:CreateDatabase",
+    "glue:GetTable",
+    "glue:CreateTable",
+    "glue:UpdateTable",
+    "glue:DeleteTable",
+    "glue:GetPartitions",
+    "glue:BatchCreatePartition",
+    "glue:BatchDeletePartition",
 ]
-ATHENA_ACTIONS = ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution"]
+ATHENA_ACTIONS = [
+    "athena:StartQueryExecution",
+    "athena:GetQueryExecution",
+    "athena:GetQueryResults",
+    "athena:StopQueryExecution",
+]
 QUICKSIGHT_DATA_SOURCE_ACTIONS = [
-    "quicksight:DescribeDataSource", "quicksight:CreateDataSource", "quicksight:UpdateDataSource", "quicksight:PassDataSource",
-    "quicksight:DescribeDataSourcePermissions", "quicksight:UpdateDataSourcePermissions",
+    "quicksight:DescribeDataSource",
+    "quicksight:CreateDataSource",
+    "quicksight:UpdateDataSource",
+    "quicksight:PassDataSource",
+    "quicksight:DescribeDataSourcePermissions",
+    "quicksight:UpdateDataSourcePermissions",
 ]
 QUICKSIGHT_DATASET_ACTIONS = [
-    "quicksight:DescribeDataSet", "quicksight:CreateDataSet", "quicksight:UpdateDataSet", "quicksight:PassDataSet",
-    "quicksight:DescribeDataSetPermissions", "quicksight:UpdateDataSetPermissions",
-    "quicksight:CreateIngestion", "quicksight:DescribeIngestion", "quicksight:ListIngestions",
+    "quicksight:DescribeDataSet",
+    "quicksight:CreateDataSet",
+    "quicksight:UpdateDataSet",
+    "quicksight:PassDataSet",
+    "quicksight:DescribeDataSetPermissions",
+    "quicksight:UpdateDataSetPermissions",
+    "quicksight:CreateIngestion",
+    "quicksight:DescribeIngestion",
+    "quicksight:ListIngestions",
 ]
 QUICKSIGHT_DASHBOARD_ACTIONS = [
-    "quicksight:DescribeDashboard", "quicksight:DescribeDashboardDefinition", "quicksight:CreateDashboard",
-    "quicksight:UpdateDashboard", "quicksight:UpdateDashboardPublishedVersion",
-    "quicksight:DescribeDashboardPermissions", "quicksight:UpdateDashboardPermissions",
+    "quicksight:DescribeDashboard",
+    "quicksight:DescribeDashboardDefinition",
+    "quicksight:CreateDashboard",
+    "quicksight:UpdateDashboard",
+    "quicksight:UpdateDashboardPublishedVersion",
+    "quicksight:DescribeDashboardPermissions",
+    "quicksight:UpdateDashboardPermissions",
 ]
 QUICKSIGHT_TAG_ACTIONS = ["quicksight:TagResource", "quicksight:ListTagsForResource"]
 SQS_ACTIONS = ["sqs:ReceiveMessage", "sqs:DeleteMessage"]
@@ -73,11 +116,19 @@ def _s3_statements(urls: list[str]) -> list[dict]:
     objects = sorted(f"arn:aws:s3:::{b}/{r + '/' if r else ''}*" for b, roots in by_bucket.items() for r in roots)
     statements = [{"Sid": "LakeObjects", "Effect": "Allow", "Action": S3_OBJECT_ACTIONS, "Resource": objects}]
     for n, (bucket, roots) in enumerate(sorted(by_bucket.items())):
-        listing = {"Sid": f"LakeList{n}", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": f"arn:aws:s3:::{bucket}"}
+        listing = {
+            "Sid": f"LakeList{n}",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": f"arn:aws:s3:::{bucket}",
+        }
         if "" not in roots:  # listing only below the configured prefixes
             listing["Condition"] = {"StringLike": {"s3:prefix": sorted({p for r in roots for p in (r, f"{r}/*")})}}
         others = [a for a in S3_BUCKET_ACTIONS if a != "s3:ListBucket"]  # these carry no s3:prefix to condition on
-        statements += [listing, {"Sid": f"LakeBucket{n}", "Effect": "Allow", "Action": others, "Resource": f"arn:aws:s3:::{bucket}"}]
+        statements += [
+            listing,
+            {"Sid": f"LakeBucket{n}", "Effect": "Allow", "Action": others, "Resource": f"arn:aws:s3:::{bucket}"},
+        ]
     return statements
 
 
@@ -92,35 +143,64 @@ def queue_arn(queue_url: str) -> str:
 def build_policy(settings: Settings, config: ProjectConfig) -> dict:
     aws = settings.aws
     if aws is None:
-        raise PolicyError("iam-policy describes the aws profile: set QS_PROFILE=aws and its settings (README: Running on AWS)")
+        raise PolicyError(
+            "iam-policy describes the aws profile: set QS_PROFILE=aws and its settings (README: Running on AWS)"
+        )
     region, account = aws.region, aws.quicksight_account_id
     urls = aws.s3_urls + ([settings.landing_url] if settings.landing_url.startswith("s3://") else [])
     databases = sorted(set(aws.glue_databases.values()))
     glue_resources = [f"arn:aws:glue:{region}:{account}:catalog"] + [
-        arn for db in databases for arn in (f"arn:aws:glue:{region}:{account}:database/{db}", f"arn:aws:glue:{region}:{account}:table/{db}/*")
+        arn
+        for db in databases
+        for arn in (f"arn:aws:glue:{region}:{account}:database/{db}", f"arn:aws:glue:{region}:{account}:table/{db}/*")
     ]
     qs = f"arn:aws:quicksight:{region}:{account}"
     datasets = [d.id for d in config.datasets]
     dashboards = [d.id for d in config.dashboards]
     statements = _s3_statements(urls) + [
         {"Sid": "GlueCatalog", "Effect": "Allow", "Action": GLUE_ACTIONS, "Resource": glue_resources},
-        {"Sid": "AthenaWorkgroup", "Effect": "Allow", "Action": ATHENA_ACTIONS,
-         "Resource": f"arn:aws:athena:{region}:{account}:workgroup/{aws.athena_workgroup}"},
-        {"Sid": "QuickSightDataSource", "Effect": "Allow", "Action": QUICKSIGHT_DATA_SOURCE_ACTIONS + QUICKSIGHT_TAG_ACTIONS,
-         "Resource": f"{qs}:datasource/{DATA_SOURCE_ID}"},
+        {
+            "Sid": "AthenaWorkgroup",
+            "Effect": "Allow",
+            "Action": ATHENA_ACTIONS,
+            "Resource": f"arn:aws:athena:{region}:{account}:workgroup/{aws.athena_workgroup}",
+        },
+        {
+            "Sid": "QuickSightDataSource",
+            "Effect": "Allow",
+            "Action": QUICKSIGHT_DATA_SOURCE_ACTIONS + QUICKSIGHT_TAG_ACTIONS,
+            "Resource": f"{qs}:datasource/{DATA_SOURCE_ID}",
+        },
     ]
     if datasets:
-        statements.append({
-            "Sid": "QuickSightDatasets", "Effect": "Allow", "Action": QUICKSIGHT_DATASET_ACTIONS + QUICKSIGHT_TAG_ACTIONS,
-            "Resource": sorted(f"{qs}:dataset/{d}{suffix}" for d in datasets for suffix in ("", "/ingestion/*")),
-        })
+        statements.append(
+            {
+                "Sid": "QuickSightDatasets",
+                "Effect": "Allow",
+                "Action": QUICKSIGHT_DATASET_ACTIONS + QUICKSIGHT_TAG_ACTIONS,
+                "Resource": sorted(f"{qs}:dataset/{d}{suffix}" for d in datasets for suffix in ("", "/ingestion/*")),
+            }
+        )
     if dashboards:
-        statements.append({
-            "Sid": "QuickSightDashboards", "Effect": "Allow", "Action": QUICKSIGHT_DASHBOARD_ACTIONS + QUICKSIGHT_TAG_ACTIONS,
-            "Resource": sorted(f"{qs}:dashboard/{d}" for d in dashboards),
-        })
-    statements.append({"Sid": "QuickSightListDashboards", "Effect": "Allow", "Action": ["quicksight:ListDashboards"], "Resource": f"{qs}:dashboard/*"})
-    queues = sorted({queue_arn(s.listing.queue_url) for s in config.sources if s.listing.mode == "events" and s.listing.queue_url})
+        statements.append(
+            {
+                "Sid": "QuickSightDashboards",
+                "Effect": "Allow",
+                "Action": QUICKSIGHT_DASHBOARD_ACTIONS + QUICKSIGHT_TAG_ACTIONS,
+                "Resource": sorted(f"{qs}:dashboard/{d}" for d in dashboards),
+            }
+        )
+    statements.append(
+        {
+            "Sid": "QuickSightListDashboards",
+            "Effect": "Allow",
+            "Action": ["quicksight:ListDashboards"],
+            "Resource": f"{qs}:dashboard/*",
+        }
+    )
+    queues = sorted(
+        {queue_arn(s.listing.queue_url) for s in config.sources if s.listing.mode == "events" and s.listing.queue_url}
+    )
     if queues:
         statements.append({"Sid": "LandingNotifications", "Effect": "Allow", "Action": SQS_ACTIONS, "Resource": queues})
     return {"Version": "2012-10-17", "Statement": statements}
@@ -162,6 +242,9 @@ def allows(policy: dict, action: str, resource: str, context: dict[str, str] | N
         if not any(fnmatchcase(resource, r) for r in resources):
             continue
         conditions = statement.get("Condition", {}).get("StringLike", {})
-        if all(key in context and any(fnmatchcase(context[key], p) for p in patterns) for key, patterns in conditions.items()):
+        if all(
+            key in context and any(fnmatchcase(context[key], p) for p in patterns)
+            for key, patterns in conditions.items()
+        ):
             return True
     return False

@@ -8,9 +8,8 @@ import signal
 import subprocess
 import sys
 import threading
-from pathlib import Path
-
 import warnings
+from pathlib import Path
 
 import typer
 
@@ -21,8 +20,12 @@ from qs_platform.runtime.instance import prepare_dagster_home
 
 warnings.filterwarnings("ignore", module="dagster")  # beta/preview notices are for us, not for users
 warnings.filterwarnings("ignore", message=".*is currently in (beta|preview)")
-app = typer.Typer(help="qs-platform: from a file landing in a lake to a current QuickSight dashboard.", no_args_is_help=True)
-dashboards_app = typer.Typer(help="Dashboards stored in QuickSight (the local backend by default).", no_args_is_help=True)
+app = typer.Typer(
+    help="qs-platform: from a file landing in a lake to a current QuickSight dashboard.", no_args_is_help=True
+)
+dashboards_app = typer.Typer(
+    help="Dashboards stored in QuickSight (the local backend by default).", no_args_is_help=True
+)
 app.add_typer(dashboards_app, name="dashboards")
 
 SEED_MARKER = "_seeded"
@@ -82,7 +85,11 @@ def validate() -> None:
 
 
 @app.command()
-def sync(schedules: bool = typer.Option(False, "--schedules", help="Also run the schedules that are due (pulls, rebuilds), as the daemon would")) -> None:
+def sync(
+    schedules: bool = typer.Option(
+        False, "--schedules", help="Also run the schedules that are due (pulls, rebuilds), as the daemon would"
+    ),
+) -> None:
     """Run everything pending once, without a daemon; exit 1 if any run failed."""
     import dagster as dg
 
@@ -100,7 +107,9 @@ def sync(schedules: bool = typer.Option(False, "--schedules", help="Also run the
 
 
 @app.command()
-def rebuild(tables: list[str] = typer.Argument(None, help="Processed table names (default: every processed table).")) -> None:
+def rebuild(
+    tables: list[str] = typer.Argument(None, help="Processed table names (default: every processed table)."),
+) -> None:
     """Recompute processed tables whole (every partition), then everything downstream; exit 1 if any run failed."""
     import dagster as dg
 
@@ -120,7 +129,9 @@ def rebuild(tables: list[str] = typer.Argument(None, help="Processed table names
 
 
 def _print_report(report) -> None:
-    typer.echo(f"{len(report.materialized)} materializations, {len(report.failed_runs)} failed runs, {len(report.quarantined)} files quarantined")
+    typer.echo(
+        f"{len(report.materialized)} materializations, {len(report.failed_runs)} failed runs, {len(report.quarantined)} files quarantined"
+    )
     for line in report.recovered:
         typer.secho(f"recovered: {line}", fg="yellow")
     for line in report.quarantined:
@@ -146,7 +157,9 @@ def seed_sources() -> Path:
 @app.command()
 def seed(
     force: bool = typer.Option(False, help="Copy the example files again even if the lake was seeded before."),
-    pulled: bool = typer.Option(True, "--pulled/--no-pulled", help="Also land the generated files of pull sources (offline demos)"),
+    pulled: bool = typer.Option(
+        True, "--pulled/--no-pulled", help="Also land the generated files of pull sources (offline demos)"
+    ),
 ) -> None:
     """Copy the example data into the landing zone and land a few generated days (only on a lake's first run)."""
     settings = _settings()
@@ -176,7 +189,11 @@ def seed(
 def demo(
     days: int = typer.Option(3, help="Days of franchise sales to land"),
     seed: int = typer.Option(0, help="Random seed"),
-    pulled: bool = typer.Option(True, "--pulled/--no-pulled", help="Also the pull sources' files (subscriptions, exchange rates), as their API would deliver them"),
+    pulled: bool = typer.Option(
+        True,
+        "--pulled/--no-pulled",
+        help="Also the pull sources' files (subscriptions, exchange rates), as their API would deliver them",
+    ),
 ) -> None:
     """Land generated deliveries (sales, subscriptions, exchange rates, clickstream) into a local lake's landing zone."""
     import tempfile
@@ -227,9 +244,15 @@ def dev(
     typer.secho(f"Dagster UI:        http://127.0.0.1:{port}", fg="green", bold=True)
     typer.secho(f"Dashboard viewer:  {settings.viewer_url}", fg="green", bold=True)
     if standins:
-        typer.secho(f"Stand-in APIs:     {standins.url} (Chargebee subscriptions, exchange rates; pulled by their schedules)", fg="green", bold=True)
+        typer.secho(
+            f"Stand-in APIs:     {standins.url} (Chargebee subscriptions, exchange rates; pulled by their schedules)",
+            fg="green",
+            bold=True,
+        )
     if collector:
-        typer.secho(f"Event collector:   {collector.url}/events/<source> ({', '.join(collector.spools)})", fg="green", bold=True)
+        typer.secho(
+            f"Event collector:   {collector.url}/events/<source> ({', '.join(collector.spools)})", fg="green", bold=True
+        )
     typer.echo(f"Drop CSV files into {settings.local_lake_root / 'landing'} and watch them flow. Ctrl-C stops.")
     command = [str(Path(sys.executable).parent / "dg"), "dev", "--port", str(port)]  # [tool.dg] in pyproject.toml
     process = subprocess.Popen(command, cwd=project_root())
@@ -270,14 +293,18 @@ def upload(
     settings = _settings()
     config = _config(settings)
     if source not in {s.name for s in config.sources}:
-        typer.secho(f"unknown source {source!r}; declared: {sorted(s.name for s in config.sources)}", fg="red", err=True)
+        typer.secho(
+            f"unknown source {source!r}; declared: {sorted(s.name for s in config.sources)}", fg="red", err=True
+        )
         raise typer.Exit(2)
     try:
         report = upload_files(open_lake(settings.landing_url), config.source(source), path)
     except FileNotFoundError as error:
         typer.secho(str(error), fg="red", err=True)
         raise typer.Exit(2) from error
-    typer.echo(f"{len(report.uploaded)} uploaded, {len(report.skipped)} already there unchanged → {settings.landing_url}")
+    typer.echo(
+        f"{len(report.uploaded)} uploaded, {len(report.skipped)} already there unchanged → {settings.landing_url}"
+    )
 
 
 @dashboards_app.command("list")
@@ -289,7 +316,9 @@ def dashboards_list() -> None:
     if not summaries:
         typer.echo("no dashboards yet: run `qs-platform sync`")
     for summary in summaries:
-        typer.echo(f"{summary['DashboardId']}\t{summary.get('Name', '')}\tversion {summary.get('PublishedVersionNumber', '?')}")
+        typer.echo(
+            f"{summary['DashboardId']}\t{summary.get('Name', '')}\tversion {summary.get('PublishedVersionNumber', '?')}"
+        )
 
 
 @dashboards_app.command("export")

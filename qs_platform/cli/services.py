@@ -38,11 +38,21 @@ def spool_root(settings: Settings) -> Path:
     configured = os.environ.get("QS_COLLECTOR_SPOOL")
     if configured:
         return Path(configured)
-    return settings.local_lake_root / "_collector" if settings.lake_is_local else project_root() / ".qs_platform" / "collector"
+    return (
+        settings.local_lake_root / "_collector"
+        if settings.lake_is_local
+        else project_root() / ".qs_platform" / "collector"
+    )
 
 
-def make_collector(settings: Settings, config: ProjectConfig, names: list[str] | None = None, host: str = "127.0.0.1",
-                   port: int = COLLECTOR_PORT, log=typer.echo):
+def make_collector(
+    settings: Settings,
+    config: ProjectConfig,
+    names: list[str] | None = None,
+    host: str = "127.0.0.1",
+    port: int = COLLECTOR_PORT,
+    log=typer.echo,
+):
     from qs_platform.collect.server import CollectorServer
     from qs_platform.collect.spool import Spool
     from qs_platform.lake import open_lake
@@ -50,7 +60,10 @@ def make_collector(settings: Settings, config: ProjectConfig, names: list[str] |
     landing = open_lake(settings.landing_url)
     spools = {}
     for source in collecting_sources(config, names):
-        spools[source.name] = (source, Spool(spool_root(settings) / source.name, landing, source.landing_prefix, source.collect, log=log))
+        spools[source.name] = (
+            source,
+            Spool(spool_root(settings) / source.name, landing, source.landing_prefix, source.collect, log=log),
+        )
     return CollectorServer(spools, host=host, port=port)
 
 
@@ -98,14 +111,20 @@ def register(app: typer.Typer, settings_of, config_of) -> None:
 
     @app.command()
     def collect(
-        sources: list[str] = typer.Argument(None, help="Collecting sources (default: every source with a collect: block)"),
+        sources: list[str] = typer.Argument(
+            None, help="Collecting sources (default: every source with a collect: block)"
+        ),
         host: str = typer.Option("127.0.0.1", help="Interface to listen on"),
         port: int = typer.Option(COLLECTOR_PORT, help="Port"),
     ) -> None:
         """Accept JSON events over HTTP (POST /events/<source>), buffer them on disk, land them by size and time."""
         settings = settings_of()
         server = make_collector(settings, config_of(settings), sources, host, port).start()
-        typer.secho(f"Event collector:   {server.url}/events/<source> ({', '.join(server.spools)}); Ctrl-C flushes and stops", fg="green", bold=True)
+        typer.secho(
+            f"Event collector:   {server.url}/events/<source> ({', '.join(server.spools)}); Ctrl-C flushes and stops",
+            fg="green",
+            bold=True,
+        )
         wait_for_signal()
         server.stop()
         typer.echo("collector stopped; every buffer flushed into landing")
@@ -114,6 +133,10 @@ def register(app: typer.Typer, settings_of, config_of) -> None:
     def standins(port: int = typer.Option(STANDIN_PORT, help="Port on 127.0.0.1")) -> None:
         """Serve the local stand-ins of the pulled APIs (Chargebee subscriptions, exchange rates) until Ctrl-C."""
         server = start_standins(port)
-        typer.secho(f"Stand-in APIs:     {server.url} (key in ${STANDIN_KEY_VARIABLE} of this process; export it for pulls)", fg="green", bold=True)
+        typer.secho(
+            f"Stand-in APIs:     {server.url} (key in ${STANDIN_KEY_VARIABLE} of this process; export it for pulls)",
+            fg="green",
+            bold=True,
+        )
         wait_for_signal()
         server.stop()

@@ -9,8 +9,8 @@ from __future__ import annotations
 import dagster as dg
 import typer
 
-from qs_platform.runtime.status import AssetState, SourceBalance, automated_asset_states, source_balance
 from qs_platform.runtime.instance import prepare_dagster_home
+from qs_platform.runtime.status import AssetState, SourceBalance, automated_asset_states, source_balance
 
 
 def balance_line(b: SourceBalance) -> str:
@@ -28,8 +28,8 @@ def status_command() -> None:
     """Print what became of every landed file, per source, and whether every table, dataset and dashboard is current;
     exit 1 when anything is pending, unaccounted or stuck."""
     from qs_platform.cli.main import _config, _settings
-    from qs_platform.project import build_definitions
     from qs_platform.orchestration.resources import resources_for
+    from qs_platform.project import build_definitions
 
     settings = _settings()
     config = _config(settings)

@@ -12,18 +12,18 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-
-import time
 
 import dagster as dg
 
 from qs_platform.config.models import Table
 from qs_platform.orchestration.automation import consecutive_deaths
+from qs_platform.orchestration.metadata import RawRun, summary_of
+from qs_platform.orchestration.processed import full_rebuild_config
 from qs_platform.orchestration.raw import declared_sources
-from qs_platform.sql.engine import clean_dead_temp_dirs
 from qs_platform.processes import identity
 from qs_platform.runtime.instance import SOURCE_TAG
 from qs_platform.runtime.liveness import worker_alive
@@ -41,8 +41,7 @@ from qs_platform.runtime.state import (
     set_value,
 )
 from qs_platform.runtime.status import AssetState, SourceBalance, automated_asset_states, source_balance
-from qs_platform.orchestration.processed import full_rebuild_config
-from qs_platform.orchestration.metadata import RawRun, summary_of
+from qs_platform.sql.engine import clean_dead_temp_dirs
 
 AUTOMATION_CURSOR_KEY = "qs_platform/sync/automation_cursor"
 MAX_ROUNDS = 50
@@ -82,7 +81,9 @@ class SyncReport:
         for balance in self.balances:
             if balance.pending:
                 oldest = balance.pending[0]
-                lines.append(f"{balance.source}: {len(balance.pending)} files pending (oldest {oldest[0]}, {oldest[1]:.0f} s)")
+                lines.append(
+                    f"{balance.source}: {len(balance.pending)} files pending (oldest {oldest[0]}, {oldest[1]:.0f} s)"
+                )
             if balance.unreconciled:
                 lines.append(f"{balance.source}: rows do not add up in {balance.unreconciled[:5]}")
         lines += [f"{a.key}: {a.state} ({a.detail})" for a in self.assets if a.is_work_left]
@@ -98,8 +99,13 @@ class SyncReport:
 
 
 class Syncer:
-    def __init__(self, defs: dg.Definitions, instance: dg.DagsterInstance, echo: Callable[[str], None] = lambda _: None,
-                 schedules: bool = False):
+    def __init__(
+        self,
+        defs: dg.Definitions,
+        instance: dg.DagsterInstance,
+        echo: Callable[[str], None] = lambda _: None,
+        schedules: bool = False,
+    ):
         self.defs = defs
         self.schedules = schedules  # also run the schedules that are due (pulls, rebuilds), as the daemon would
         self.sources = declared_sources(defs)
@@ -141,8 +147,11 @@ class Syncer:
         for sensor in self._landing_sensors():
             cursor_key = _sensor_cursor_key(sensor.name)
             with dg.build_sensor_context(
-                instance=self.instance, cursor=get_value(self.instance, cursor_key), definitions=self.defs,
-                sensor_name=sensor.name, resources=self.defs.resources,
+                instance=self.instance,
+                cursor=get_value(self.instance, cursor_key),
+                definitions=self.defs,
+                sensor_name=sensor.name,
+                resources=self.defs.resources,
             ) as context:
                 data = sensor(context)
             if not isinstance(data, dg.SensorResult):
@@ -150,7 +159,9 @@ class Syncer:
             for event in data.asset_events or []:
                 self.instance.report_runless_asset_event(event)
             if data.cursor is not None:
-                set_value(self.instance, cursor_key, data.cursor)  # before running: a run that dies is pending by the ledger
+                set_value(
+                    self.instance, cursor_key, data.cursor
+                )  # before running: a run that dies is pending by the ledger
             for request in data.run_requests or []:
                 source = request.tags.get(SOURCE_TAG)
                 if source in self.failed_sources:
@@ -178,13 +189,17 @@ class Syncer:
             if all(k.path[0] == "landing" for k in keys) != pulls:
                 continue
             records = [r for r in self.instance.get_asset_records(keys) if r.asset_entry.last_materialization_record]
-            last = max([float(get_value(self.instance, _schedule_key(schedule.name)) or 0)]
-                       + [r.asset_entry.last_materialization_record.timestamp for r in records])
+            last = max(
+                [float(get_value(self.instance, _schedule_key(schedule.name)) or 0)]
+                + [r.asset_entry.last_materialization_record.timestamp for r in records]
+            )
             if last and next_cron_tick(schedule.cron_schedule, schedule.execution_timezone or "UTC", last) > now:
                 continue
             set_value(self.instance, _schedule_key(schedule.name), str(now))
             processed = all(k.path[0] == "processed" for k in keys)
-            self._execute(keys, {LAUNCHED_BY_TAG: f"sync:{schedule.name}"}, full_rebuild_config(keys) if processed else None)
+            self._execute(
+                keys, {LAUNCHED_BY_TAG: f"sync:{schedule.name}"}, full_rebuild_config(keys) if processed else None
+            )
             launched += 1
         return launched
 
@@ -224,8 +239,11 @@ class Syncer:
         """Run the assets in this process; whether the run succeeded (failures are in the report)."""
         label = ", ".join(k.to_user_string() for k in keys)
         result = self.job.execute_in_process(
-            run_config={**QUIET_LOGS, **(run_config or {})}, instance=self.instance, asset_selection=keys,
-            tags={**tags, WORKER_TAG: self.worker}, raise_on_error=False,
+            run_config={**QUIET_LOGS, **(run_config or {})},
+            instance=self.instance,
+            asset_selection=keys,
+            tags={**tags, WORKER_TAG: self.worker},
+            raise_on_error=False,
         )
         for event in result.all_events:
             if event.event_type_value == "ASSET_CHECK_EVALUATION" and not event.event_specific_data.passed:
@@ -244,7 +262,9 @@ class Syncer:
         self.report.quarantined += self._quarantined(result)
         if not result.success:
             failures = [
-                f"{e.step_key}: {_root_cause(e.event_specific_data.error)}" for e in result.all_events if e.event_type_value == "STEP_FAILURE"
+                f"{e.step_key}: {_root_cause(e.event_specific_data.error)}"
+                for e in result.all_events
+                if e.event_type_value == "STEP_FAILURE"
             ]
             line = f"run {result.run_id} ({label}) failed: " + ("; ".join(failures) or "see the Dagster UI")
             if tags.get(SOURCE_TAG):
@@ -255,7 +275,7 @@ class Syncer:
 
     @staticmethod
     def _quarantined(result) -> list[str]:
-        """"<key>: <reason>" for every file a raw run quarantined, or archive whose members it refused."""
+        """ "<key>: <reason>" for every file a raw run quarantined, or archive whose members it refused."""
         lines = []
         for event in result.all_events:
             if event.event_type_value == "ASSET_MATERIALIZATION":

@@ -96,27 +96,36 @@ class _Handler(JsonHandler):
     def do_GET(self):  # noqa: N802
         if self.path.rstrip("/") != "/health":
             return self.reply(404, {"error": "GET /health, or POST events to /events/<source>"})
-        body = {name: {**vars(spool.stats), "buffered_bytes": spool.buffered_bytes} for name, (_, spool) in self.server.spools.items()}
+        body = {
+            name: {**vars(spool.stats), "buffered_bytes": spool.buffered_bytes}
+            for name, (_, spool) in self.server.spools.items()
+        }
         self.reply(200, {"sources": body, "requests": dict(self.server.requests)})
 
     def do_POST(self):  # noqa: N802
         found = self.server.route(self.path.split("?", 1)[0])
         if found is None:
-            return self.reply(404, {"error": f"no collecting source at {self.path}; known: {sorted(self.server.spools)}"})
+            return self.reply(
+                404, {"error": f"no collecting source at {self.path}; known: {sorted(self.server.spools)}"}
+            )
         source, spool = found
         length = self.headers.get("Content-Length")
         if length is None or not length.isdigit():
             return self.reply(411, {"error": "Content-Length is required"})
         if int(length) > source.collect.max_request_bytes:
             self.close_connection = True  # the body is not read
-            return self.reply(413, {"error": f"{int(length):,} bytes; at most {source.collect.max_request_bytes:,} a request"})
+            return self.reply(
+                413, {"error": f"{int(length):,} bytes; at most {source.collect.max_request_bytes:,} a request"}
+            )
         body = self.rfile.read(int(length))
         try:
             lines = parse_events(body, source)
             spool.append(lines)
         except InvalidEvents as error:
             self._count("refused")
-            return self.reply(400, {"accepted": 0, "errors": error.problems[:ERRORS_SHOWN], "error_count": len(error.problems)})
+            return self.reply(
+                400, {"accepted": 0, "errors": error.problems[:ERRORS_SHOWN], "error_count": len(error.problems)}
+            )
         except (SpoolClosed, TimeoutError) as error:
             self._count("refused")
             return self.reply(503, {"accepted": 0, "error": str(error)})

@@ -60,8 +60,16 @@ def segment_key(prefix: str, segment: Path) -> str:
 
 
 class Spool:
-    def __init__(self, folder: str | Path, lake: Lake, prefix: str, settings: Collect, *,
-                 clock: Callable[[], float] = time.time, log: Callable[[str], None] = lambda message: None):
+    def __init__(
+        self,
+        folder: str | Path,
+        lake: Lake,
+        prefix: str,
+        settings: Collect,
+        *,
+        clock: Callable[[], float] = time.time,
+        log: Callable[[str], None] = lambda message: None,
+    ):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.lake, self.prefix, self.settings, self.clock, self.log = lake, prefix, settings, clock, log
@@ -126,8 +134,11 @@ class Spool:
             if batch:
                 self._commit(batch)
             try:
-                if self._segment is not None and (stopping or self._size >= self.settings.max_buffer_bytes
-                                                  or self.clock() - self._opened_at >= self.settings.max_buffer_seconds):
+                if self._segment is not None and (
+                    stopping
+                    or self._size >= self.settings.max_buffer_bytes
+                    or self.clock() - self._opened_at >= self.settings.max_buffer_seconds
+                ):
                     self._rotate()
             except Exception as error:  # noqa: BLE001 - a failed upload is retried on the next tick; events stay on disk
                 self.log(f"publishing {self._segment} failed, retried: {type(error).__name__}: {error}")
@@ -190,7 +201,9 @@ class Spool:
                 with open(segment, "r+b") as handle:
                     handle.truncate(len(complete))
                     os.fsync(handle.fileno())
-                self.log(f"{segment.name}: dropped a torn last line of {len(data) - len(complete)} bytes (never acknowledged)")
+                self.log(
+                    f"{segment.name}: dropped a torn last line of {len(data) - len(complete)} bytes (never acknowledged)"
+                )
             events = complete.count(b"\n")
             self._publish(segment)
             self.stats.recovered_files += 1

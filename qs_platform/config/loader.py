@@ -30,15 +30,24 @@ def _load_file(path: Path, problems: list[str]) -> ProjectConfig | None:
         problems.append(f"{path}: not valid YAML: {error}")
         return None
     if not isinstance(data, dict):
-        problems.append(f"{path}: expected a mapping with keys sources/tables/datasets/dashboards, got {type(data).__name__}")
+        problems.append(
+            f"{path}: expected a mapping with keys sources/tables/datasets/dashboards, got {type(data).__name__}"
+        )
         return None
     try:
-        return ProjectConfig.model_validate(data, context={"base_dir": path.parent})  # template paths are relative to their file
+        return ProjectConfig.model_validate(
+            data, context={"base_dir": path.parent}
+        )  # template paths are relative to their file
     except ValidationError as error:
         for item in error.errors():
             detail = item["msg"].removeprefix("Value error, ")
             got = item.get("input")
-            shown = f" (got {got!r})" if item["type"] in ("literal_error", "string_pattern_mismatch", "missing", "extra_forbidden") and not isinstance(got, dict) else ""
+            shown = (
+                f" (got {got!r})"
+                if item["type"] in ("literal_error", "string_pattern_mismatch", "missing", "extra_forbidden")
+                and not isinstance(got, dict)
+                else ""
+            )
             problems.append(f"{path}: {_key_path(item['loc']) or '<top>'}: {detail}{shown}")
         return None
 
@@ -71,7 +80,9 @@ def _check_references(config: ProjectConfig, origin: dict[str, Path], problems: 
             problems.append(f"{where}: tables.{table.name}.sql: reads no raw.* or processed.* table")
         for dep in deps:
             if dep not in known:
-                problems.append(f"{where}: tables.{table.name}.sql: reads {dep}, which is not a declared source or table; known: {sorted(known)}")
+                problems.append(
+                    f"{where}: tables.{table.name}.sql: reads {dep}, which is not a declared source or table; known: {sorted(known)}"
+                )
             if dep == table.table_name:
                 problems.append(f"{where}: tables.{table.name}.sql: reads itself")
         if table.partition_by and table.partition_by.input not in deps:
@@ -81,11 +92,15 @@ def _check_references(config: ProjectConfig, origin: dict[str, Path], problems: 
     dataset_ids = {d.id for d in config.datasets}
     for dataset in config.datasets:
         if dataset.table not in known:
-            problems.append(f"{origin[f'datasets:{dataset.id}']}: datasets.{dataset.id}.table: {dataset.table} is not a declared table; known: {sorted(known)}")
+            problems.append(
+                f"{origin[f'datasets:{dataset.id}']}: datasets.{dataset.id}.table: {dataset.table} is not a declared table; known: {sorted(known)}"
+            )
     for dashboard in config.dashboards:
         for dataset_id in dashboard.datasets:
             if dataset_id not in dataset_ids:
-                problems.append(f"{origin[f'dashboards:{dashboard.id}']}: dashboards.{dashboard.id}.datasets: {dataset_id!r} is not a declared dataset; known: {sorted(dataset_ids)}")
+                problems.append(
+                    f"{origin[f'dashboards:{dashboard.id}']}: dashboards.{dashboard.id}.datasets: {dataset_id!r} is not a declared dataset; known: {sorted(dataset_ids)}"
+                )
 
 
 def load_config(config_dir: Path) -> ProjectConfig:

@@ -39,18 +39,27 @@ class AwsSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     region: str = Field(description="Region of S3, Glue, Athena and QuickSight")
-    lake_url: str = Field(description="s3://bucket/prefix: the lake; layer folders raw/, processed/, quarantine/ below it")
+    lake_url: str = Field(
+        description="s3://bucket/prefix: the lake; layer folders raw/, processed/, quarantine/ below it"
+    )
     layer_urls: dict[str, str] = Field(
-        default_factory=dict, description="A layer's own s3://bucket/prefix (its folder below it), e.g. {processed: s3://bi-bucket/qs}"
+        default_factory=dict,
+        description="A layer's own s3://bucket/prefix (its folder below it), e.g. {processed: s3://bi-bucket/qs}",
     )
     glue_database_prefix: str = Field(default="", description="Prefix of the Glue database of each layer")
-    glue_databases: dict[str, str] = Field(default_factory=dict, description="Glue database per layer; default <prefix><layer>")
-    partition_projection: bool = Field(default=True, description="Glue partition projection for day/month partitioned tables")
+    glue_databases: dict[str, str] = Field(
+        default_factory=dict, description="Glue database per layer; default <prefix><layer>"
+    )
+    partition_projection: bool = Field(
+        default=True, description="Glue partition projection for day/month partitioned tables"
+    )
     athena_workgroup: str = "primary"
     athena_output: str = Field(default="", description="s3:// result location; default <lake>/_athena/results/")
     quicksight_account_id: str = Field(pattern=r"^\d{12}$")
     quicksight_edition: Literal["ENTERPRISE", "STANDARD"] = "ENTERPRISE"
-    quicksight_principals: list[str] = Field(default_factory=list, description="User/group ARNs granted the datasets and dashboards")
+    quicksight_principals: list[str] = Field(
+        default_factory=list, description="User/group ARNs granted the datasets and dashboards"
+    )
 
     @field_validator("lake_url", "athena_output")
     @classmethod
@@ -80,11 +89,13 @@ class AwsSettings(BaseModel):
     def _principal_arns(cls, value: list[str]) -> list[str]:
         bad = [v for v in value if not re.match(r"^arn:aws[a-z-]*:quicksight:[a-z0-9-]+:\d{12}:(user|group)/.+", v)]
         if bad:
-            raise ValueError(f"expected QuickSight user/group ARNs (arn:aws:quicksight:<region>:<account>:user/<ns>/<name>), got {bad}")
+            raise ValueError(
+                f"expected QuickSight user/group ARNs (arn:aws:quicksight:<region>:<account>:user/<ns>/<name>), got {bad}"
+            )
         return value
 
     @model_validator(mode="after")
-    def _defaults(self) -> "AwsSettings":
+    def _defaults(self) -> AwsSettings:
         databases = {layer: self.glue_databases.get(layer) or f"{self.glue_database_prefix}{layer}" for layer in LAYERS}
         object.__setattr__(self, "glue_databases", databases)
         if not self.athena_output:
@@ -97,7 +108,7 @@ class AwsSettings(BaseModel):
         return sorted({self.lake_url, self.athena_output, *self.layer_urls.values()})
 
     @classmethod
-    def from_env(cls, env: dict[str, str]) -> "AwsSettings":
+    def from_env(cls, env: dict[str, str]) -> AwsSettings:
         values: dict = {}
         file = env.get("QS_AWS_SETTINGS_FILE")
         if file:
@@ -106,12 +117,16 @@ class AwsSettings(BaseModel):
             except (OSError, yaml.YAMLError) as error:
                 raise ProfileError(f"QS_AWS_SETTINGS_FILE {file}: cannot be read: {error}") from error
             if not isinstance(values, dict):
-                raise ProfileError(f"QS_AWS_SETTINGS_FILE {file}: expected a mapping of settings, got {type(values).__name__}")
+                raise ProfileError(
+                    f"QS_AWS_SETTINGS_FILE {file}: expected a mapping of settings, got {type(values).__name__}"
+                )
         for name in cls.model_fields:
             variable = env.get(f"QS_{name.upper()}")
             if variable:
                 values[name] = _parse_variable(name, variable)
-        values.setdefault("region", env.get("QS_AWS_REGION") or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "")
+        values.setdefault(
+            "region", env.get("QS_AWS_REGION") or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or ""
+        )
         values.setdefault("quicksight_account_id", env.get("QS_AWS_ACCOUNT_ID", ""))
         values.setdefault("lake_url", env.get("QS_LAKE_URL", ""))
         try:
@@ -172,8 +187,12 @@ class Settings:
     local_quicksight: bool = True  # the local QuickSight backend (always locally; on aws only with QS_QUICKSIGHT_STORE)
     quicksight_requests_per_second: float = 5.0  # client-side token bucket of every QuickSight call
     max_run_deaths: int = 3  # QS_MAX_RUN_DEATHS: a file whose loading killed its run this many times is quarantined
-    aws_max_attempts: int = 5  # QS_AWS_MAX_ATTEMPTS: tries in all of an S3, Glue, Athena or SQS request (botocore's standard retry mode)
-    quicksight_max_attempts: int = 8  # QS_QUICKSIGHT_MAX_ATTEMPTS: attempts of a QuickSight call answered ThrottlingException
+    aws_max_attempts: int = (
+        5  # QS_AWS_MAX_ATTEMPTS: tries in all of an S3, Glue, Athena or SQS request (botocore's standard retry mode)
+    )
+    quicksight_max_attempts: int = (
+        8  # QS_QUICKSIGHT_MAX_ATTEMPTS: attempts of a QuickSight call answered ThrottlingException
+    )
 
     @property
     def lake_is_local(self) -> bool:
@@ -195,7 +214,7 @@ class Settings:
         return f"http://{self.viewer_host}:{self.viewer_port}"
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         profile = env.get("QS_PROFILE", "local").strip().lower() or "local"
         if profile not in PROFILES:
@@ -204,7 +223,11 @@ class Settings:
         root = project_root()
         config_dir = Path(env.get("QS_CONFIG_DIR") or root / "assets_config")
         lake_url = aws.lake_url if aws else env.get("QS_LAKE_URL") or str(root / ".lake")
-        lake_dir = Path(lake_url.removeprefix("file://")) if "://" not in lake_url or lake_url.startswith("file://") else root / ".qs_platform"
+        lake_dir = (
+            Path(lake_url.removeprefix("file://"))
+            if "://" not in lake_url or lake_url.startswith("file://")
+            else root / ".qs_platform"
+        )
         catalog = Path(env.get("QS_CATALOG_PATH") or lake_dir / "catalog.duckdb")
         # Under the aws profile QuickSight is the real service unless QS_QUICKSIGHT_STORE names a local store (tests).
         store = Path(env.get("QS_QUICKSIGHT_STORE") or lake_dir / "_quicksight" / "quicksight.sqlite")

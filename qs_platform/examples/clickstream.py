@@ -43,7 +43,7 @@ def generate_clickstream(
     if hours < 0 or events_per_hour < 0:
         raise ValueError("hours and events_per_hour must be >= 0")
     if start.tzinfo is not None:
-        start = start.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        start = start.astimezone(dt.UTC).replace(tzinfo=None)
     first_hour = start.replace(minute=0, second=0, microsecond=0)
     out = Path(out_dir)
     keys: list[str] = []

@@ -23,6 +23,7 @@ def check_rate(name: str, value: float) -> None:
     if not 0.0 <= value <= 1.0:
         raise ValueError(f"{name} must be between 0 and 1, got {value!r}")
 
+
 FIRST_NAMES = (
     "Aarav", "Vivaan", "Aditya", "Vihaan", "Arjun", "Sai", "Reyansh", "Ishaan", "Kabir", "Rohan", "Ananya",
     "Diya", "Aadhya", "Saanvi", "Myra", "Ira", "Kiara", "Meera", "Priya", "Neha", "Rahul", "Vikram", "Pooja",
@@ -33,4 +34,3 @@ LAST_NAMES = (
     "Das", "Bose", "Chatterjee", "Mukherjee", "Pillai", "Menon", "Joshi", "Kulkarni", "Desai", "Agarwal",
     "Malhotra", "Kapoor", "Banerjee",
 )  # fmt: skip
-

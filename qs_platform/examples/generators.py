@@ -65,9 +65,7 @@ def write_demo_landing(out_dir: str | Path, *, days: int = 3, seed: int = 0) -> 
     )
     keys += generate_sales(out_dir, stores=[DEMO_LATE_STORE], days=[DEMO_FIRST_DAY], rows_per_file=50, seed=seed,
                            files_per_store_day=2)  # fmt: skip
-    keys += generate_subscriptions(
-        out_dir, n_subscriptions=50, months=["2024-01", "2024-02", "2024-03"], seed=seed
-    )
+    keys += generate_subscriptions(out_dir, n_subscriptions=50, months=["2024-01", "2024-02", "2024-03"], seed=seed)
     keys += generate_exchange_rates(out_dir, seed=seed)
     keys += generate_clickstream(out_dir, start=dt.datetime(2024, 3, 1, 9), hours=3, events_per_hour=40, seed=seed)
     for assessment in DEMO_ASSESSMENTS:

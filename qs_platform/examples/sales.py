@@ -92,7 +92,6 @@ _STATES: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
 }
 
 
-
 def _store_state(store: str, seed: int) -> str:
     """``DEL-A`` -> ``DEL``; otherwise a stable pick, so one store always reports one state."""
     prefix = store.split("-", 1)[0].upper()

@@ -47,7 +47,7 @@ _PAGE_SIZE = 100  # the list API's maximum page size; one page per pull-{n}.json
 
 
 def _epoch(d: dt.date) -> int:
-    return int(dt.datetime(d.year, d.month, d.day, tzinfo=dt.timezone.utc).timestamp())
+    return int(dt.datetime(d.year, d.month, d.day, tzinfo=dt.UTC).timestamp())
 
 
 def _month_start(month: str) -> dt.date:
@@ -60,7 +60,7 @@ def _next_month(d: dt.date) -> dt.date:
 
 
 def _add_months(ts: int, n: int) -> int:
-    t = dt.datetime.fromtimestamp(ts, dt.timezone.utc)
+    t = dt.datetime.fromtimestamp(ts, dt.UTC)
     month0 = t.month - 1 + n
     year, month = t.year + month0 // 12, month0 % 12 + 1
     last_day = (_next_month(dt.date(year, month, 1)) - dt.timedelta(days=1)).day
@@ -180,8 +180,9 @@ def _subscription_history(
         created = window_start - rng.randint(_DAY, 300 * _DAY)
     else:
         created = rng.randint(window_start, window_end - 2 * _DAY)
-    first_name, last_name = rng.choice(FIRST_NAMES + ("Emma", "Liam", "Sofia", "Lucas", "Mia", "Noah")), rng.choice(
-        LAST_NAMES + ("Smith", "Müller", "Dubois", "García", "Rossi", "O'Brien")
+    first_name, last_name = (
+        rng.choice(FIRST_NAMES + ("Emma", "Liam", "Sofia", "Lucas", "Mia", "Noah")),
+        rng.choice(LAST_NAMES + ("Smith", "Müller", "Dubois", "García", "Rossi", "O'Brien")),
     )
     city, country, zip_pattern = rng.choice(_ADDRESSES[currency])
     in_trial = rng.random() < 0.3

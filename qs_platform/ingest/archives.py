@@ -54,7 +54,9 @@ def matches_pattern(source: Source, key: str) -> bool:
     return key.startswith(source.landing_prefix) and fnmatch.fnmatch(posixpath.basename(key), source.file_pattern)
 
 
-def expand_zip(lake: Lake, source: Source, archive_key: str, taken_elsewhere: Callable[[str], bool] = lambda key: False) -> Expansion:
+def expand_zip(
+    lake: Lake, source: Source, archive_key: str, taken_elsewhere: Callable[[str], bool] = lambda key: False
+) -> Expansion:
     """Land the members of `archive_key`; those no source takes (this one, or `taken_elsewhere`) are refused."""
     expansion = Expansion()
     with lake.local_copy(archive_key) as path:
@@ -67,7 +69,9 @@ def expand_zip(lake: Lake, source: Source, archive_key: str, taken_elsewhere: Ca
             keys = {info.filename: member_key(archive_key, info.filename) for info in infos}
             repeated = sorted(k for k, n in Counter(k for k in keys.values() if k).items() if n > 1)
             if repeated:
-                raise UnreadableFile(f"the archive holds several members landing at {repeated}: one would replace the other")
+                raise UnreadableFile(
+                    f"the archive holds several members landing at {repeated}: one would replace the other"
+                )
             for info in infos:
                 key = keys[info.filename]
                 if key is None:

@@ -7,8 +7,7 @@ deletions and late files change the answer by themselves.
 from __future__ import annotations
 
 from qs_platform.config.models import Source
-from qs_platform.sql.text import quote
-from qs_platform.sql.text import sql_string
+from qs_platform.sql.text import quote, sql_string
 
 NOW_UTC = "cast(timezone('UTC', now()) as timestamp)"
 
@@ -25,7 +24,11 @@ def batch_status_select(source: Source, rows: str) -> str:
     complete = f"len(list_filter({expected}, lambda n: not list_contains(present, n))) = 0"
     if batch.expected_count is not None:
         complete += f" and len(present) >= {batch.expected_count}"
-    overdue = f"{NOW_UTC} > first_arrival + interval {batch.deadline_seconds} second" if batch.deadline_seconds is not None else "false"
+    overdue = (
+        f"{NOW_UTC} > first_arrival + interval {batch.deadline_seconds} second"
+        if batch.deadline_seconds is not None
+        else "false"
+    )
     return f"""
         with files as (
             select {keys}, list(distinct {_file_name(source)} order by {_file_name(source)}) as present, min(_ingested_at) as first_arrival

@@ -10,11 +10,11 @@ from __future__ import annotations
 import duckdb
 
 from qs_platform.config.models import ChildTable, Source, normalise_column_name
-from qs_platform.sql.text import quote, sql_string
 from qs_platform.ingest.formats import FileRecords, json_path
 from qs_platform.ingest.keys import encode_key
 from qs_platform.ingest.validation import checked_select
 from qs_platform.lake import Lake
+from qs_platform.sql.text import quote, sql_string
 
 ELEMENT = "$element"
 
@@ -41,8 +41,15 @@ def elements_relation(source: Source, child: ChildTable, records: FileRecords, r
     )"""
 
 
-def write_children(con: duckdb.DuckDBPyConnection, lake: Lake, source: Source, landing_key: str, path, raw_file: str,
-                   records: FileRecords) -> dict[str, dict]:
+def write_children(
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    source: Source,
+    landing_key: str,
+    path,
+    raw_file: str,
+    records: FileRecords,
+) -> dict[str, dict]:
     """Write every child table of one file; {child: {"loaded": n, "rejected": n}}."""
     from qs_platform.ingest.load import RAW_COMPRESSION, write_quarantined_rows
 
@@ -50,10 +57,15 @@ def write_children(con: duckdb.DuckDBPyConnection, lake: Lake, source: Source, l
     for child in source.children:
         parents = [normalise_column_name(c) for c in child.parent_columns]
         element = quote(ELEMENT)
-        texts = {c.column_name: f"json_extract_string({element}, {sql_string(json_path(c.path or c.name))})" for c in child.columns}
+        texts = {
+            c.column_name: f"json_extract_string({element}, {sql_string(json_path(c.path or c.name))})"
+            for c in child.columns
+        }
         keys = {name: quote(name) for name in parents} | {"_position": "_position", "_line_number": "_line_number"}
         child_source = source.model_copy(update={"columns": child.columns, "rules": []})
-        select, output = checked_select(child_source, child.columns, texts, keys, elements_relation(source, child, records, raw_file), 1)
+        select, output = checked_select(
+            child_source, child.columns, texts, keys, elements_relation(source, child, records, raw_file), 1
+        )
         lineage = "_source_key, _content_hash, _ingested_at"  # the parent file's
         target_key = child_raw_key(source, child, landing_key)
         with lake.staged_write(target_key) as target:
@@ -65,8 +77,16 @@ def write_children(con: duckdb.DuckDBPyConnection, lake: Lake, source: Source, l
                 f"select count(*) - count(_reject), count(_reject) from read_parquet({sql_string(str(target))})"
             ).fetchone()
             if rejected:
-                write_quarantined_rows(con, lake, child_source, str(target), output, [], child_quarantine_key(source, child, landing_key),
-                                       line_number=None)
+                write_quarantined_rows(
+                    con,
+                    lake,
+                    child_source,
+                    str(target),
+                    output,
+                    [],
+                    child_quarantine_key(source, child, landing_key),
+                    line_number=None,
+                )
             else:
                 lake.delete(child_quarantine_key(source, child, landing_key))
         counts[child.name] = {"loaded": loaded, "rejected": rejected}

@@ -130,7 +130,9 @@ def _compression(path: str) -> list[str]:
 
 def _sniff(con, path: str, source: Source) -> tuple[int, int]:
     """(lines before the header, fields in the file's records), found by DuckDB with the declared dialect."""
-    options = ", ".join(_dialect(source)[:4] + _compression(path) + ["header = false", "all_varchar = true", "strict_mode = true"])
+    options = ", ".join(
+        _dialect(source)[:4] + _compression(path) + ["header = false", "all_varchar = true", "strict_mode = true"]
+    )
     row = con.execute(f"select SkipRows, len(Columns) from sniff_csv({sql_string(path)}, {options})").fetchone()
     return int(row[0]), int(row[1])
 
@@ -174,8 +176,18 @@ def csv_header(con, path: str, source: Source) -> tuple[list[str], int]:
 
 def _first_record(con, path: str, source: Source, skip: int, width: int):
     columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
-    options = ", ".join([f"columns = {columns}", *_dialect(source), *_compression(path), f"skip = {skip}",
-                         "header = false", "auto_detect = false", "strict_mode = true", "null_padding = false"])
+    options = ", ".join(
+        [
+            f"columns = {columns}",
+            *_dialect(source),
+            *_compression(path),
+            f"skip = {skip}",
+            "header = false",
+            "auto_detect = false",
+            "strict_mode = true",
+            "null_padding = false",
+        ]
+    )
     return con.execute(f"select * from read_csv({sql_string(path)}, {options}) limit 1").fetchone()
 
 
@@ -194,11 +206,18 @@ def _csv_records(con, path: str, source: Source) -> FileRecords:
     position = {name: i for i, name in reversed(list(enumerate(header)))}
     positional = [f"${i}" for i in range(len(header))]
     columns = "{" + ", ".join(f"{sql_string(c)}: 'VARCHAR'" for c in positional) + "}"
-    options = ", ".join([
-        f"columns = {columns}", *_dialect(source), *_compression(path),
-        f"header = {'true' if source.csv.header else 'false'}", f"skip = {skip}",
-        "auto_detect = false", "strict_mode = true", "null_padding = false",
-    ])
+    options = ", ".join(
+        [
+            f"columns = {columns}",
+            *_dialect(source),
+            *_compression(path),
+            f"header = {'true' if source.csv.header else 'false'}",
+            f"skip = {skip}",
+            "auto_detect = false",
+            "strict_mode = true",
+            "null_padding = false",
+        ]
+    )
     relation = f"read_csv({sql_string(path)}, {options})"
     by_column = {c.column_name: c for c in source.columns}
     texts = {name: _text(by_column[name], quote(positional[position[found]])) for name, found in mapping.items()}
@@ -229,16 +248,24 @@ def json_key_text(key: str, document: str = "json") -> str:
 
 def _json_records(con, path: str, source: Source) -> FileRecords:
     relation = f"read_json_objects({sql_string(path)}, format = 'auto')"
-    records, bad = con.execute(f"select count(*), count(*) filter (where json_type(json) <> 'OBJECT') from {relation}").fetchone()
+    records, bad = con.execute(
+        f"select count(*), count(*) filter (where json_type(json) <> 'OBJECT') from {relation}"
+    ).fetchone()
     if bad:
         first = con.execute(
             f"select n, left(json::varchar, 120) from (select row_number() over () as n, json from {relation}) "
             "where json_type(json) <> 'OBJECT' limit 1"
         ).fetchone()
-        raise UnreadableFile(f"{bad} of {records} records are not JSON objects (record {first[0]}: {first[1]!r})", input_rows=records)
+        raise UnreadableFile(
+            f"{bad} of {records} records are not JSON objects (record {first[0]}: {first[1]!r})", input_rows=records
+        )
     if not records:
-        raise UnreadableFile("the file holds no JSON records: expected JSON objects (lines, an array or concatenated)", input_rows=0)
-    keys = [r[0] for r in con.execute(f"select distinct unnest(json_keys(json)) as k from {relation} order by k").fetchall()]
+        raise UnreadableFile(
+            "the file holds no JSON records: expected JSON objects (lines, an array or concatenated)", input_rows=0
+        )
+    keys = [
+        r[0] for r in con.execute(f"select distinct unnest(json_keys(json)) as k from {relation} order by k").fetchall()
+    ]
     top_level = [c.path.split(".")[0] if c.path else None for c in source.columns]
     by_name: dict[str, list[str]] = {}
     for key in keys:  # `createdAt` and `created_at` both normalise to created_at: read whichever a record has
@@ -247,7 +274,11 @@ def _json_records(con, path: str, source: Source) -> FileRecords:
     for column, root in zip(source.columns, top_level):
         if root is not None:
             found = [k for k in keys if normalise_column_name(k) == normalise_column_name(root)][:1]
-            extracted = [f"json_extract_string(json, {sql_string(json_path(column.path.replace(root, found[0], 1)))})"] if found else []
+            extracted = (
+                [f"json_extract_string(json, {sql_string(json_path(column.path.replace(root, found[0], 1)))})"]
+                if found
+                else []
+            )
         else:
             names = dict.fromkeys(normalise_column_name(n) for n in [column.name, *column.aliases])
             found = [k for n in names for k in by_name.get(n, [])]
@@ -260,7 +291,9 @@ def _json_records(con, path: str, source: Source) -> FileRecords:
         texts[column.column_name] = _text(column, expression)
     required = [c.column_name for c in source.columns if c.required and c.column_name in missing]
     if required:
-        raise UnreadableFile(f"records: missing required fields {required}; the records have {keys}", input_rows=records)
+        raise UnreadableFile(
+            f"records: missing required fields {required}; the records have {keys}", input_rows=records
+        )
     children = {child.path.split(".")[0] for child in source.children}
     undeclared = [k for k in keys if k not in claimed and k not in children]
     extras = extra_names(undeclared, {c.column_name for c in source.columns} | set(source.key_fields))
@@ -291,8 +324,11 @@ EXPLANATIONS = [
     ("unterminated quote", "a quoted value is never closed (unterminated quote)"),
     ("Expected Number of Columns", None),  # DuckDB's own words are clear: kept
     ("Invalid unicode", None),
-    ("reached an invalid state", "the CSV cannot be parsed with the declared dialect: typically a quote inside an "
-     "unquoted value, or line endings mixing \\r and \\n"),
+    (
+        "reached an invalid state",
+        "the CSV cannot be parsed with the declared dialect: typically a quote inside an "
+        "unquoted value, or line endings mixing \\r and \\n",
+    ),
     ("Maximum line size", "a line is longer than the source's csv.max_line_bytes"),
     ("maximum line size", "a line is longer than the source's csv.max_line_bytes"),
     ("Error when sniffing", "the first lines cannot be parsed with the declared dialect"),
@@ -309,22 +345,31 @@ def describe_duckdb_error(error: Exception, path: str | None = None) -> str:
     the reason.
     """
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    lines = [l for l in lines if "(Set By User)" not in l and "(Auto-Detected)" not in l and not l.startswith(("*", "Possible"))]
-    where = next((l for l in lines if "Line:" in l), "")
+    lines = [
+        text
+        for text in lines
+        if "(Set By User)" not in text and "(Auto-Detected)" not in text and not text.startswith(("*", "Possible"))
+    ]
+    where = next((text for text in lines if "Line:" in text), "")
     where = where.split("Line:", 1)[1].strip() if where else ""
-    original = next((l.removeprefix("Original Line:").strip() for l in lines if l.startswith("Original Line:")), None)
-    body = [l for l in lines if not l.startswith(("Original Line:", "file =")) and "Line:" not in l]
+    original = next(
+        (text.removeprefix("Original Line:").strip() for text in lines if text.startswith("Original Line:")), None
+    )
+    body = [text for text in lines if not text.startswith(("Original Line:", "file =")) and "Line:" not in text]
     problem = body[0] if body else "unreadable"
     for marker, explanation in EXPLANATIONS:
-        matching = next((l for l in body if marker in l), None)
+        matching = next((text for text in body if marker in text), None)
         if matching:
             problem = explanation or matching
             break
     counts = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", problem)
     if counts:
         expected_fields, found_fields = int(counts.group(1)), int(counts.group(2))
-        problem = (f"more fields than the {expected_fields} of the header" if found_fields > expected_fields
-                   else f"{found_fields} fields where the header has {expected_fields}")
+        problem = (
+            f"more fields than the {expected_fields} of the header"
+            if found_fields > expected_fields
+            else f"{found_fields} fields where the header has {expected_fields}"
+        )
     if "Invalid unicode" in problem:
         problem = "not valid UTF-8: declare the file's encoding (csv.encoding: latin-1 or utf-16)"
     for prefix in ("Invalid Input Error: ", "Conversion Error: ", "IO Error: ", "Binder Error: "):

@@ -20,7 +20,9 @@ MAX_BYTES_PER_RUN = 2 << 30
 
 def wanted(source: Source, key: str) -> bool:
     """Files matching the source's pattern, and zip archives (expanded into files that do)."""
-    return key.startswith(source.landing_prefix) and (fnmatch.fnmatch(key.rsplit("/", 1)[-1], source.file_pattern) or is_archive(key))
+    return key.startswith(source.landing_prefix) and (
+        fnmatch.fnmatch(key.rsplit("/", 1)[-1], source.file_pattern) or is_archive(key)
+    )
 
 
 def landed(store: Lake, source: Source, start_after: str | None = None) -> Iterator[LakeObject]:
@@ -46,7 +48,9 @@ class Group:
         return sum(o.size for o in self.objects)
 
 
-def groups(objects: list[LakeObject], max_files: int = MAX_FILES_PER_RUN, max_bytes: int = MAX_BYTES_PER_RUN) -> list[Group]:
+def groups(
+    objects: list[LakeObject], max_files: int = MAX_FILES_PER_RUN, max_bytes: int = MAX_BYTES_PER_RUN
+) -> list[Group]:
     """Consecutive groups of at most `max_files` files and `max_bytes` bytes (a bigger file is a group alone)."""
     result, current, size = [], [], 0
     for obj in objects:

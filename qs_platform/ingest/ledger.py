@@ -12,14 +12,14 @@ from __future__ import annotations
 import dataclasses
 import io
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from qs_platform.config.models import Source
-from qs_platform.sql.engine import connect
 from qs_platform.lake import Lake
+from qs_platform.sql.engine import connect
 
 STATUSES = ("loaded", "quarantined", "expanded")
 
@@ -42,17 +42,28 @@ class FileRecord:
     processed_at: datetime | None = None  # when the content was (re)loaded
     checked_at: datetime | None = None  # when the fingerprint was last confirmed (an unchanged re-delivery)
 
-    def confirmed(self, fingerprint: str, size: int, run_id: str, at: datetime) -> "FileRecord":
+    def confirmed(self, fingerprint: str, size: int, run_id: str, at: datetime) -> FileRecord:
         """The same content seen under a new fingerprint (touched, or re-uploaded identical): nothing to load."""
         return dataclasses.replace(self, fingerprint=fingerprint, size=size, checked_at=at, run_id=run_id)
 
 
 SCHEMA = pa.schema(
     [
-        ("key", pa.string()), ("fingerprint", pa.string()), ("size", pa.int64()), ("status", pa.string()),
-        ("content_hash", pa.string()), ("input_rows", pa.int64()), ("loaded_rows", pa.int64()), ("rejected_rows", pa.int64()),
-        ("reason", pa.string()), ("raw_key", pa.string()), ("quarantine_key", pa.string()), ("source_version", pa.string()),
-        ("run_id", pa.string()), ("processed_at", pa.timestamp("us")), ("checked_at", pa.timestamp("us")),
+        ("key", pa.string()),
+        ("fingerprint", pa.string()),
+        ("size", pa.int64()),
+        ("status", pa.string()),
+        ("content_hash", pa.string()),
+        ("input_rows", pa.int64()),
+        ("loaded_rows", pa.int64()),
+        ("rejected_rows", pa.int64()),
+        ("reason", pa.string()),
+        ("raw_key", pa.string()),
+        ("quarantine_key", pa.string()),
+        ("source_version", pa.string()),
+        ("run_id", pa.string()),
+        ("processed_at", pa.timestamp("us")),
+        ("checked_at", pa.timestamp("us")),
     ]
 )
 
@@ -63,7 +74,7 @@ def ledger_key(source: Source | str) -> str:
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _read(lake: Lake, source: Source, columns: list[str]) -> list[tuple]:
@@ -101,7 +112,7 @@ class Ledger:
         self.changed: dict[str, FileRecord] = {}
 
     @classmethod
-    def load(cls, lake: Lake, source: Source) -> "Ledger":
+    def load(cls, lake: Lake, source: Source) -> Ledger:
         names = [f.name for f in dataclasses.fields(FileRecord)]
         return cls(source, {row[0]: FileRecord(*row) for row in _read(lake, source, names)})
 
@@ -123,7 +134,9 @@ class Ledger:
             if other is None or _stamp(record) >= _stamp(other):
                 current[key] = record
         records = [r for _, r in sorted(current.items())]
-        table = pa.Table.from_pydict({name: [getattr(r, name) for r in records] for name in SCHEMA.names}, schema=SCHEMA)
+        table = pa.Table.from_pydict(
+            {name: [getattr(r, name) for r in records] for name in SCHEMA.names}, schema=SCHEMA
+        )
         buffer = io.BytesIO()
         pq.write_table(table, buffer, compression="zstd")
         lake.put_bytes(ledger_key(self.source), buffer.getvalue())

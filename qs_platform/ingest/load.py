@@ -20,15 +20,20 @@ import duckdb
 import pyarrow.parquet as pq
 
 from qs_platform.config.models import Source, template_regex
-from qs_platform.sql.engine import DUCKDB_MACHINE_ERRORS
-from qs_platform.sql.text import quote, sql_string
 from qs_platform.ingest.children import forget_children, write_children
 from qs_platform.ingest.formats import FileRecords, UnreadableFile, describe_duckdb_error, read_records
 from qs_platform.ingest.keys import encode_key
 from qs_platform.ingest.validation import checked_select
 from qs_platform.lake import Lake
+from qs_platform.sql.engine import DUCKDB_MACHINE_ERRORS
+from qs_platform.sql.text import quote, sql_string
 
-LINEAGE_COLUMNS = {"_source_key": "VARCHAR", "_content_hash": "VARCHAR", "_ingested_at": "TIMESTAMP", "_line_number": "BIGINT"}
+LINEAGE_COLUMNS = {
+    "_source_key": "VARCHAR",
+    "_content_hash": "VARCHAR",
+    "_ingested_at": "TIMESTAMP",
+    "_line_number": "BIGINT",
+}
 RECORD_STATUS_COLUMNS = ("_reject", "_first_line")  # stored in raw files, not shown by raw.<source>
 REJECTED_RULES = "from_json(_reject -> '$.rules', '[\"VARCHAR\"]')"
 REJECTED_ERRORS = "from_json(_reject -> '$.errors', '[\"VARCHAR\"]')"
@@ -86,7 +91,9 @@ def key_fields(source: Source, landing_key: str) -> dict[str, str]:
     return match.groupdict()
 
 
-def _lineage(fields: dict[str, str], landing_key: str, content_hash: str, ingested_at: datetime, first_line: int) -> str:
+def _lineage(
+    fields: dict[str, str], landing_key: str, content_hash: str, ingested_at: datetime, first_line: int
+) -> str:
     return ", ".join(
         [f"{sql_string(value)} as {quote(name)}" for name, value in fields.items()]
         + [
@@ -118,33 +125,60 @@ def load_file(
         return quarantine_file(lake, source, landing_key, path, str(error), error.input_rows, content_hash, ingested_at)
 
 
-def _load(con, lake, source, landing_key, path, records: FileRecords, fields, content_hash, ingested_at) -> IngestResult:
-    select, output = checked_select(source, source.columns, records.texts, records.extras, records.relation, records.first_line)
+def _load(
+    con, lake, source, landing_key, path, records: FileRecords, fields, content_hash, ingested_at
+) -> IngestResult:
+    select, output = checked_select(
+        source, source.columns, records.texts, records.extras, records.relation, records.first_line
+    )
     lineage = _lineage(fields, landing_key, content_hash, ingested_at, records.first_line)
     out_key, q_key = raw_key(source, landing_key), quarantined_rows_key(source, landing_key)
     try:
         with lake.staged_write(out_key) as target:
-            con.execute(f"copy (select *, {lineage} from ({select})) to {sql_string(str(target))} (format parquet, compression {RAW_COMPRESSION})")
+            con.execute(
+                f"copy (select *, {lineage} from ({select})) to {sql_string(str(target))} (format parquet, compression {RAW_COMPRESSION})"
+            )
             written = f"read_parquet({sql_string(str(target))})"
-            total, rejected = con.execute(f"select count(*), count(_reject) from {written}").fetchone()  # NULL if loaded
-            by_rule = dict(con.execute(
-                f"select r, count(*) from (select unnest({REJECTED_RULES}) as r from {written} where _reject is not null) "
-                "group by r order by r"
-            ).fetchall()) if rejected else {}
+            total, rejected = con.execute(
+                f"select count(*), count(_reject) from {written}"
+            ).fetchone()  # NULL if loaded
+            by_rule = (
+                dict(
+                    con.execute(
+                        f"select r, count(*) from (select unnest({REJECTED_RULES}) as r from {written} where _reject is not null) "
+                        "group by r order by r"
+                    ).fetchall()
+                )
+                if rejected
+                else {}
+            )
             if rejected:
                 write_quarantined_rows(con, lake, source, str(target), output, list(fields), q_key)
             else:
                 lake.delete(q_key)
-            children = write_children(con, lake, source, landing_key, path, str(target), records) if source.children else {}
+            children = (
+                write_children(con, lake, source, landing_key, path, str(target), records) if source.children else {}
+            )
     except duckdb.Error as error:
         if not is_content_error(error):
             raise
         raise UnreadableFile(describe_duckdb_error(error, str(path))) from error
     forget_quarantined_file(lake, source, landing_key)
     return IngestResult(
-        landing_key, "loaded", total, total - rejected, rejected, by_rule, None, out_key, q_key if rejected else None,
-        new_columns=list(records.extras), renamed_columns=records.renamed, missing_columns=records.missing,
-        children=children, content_hash=content_hash,
+        landing_key,
+        "loaded",
+        total,
+        total - rejected,
+        rejected,
+        by_rule,
+        None,
+        out_key,
+        q_key if rejected else None,
+        new_columns=list(records.extras),
+        renamed_columns=records.renamed,
+        missing_columns=records.missing,
+        children=children,
+        content_hash=content_hash,
     )
 
 
@@ -153,14 +187,24 @@ def is_content_error(error: duckdb.Error) -> bool:
     return not isinstance(error, DUCKDB_MACHINE_ERRORS)
 
 
-def write_quarantined_rows(con, lake: Lake, source: Source, raw_file: str, output: list[str], fields: list[str], key: str,
-                           line_number: str | None = "file_row_number + _first_line") -> None:
+def write_quarantined_rows(
+    con,
+    lake: Lake,
+    source: Source,
+    raw_file: str,
+    output: list[str],
+    fields: list[str],
+    key: str,
+    line_number: str | None = "file_row_number + _first_line",
+) -> None:
     """The rejected records of a raw file with their original text per column, line number, rules and messages.
 
     `line_number` is SQL for the record's line, or None when the file stores `_line_number` itself (child tables)."""
     declared = {c.column_name for c in source.columns}
     texts = [
-        f"json_extract_string(_reject, {sql_string('$.text.' + json.dumps(name))}) as {quote(name)}" if name in declared else quote(name)
+        f"json_extract_string(_reject, {sql_string('$.text.' + json.dumps(name))}) as {quote(name)}"
+        if name in declared
+        else quote(name)
         for name in output
     ]
     lineage = [quote(f) for f in fields] + ["_source_key", "_content_hash", "_ingested_at"]
@@ -195,8 +239,16 @@ def count_lines(path, source: Source) -> int:
     return max(lines - (1 if source.format == "csv" and source.csv.header else 0), 0)
 
 
-def quarantine_file(lake: Lake, source: Source, landing_key: str, path, reason: str, input_rows: int | None,
-                    content_hash: str | None, ingested_at: datetime) -> IngestResult:
+def quarantine_file(
+    lake: Lake,
+    source: Source,
+    landing_key: str,
+    path,
+    reason: str,
+    input_rows: int | None,
+    content_hash: str | None,
+    ingested_at: datetime,
+) -> IngestResult:
     """The whole file to `quarantine/<source>/files/`, with its reason; its earlier rows no longer count anywhere."""
     input_rows = count_lines(path, source) if input_rows is None else input_rows
     key = quarantined_file_key(source, landing_key)
@@ -204,13 +256,28 @@ def quarantine_file(lake: Lake, source: Source, landing_key: str, path, reason: 
         with lake.staged_write(key) as target, open(path, "rb") as original, open(target, "wb") as copy:
             for chunk in iter(lambda: original.read(1 << 20), b""):
                 copy.write(chunk)
-    record = {"landing_key": landing_key, "reason": reason, "input_rows": input_rows, "quarantined_at": ingested_at.isoformat()}
+    record = {
+        "landing_key": landing_key,
+        "reason": reason,
+        "input_rows": input_rows,
+        "quarantined_at": ingested_at.isoformat(),
+    }
     lake.put_bytes(key + ".reason.json", json.dumps(record, indent=2).encode())
     lake.delete(raw_key(source, landing_key))
     lake.delete(quarantined_rows_key(source, landing_key))
     forget_children(lake, source, landing_key)
-    return IngestResult(landing_key, "quarantined", input_rows, 0, input_rows, {"unreadable_file": input_rows} if input_rows else {},
-                        reason, None, key, content_hash=content_hash)
+    return IngestResult(
+        landing_key,
+        "quarantined",
+        input_rows,
+        0,
+        input_rows,
+        {"unreadable_file": input_rows} if input_rows else {},
+        reason,
+        None,
+        key,
+        content_hash=content_hash,
+    )
 
 
 def forget_quarantined_file(lake: Lake, source: Source, landing_key: str) -> None:

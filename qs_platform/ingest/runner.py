@@ -22,17 +22,22 @@ import botocore.exceptions
 import duckdb
 
 from qs_platform.config.models import ProjectConfig, Source
-from qs_platform.sql.engine import DUCKDB_MACHINE_ERRORS, MachineFault, connect
 from qs_platform.ingest.archives import expand_zip, is_archive, matches_pattern, refusal_record
 from qs_platform.ingest.formats import UnreadableFile
 from qs_platform.ingest.ledger import FileRecord, Ledger, now
 from qs_platform.ingest.load import IngestResult, load_file, quarantine_file, quarantined_file_key
 from qs_platform.lake import Lake, LakeObject
 from qs_platform.lake.hashing import CorruptCompression, file_digest
+from qs_platform.sql.engine import DUCKDB_MACHINE_ERRORS, MachineFault, connect
 
 # Errors of the machine, never of a file: AWS (botocore, and boto3's transfer manager's own errors around them).
 MACHINE_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, boto3.exceptions.Boto3Error)
-MACHINE_FAILURES = (*MACHINE_ERRORS, *DUCKDB_MACHINE_ERRORS, OSError, MemoryError)  # FileNotFound/Permission: caught first
+MACHINE_FAILURES = (
+    *MACHINE_ERRORS,
+    *DUCKDB_MACHINE_ERRORS,
+    OSError,
+    MemoryError,
+)  # FileNotFound/Permission: caught first
 SAVE_EVERY_SECONDS = 10  # a long group saves its ledger as it goes: a killed run loses at most this much work
 
 
@@ -108,7 +113,20 @@ def ingest_group(
     try:
         for obj in objects:
             with machine_faults_named(source, obj.key):
-                outcome = _one(own, lake, landing, source, obj, ledger, run_id, progress, reprocess, max_deaths, taken_elsewhere, at)
+                outcome = _one(
+                    own,
+                    lake,
+                    landing,
+                    source,
+                    obj,
+                    ledger,
+                    run_id,
+                    progress,
+                    reprocess,
+                    max_deaths,
+                    taken_elsewhere,
+                    at,
+                )
             if outcome is None:
                 group.vanished.append(obj.key)
                 continue
@@ -138,24 +156,38 @@ def _save_after(error: BaseException, ledger: Ledger, lake: Lake) -> None:
         error.add_note(f"the ledger could not be saved either: {type(also).__name__}: {also}")
 
 
-def ingest_landed_file(lake: Lake, source: Source, landing_key: str, *, landing: Lake | None = None, config: ProjectConfig | None = None,
-                       ingested_at: datetime | None = None, reprocess: bool = True) -> IngestResult | None:
+def ingest_landed_file(
+    lake: Lake,
+    source: Source,
+    landing_key: str,
+    *,
+    landing: Lake | None = None,
+    config: ProjectConfig | None = None,
+    ingested_at: datetime | None = None,
+    reprocess: bool = True,
+) -> IngestResult | None:
     """Load one landed file now (recorded in the ledger like any run's); None when the content was unchanged."""
     landing = landing or lake
     obj = landing.stat(landing_key)
     if obj is None:
         raise FileNotFoundError(f"{landing.uri(landing_key)} does not exist")
-    group = ingest_group(lake, landing, source, [obj], Ledger.load(lake, source), reprocess=reprocess, config=config, at=ingested_at)
+    group = ingest_group(
+        lake, landing, source, [obj], Ledger.load(lake, source), reprocess=reprocess, config=config, at=ingested_at
+    )
     return group.outcomes[0].result if group.outcomes else None
 
 
-def _one(con, lake, landing, source, obj, ledger, run_id, progress, reprocess, max_deaths, taken_elsewhere, at=None) -> Outcome | None:
+def _one(
+    con, lake, landing, source, obj, ledger, run_id, progress, reprocess, max_deaths, taken_elsewhere, at=None
+) -> Outcome | None:
     at = at or now()
     if obj.problem:
         return _outcome(obj, quarantine_file(lake, source, obj.key, None, obj.problem, 0, None, at), source, run_id, at)
     deaths = progress.deaths(obj)
     if deaths >= max_deaths:
-        reason = f"the run died {deaths} times while loading it (killed: out of memory?); quarantined so the rest goes on"
+        reason = (
+            f"the run died {deaths} times while loading it (killed: out of memory?); quarantined so the rest goes on"
+        )
         return _outcome(obj, quarantine_file(lake, source, obj.key, None, reason, 0, None, at), source, run_id, at)
     progress.loading(obj)
     try:
@@ -165,9 +197,16 @@ def _one(con, lake, landing, source, obj, ledger, run_id, progress, reprocess, m
             try:
                 digest = file_digest(path)
             except CorruptCompression as error:
-                return _outcome(obj, quarantine_file(lake, source, obj.key, path, str(error), None, None, at), source, run_id, at)
+                return _outcome(
+                    obj, quarantine_file(lake, source, obj.key, path, str(error), None, None, at), source, run_id, at
+                )
             current = ledger.get(obj.key)
-            if (not reprocess and current and current.content_hash == digest and current.source_version == source.version):
+            if (
+                not reprocess
+                and current
+                and current.content_hash == digest
+                and current.source_version == source.version
+            ):
                 return Outcome(obj, current.confirmed(obj.etag, obj.size, run_id, at), None)
             result = load_file(con, lake, source, obj.key, path, content_hash=digest, ingested_at=at)
     except FileNotFoundError:
@@ -179,7 +218,9 @@ def _one(con, lake, landing, source, obj, ledger, run_id, progress, reprocess, m
     except duckdb.Error as error:
         result = quarantine_file(lake, source, obj.key, None, f"could not be loaded: {error}", 0, None, at)
     except Exception as error:  # a file that trips an unexpected error must not take the others down
-        result = quarantine_file(lake, source, obj.key, None, f"could not be loaded ({type(error).__name__}): {error}", 0, None, at)
+        result = quarantine_file(
+            lake, source, obj.key, None, f"could not be loaded ({type(error).__name__}): {error}", 0, None, at
+        )
     return _outcome(obj, result, source, run_id, at)
 
 
@@ -208,14 +249,34 @@ def expand(landing: Lake, lake: Lake, source: Source, archive_key: str, taken_el
     else:
         lake.delete(refusals_key)
     reason = f"{len(expansion.refused)} members not landed: {expansion.refused}" if expansion.refused else None
-    return IngestResult(archive_key, "expanded", 0, 0, 0, reason=reason, archive_members=expansion.members, refused_members=expansion.refused)
+    return IngestResult(
+        archive_key,
+        "expanded",
+        0,
+        0,
+        0,
+        reason=reason,
+        archive_members=expansion.members,
+        refused_members=expansion.refused,
+    )
 
 
 def _outcome(obj: LakeObject, result: IngestResult, source: Source, run_id: str, at) -> Outcome:
     record = FileRecord(
-        key=obj.key, fingerprint=obj.etag, size=obj.size, status=result.status, content_hash=result.content_hash or "",
-        input_rows=result.input_rows, loaded_rows=result.loaded_rows, rejected_rows=result.rejected_rows,
-        reason=result.reason or "", raw_key=result.raw_key or "", quarantine_key=result.quarantine_key or "",
-        source_version=source.version, run_id=run_id, processed_at=at, checked_at=at,
+        key=obj.key,
+        fingerprint=obj.etag,
+        size=obj.size,
+        status=result.status,
+        content_hash=result.content_hash or "",
+        input_rows=result.input_rows,
+        loaded_rows=result.loaded_rows,
+        rejected_rows=result.rejected_rows,
+        reason=result.reason or "",
+        raw_key=result.raw_key or "",
+        quarantine_key=result.quarantine_key or "",
+        source_version=source.version,
+        run_id=run_id,
+        processed_at=at,
+        checked_at=at,
     )
     return Outcome(obj, record, result)

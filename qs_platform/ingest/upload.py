@@ -31,7 +31,9 @@ def files_under(path: Path) -> list[tuple[Path, str]]:
     """(file, key below the landing prefix); a single file lands under its own name."""
     if path.is_file():
         return [(path, path.name)]
-    return sorted((p, p.relative_to(path).as_posix()) for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+    return sorted(
+        (p, p.relative_to(path).as_posix()) for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")
+    )
 
 
 def upload(landing: Lake, source: Source, path: Path, *, progress: bool = True) -> UploadReport:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qs_platform.config.models import (
+    DECIMAL_TYPE,
     AcceptedValuesRule,
     Column,
-    DECIMAL_TYPE,
     ExpressionRule,
     NotNullRule,
     RangeRule,
@@ -64,7 +64,11 @@ def typed_expression(column: Column, text: str) -> str:
         precision, scale = int(decimal.group(1)), int(decimal.group(2))
         point = f"strpos({text}, '.')"
         plain = f"strpos({text}, 'e') = 0 and strpos({text}, 'E') = 0 and ({point} = 0 or length(rtrim({text})) - {point} <= {scale})"
-        wide = f"DECIMAL(38, {min(38 - (precision - scale), scale + 10)})" if 38 - (precision - scale) > scale else "DOUBLE"
+        wide = (
+            f"DECIMAL(38, {min(38 - (precision - scale), scale + 10)})"
+            if 38 - (precision - scale) > scale
+            else "DOUBLE"
+        )
         return f"case when {plain} or try_cast({text} as {wide}) = {typed} then {typed} end"
     return typed
 
@@ -94,7 +98,9 @@ def _required_violation(column: Column) -> Violation:
 def _rule_violation(rule, first_line: int) -> Violation:
     """Rules see typed values."""
     if isinstance(rule, ExpressionRule):
-        return Violation(rule.name, f"not coalesce(({rule.sql}), true)", sql_string(f"{rule.name}: expected {rule.sql}"))
+        return Violation(
+            rule.name, f"not coalesce(({rule.sql}), true)", sql_string(f"{rule.name}: expected {rule.sql}")
+        )
     if isinstance(rule, UniqueRule):
         keys = ", ".join(normalise_column_name(c) for c in rule.columns)
         first = quote(f"$first.{rule.name}")
@@ -144,8 +150,9 @@ def needs_record_numbers(source: Source) -> bool:
     return any(isinstance(rule, UniqueRule) for rule in source.rules)
 
 
-def checked_select(source: Source, columns: list[Column], texts: dict[str, str], extras: dict[str, str], relation: str,
-                   first_line: int) -> tuple[str, list[str]]:
+def checked_select(
+    source: Source, columns: list[Column], texts: dict[str, str], extras: dict[str, str], relation: str, first_line: int
+) -> tuple[str, list[str]]:
     """(SELECT over `relation` with typed columns, extras and `_reject`, the output column names).
 
     `_reject` is NULL for a loaded record; for a rejected one a JSON object with the rules it broke, their messages
@@ -153,14 +160,17 @@ def checked_select(source: Source, columns: list[Column], texts: dict[str, str],
     to write when most records are good. The records stay in file order (a `unique` rule's window is sorted back by
     record number), which numbers their lines.
     """
-    text_columns = [f"{texts.get(c.column_name, 'cast(null as varchar)')} as {text_ref(c.column_name)}" for c in columns]
+    text_columns = [
+        f"{texts.get(c.column_name, 'cast(null as varchar)')} as {text_ref(c.column_name)}" for c in columns
+    ]
     text_columns += [f"{expression} as {quote(name)}" for name, expression in extras.items()]
     if needs_record_numbers(source):
         text_columns.append(f"row_number() over () as {ROW}")
     typed = ", ".join(f"{typed_expression(c, text_ref(c.column_name))} as {quote(c.column_name)}" for c in columns)
     firsts = "".join(
         f", min({ROW}) over (partition by {', '.join(quote(normalise_column_name(k)) for k in rule.columns)}) as {quote(f'$first.{rule.name}')}"
-        for rule in source.rules if isinstance(rule, UniqueRule)
+        for rule in source.rules
+        if isinstance(rule, UniqueRule)
     )
     found = violations(source, columns, first_line)
     bad = " or ".join(f"({v.condition})" for v in found) or "false"
@@ -169,10 +179,10 @@ def checked_select(source: Source, columns: list[Column], texts: dict[str, str],
     original = ", ".join(f"{sql_string(c.column_name)}, {text_ref(c.column_name)}" for c in columns)
     output = [c.column_name for c in columns] + list(extras)
     select = f"""
-        with texts as (select {', '.join(text_columns)} from {relation}),
+        with texts as (select {", ".join(text_columns)} from {relation}),
         typed as (select *, {typed} from texts),
         checked as (select *{firsts}, ({bad}) as {BAD} from typed)
-        select {', '.join(quote(c) for c in output)},
+        select {", ".join(quote(c) for c in output)},
                case when {BAD} then json_object(
                    'rules', list_filter([{names}], lambda x: x is not null),
                    'errors', list_filter([{messages}], lambda x: x is not null),

@@ -31,7 +31,9 @@ class LayeredLake(Lake):
             yield from self.lake_for(prefix).list(prefix, start_after)
             return
         own = (o for o in self.default.list(prefix, start_after) if o.key.split("/", 1)[0] not in self.layers)
-        routed = [lake.list(prefix, start_after) for layer, lake in sorted(self.layers.items()) if layer.startswith(prefix)]
+        routed = [
+            lake.list(prefix, start_after) for layer, lake in sorted(self.layers.items()) if layer.startswith(prefix)
+        ]
         yield from heapq.merge(own, *routed, key=lambda o: o.key)
 
     def exists(self, key: str) -> bool:

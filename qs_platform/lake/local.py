@@ -21,7 +21,6 @@ STAGING_DIR = ".staging"  # temporary files; never under a layer prefix, so noth
 STALE_STAGING_SECONDS = 3600
 
 
-
 def _refuse_escaping(key: str) -> None:
     if key.startswith("/") or ".." in key.split("/"):
         raise ValueError(f"lake key {key!r} escapes its folder")

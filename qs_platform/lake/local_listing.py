@@ -96,5 +96,3 @@ def _folder(path: str, cached: _Folder | None, skip: str, describe, full: bool) 
 def forget(base: str) -> None:
     with _LOCK:
         _TREES.pop(base, None)
-
-

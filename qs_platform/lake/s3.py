@@ -107,10 +107,13 @@ def local_name(key: str) -> str:
     return "object" + "".join(PurePosixPath(name).suffixes[-2:])[-50:]
 
 
-
 def _body_retries() -> Retrying:
-    return Retrying(retry=retry_if_exception_type(BrokenBody), stop=stop_after_attempt(DOWNLOAD_ATTEMPTS),
-                    wait=wait_random_exponential(multiplier=0.05, max=2), reraise=True)
+    return Retrying(
+        retry=retry_if_exception_type(BrokenBody),
+        stop=stop_after_attempt(DOWNLOAD_ATTEMPTS),
+        wait=wait_random_exponential(multiplier=0.05, max=2),
+        reraise=True,
+    )
 
 
 def default_cache_dir() -> Path:
@@ -121,7 +124,13 @@ class S3Lake(Lake):
     list_page_size = 1000  # keys per ListObjectsV2 request (S3's maximum)
 
     def __init__(
-        self, url: str, *, client=None, endpoint_url: str | None = None, region: str | None = None, cache_dir: str | Path | None = None
+        self,
+        url: str,
+        *,
+        client=None,
+        endpoint_url: str | None = None,
+        region: str | None = None,
+        cache_dir: str | Path | None = None,
     ):
         self.bucket, self.root = parse_s3_url(url)
         self.url = f"s3://{self.bucket}/{self.root}".rstrip("/")
@@ -306,4 +315,6 @@ class S3Lake(Lake):
 
 def copy_object(source: S3Lake, source_key: str, target: S3Lake, target_key: str) -> None:
     """A server-side copy between two S3 lakes (or within one); multipart above the transfer threshold, so any size."""
-    target.client.copy({"Bucket": source.bucket, "Key": source._key(source_key)}, target.bucket, target._key(target_key))
+    target.client.copy(
+        {"Bucket": source.bucket, "Key": source._key(source_key)}, target.bucket, target._key(target_key)
+    )

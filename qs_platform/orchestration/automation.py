@@ -34,9 +34,12 @@ class UpstreamNewerThanLatestRun(dg.AutomationCondition):
         instance = context.asset_graph_view.instance
         latest_run = instance.get_latest_planned_materialization_info(context.key)
         newer = latest_run is not None and any(
-            _newer_than(record.asset_entry.last_materialization_record, latest_run) for record in instance.get_asset_records(parents)
+            _newer_than(record.asset_entry.last_materialization_record, latest_run)
+            for record in instance.get_asset_records(parents)
         )
-        return dg.AutomationResult(true_subset=context.candidate_subset if newer else context.get_empty_subset(), context=context)
+        return dg.AutomationResult(
+            true_subset=context.candidate_subset if newer else context.get_empty_subset(), context=context
+        )
 
 
 class AfterDeadRun(dg.AutomationCondition):
@@ -51,7 +54,9 @@ class AfterDeadRun(dg.AutomationCondition):
         return f"latest_run_died_fewer_than_{self.limit}_times"
 
     def evaluate(self, context: dg.AutomationContext) -> dg.AutomationResult:
-        if context.partitions_def is not None or consecutive_deaths(context.asset_graph_view.instance, context.key, self.limit) in (0, self.limit):
+        if context.partitions_def is not None or consecutive_deaths(
+            context.asset_graph_view.instance, context.key, self.limit
+        ) in (0, self.limit):
             return dg.AutomationResult(true_subset=context.get_empty_subset(), context=context)
         return dg.AutomationResult(true_subset=context.candidate_subset, context=context)
 
@@ -90,7 +95,9 @@ def on_upstream_change() -> dg.AutomationCondition:
         # first starts, is built too; a failed one waits for new input instead of retrying every tick.
         # `code_version_changed`: editing a table's SQL or a dashboard spec in assets_config/ rebuilds it.
         (
-            ((AC.missing() & ~AC.execution_failed()) | AC.any_deps_updated() | AC.code_version_changed()).since_last_handled()
+            (
+                (AC.missing() & ~AC.execution_failed()) | AC.any_deps_updated() | AC.code_version_changed()
+            ).since_last_handled()
             | UpstreamNewerThanLatestRun()
             | AfterDeadRun()  # a run whose process was killed is not a handled update: run it again (3 times at most)
         )

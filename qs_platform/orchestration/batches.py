@@ -41,7 +41,9 @@ def build_batches_asset(source: Source, raw_key: dg.AssetKey, condition: dg.Auto
         automation_condition=condition,
         description=f"Completeness of {source.name} batches ({', '.join(source.batch.key)}): downstream sees complete ones, "
         "and incomplete ones past their deadline.",
-        check_specs=[dg.AssetCheckSpec(BATCHES_COMPLETE, asset=key, description="every released batch had all its files")],
+        check_specs=[
+            dg.AssetCheckSpec(BATCHES_COMPLETE, asset=key, description="every released batch had all its files")
+        ],
     )
     def _batches(lake: LakeResource) -> dg.MaterializeResult:
         states = batch_states(lake.get(), source)
@@ -59,7 +61,9 @@ def build_batches_asset(source: Source, raw_key: dg.AssetKey, condition: dg.Auto
                     check_name=BATCHES_COMPLETE,
                     passed=not incomplete,
                     severity=dg.AssetCheckSeverity.WARN,
-                    description=("released past the deadline without: " + "; ".join(incomplete)) if incomplete else None,
+                    description=("released past the deadline without: " + "; ".join(incomplete))
+                    if incomplete
+                    else None,
                     metadata={"released_incomplete": dg.MetadataValue.json(incomplete)},
                 )
             ],
@@ -70,7 +74,9 @@ def build_batches_asset(source: Source, raw_key: dg.AssetKey, condition: dg.Auto
 
 def overdue_fingerprint(states: list[dict], source: Source) -> str | None:
     """Identifies the set of batches released by their deadline (complete ones are released by their last file)."""
-    overdue = sorted("/".join(str(b[k]) for k in source.batch.key) for b in states if b["state"] == "released_incomplete")
+    overdue = sorted(
+        "/".join(str(b[k]) for k in source.batch.key) for b in states if b["state"] == "released_incomplete"
+    )
     return hashlib.md5("\n".join(overdue).encode()).hexdigest() if overdue else None
 
 

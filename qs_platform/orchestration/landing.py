@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from qs_platform.config.models import Source
-from qs_platform.orchestration.raw import landing_asset_key, raw_asset_key, raw_op_name
 from qs_platform.ingest.landing import Group, groups, landed, pending, wanted
 from qs_platform.ingest.ledger import fingerprints
 from qs_platform.lake import Lake, LakeObject
+from qs_platform.orchestration.raw import landing_asset_key, raw_asset_key, raw_op_name
 from qs_platform.orchestration.resources import IngestResource, LakeResource, SqsResource
 from qs_platform.runtime.instance import SOURCE_TAG
 from qs_platform.runtime.state import NOT_FINISHED
@@ -149,7 +149,10 @@ def _landing_event(source: Source, objects: list[LakeObject], pending_count: int
             "files_requested": len(objects),
             "bytes_requested": sum(o.size for o in objects),
             "files_pending": pending_count,
-            "keys": dg.MetadataValue.json([o.key for o in objects[:KEYS_SHOWN]] + ([f"… {len(objects) - KEYS_SHOWN} more"] if len(objects) > KEYS_SHOWN else [])),
+            "keys": dg.MetadataValue.json(
+                [o.key for o in objects[:KEYS_SHOWN]]
+                + ([f"… {len(objects) - KEYS_SHOWN} more"] if len(objects) > KEYS_SHOWN else [])
+            ),
         },
     )
 
@@ -163,15 +166,29 @@ def build_landing_sensor(source: Source) -> dg.SensorDefinition:
         default_status=dg.DefaultSensorStatus.RUNNING,
         minimum_interval_seconds=5,
     )
-    def _landing_sensor(context: dg.SensorEvaluationContext, landing: LakeResource, lake: LakeResource, sqs: SqsResource,
-                        ingest: IngestResource):
+    def _landing_sensor(
+        context: dg.SensorEvaluationContext,
+        landing: LakeResource,
+        lake: LakeResource,
+        sqs: SqsResource,
+        ingest: IngestResource,
+    ):
         tick = evaluate_landing(
-            landing.get(), lake.get(), source, context.cursor, in_flight=files_in_flight(context.instance, source), ingest=ingest,
+            landing.get(),
+            lake.get(),
+            source,
+            context.cursor,
+            in_flight=files_in_flight(context.instance, source),
+            ingest=ingest,
             sqs=sqs.client() if source.listing.mode == "events" else None,
         )
         if not tick.run_requests:
-            return dg.SensorResult(skip_reason=f"{tick.pending} files pending, none to request" if tick.pending else "nothing pending",
-                                   cursor=tick.cursor)
-        return dg.SensorResult(run_requests=tick.run_requests, cursor=tick.cursor, asset_events=[e for e in [tick.landing_event] if e])
+            return dg.SensorResult(
+                skip_reason=f"{tick.pending} files pending, none to request" if tick.pending else "nothing pending",
+                cursor=tick.cursor,
+            )
+        return dg.SensorResult(
+            run_requests=tick.run_requests, cursor=tick.cursor, asset_events=[e for e in [tick.landing_event] if e]
+        )
 
     return _landing_sensor

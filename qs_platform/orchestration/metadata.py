@@ -36,13 +36,20 @@ class RawRun:
         return metadata
 
     @classmethod
-    def from_metadata(cls, metadata: dict) -> "RawRun":
+    def from_metadata(cls, metadata: dict) -> RawRun:
         return cls(**{f.name: _plain(metadata[f.name]) for f in fields(cls) if f.name in metadata})
 
     def summary(self) -> str:
         parts = [f"{self.files} files: {self.files_loaded} loaded"]
-        parts += [f"{n} {label}" for n, label in ((self.files_quarantined, "quarantined"), (self.files_unchanged, "unchanged"),
-                                                  (self.archives_expanded, "archives expanded")) if n]
+        parts += [
+            f"{n} {label}"
+            for n, label in (
+                (self.files_quarantined, "quarantined"),
+                (self.files_unchanged, "unchanged"),
+                (self.archives_expanded, "archives expanded"),
+            )
+            if n
+        ]
         return ", ".join(parts) + f"; {self.loaded_rows} rows loaded, {self.rejected_rows} quarantined"
 
 
@@ -60,19 +67,30 @@ class TableBuild:
     def to_metadata(self) -> dict:
         metadata = {"dagster/row_count": self.row_count, "published": self.published}
         if self.partition_mode:
-            metadata.update({"partition_mode": self.partition_mode, "partition_reason": self.partition_reason,
-                             "partitions": self.partitions, "partitions_rewritten": self.partitions_rewritten})
+            metadata.update(
+                {
+                    "partition_mode": self.partition_mode,
+                    "partition_reason": self.partition_reason,
+                    "partitions": self.partitions,
+                    "partitions_rewritten": self.partitions_rewritten,
+                }
+            )
         return metadata
 
     @classmethod
-    def from_metadata(cls, metadata: dict) -> "TableBuild":
+    def from_metadata(cls, metadata: dict) -> TableBuild:
         values = {f.name: _plain(metadata[f.name]) for f in fields(cls) if f.name in metadata}
-        return cls(row_count=_plain(metadata.get("dagster/row_count", 0)), **{k: v for k, v in values.items() if k != "row_count"})
+        return cls(
+            row_count=_plain(metadata.get("dagster/row_count", 0)),
+            **{k: v for k, v in values.items() if k != "row_count"},
+        )
 
     def summary(self) -> str:
         if self.partition_mode:
-            return (f"{self.row_count} rows, {self.partitions_rewritten} of {self.partitions} partitions rewritten "
-                    f"({self.partition_reason})")
+            return (
+                f"{self.row_count} rows, {self.partitions_rewritten} of {self.partitions} partitions rewritten "
+                f"({self.partition_reason})"
+            )
         return f"{self.row_count} rows" + ("" if self.published else ", NOT published (a blocking check failed)")
 
 
@@ -87,7 +105,7 @@ class Deployment:
         return {"action": self.action, "changes": list(self.changes)}
 
     @classmethod
-    def from_metadata(cls, metadata: dict) -> "Deployment":
+    def from_metadata(cls, metadata: dict) -> Deployment:
         return cls(_plain(metadata.get("action", "")), list(_plain(metadata.get("changes", [])) or []))
 
     def summary(self) -> str:
@@ -102,7 +120,7 @@ class CatalogEntry:
         return {"dagster/row_count": self.row_count}
 
     @classmethod
-    def from_metadata(cls, metadata: dict) -> "CatalogEntry":
+    def from_metadata(cls, metadata: dict) -> CatalogEntry:
         return cls(_plain(metadata.get("dagster/row_count", 0)))
 
     def summary(self) -> str:

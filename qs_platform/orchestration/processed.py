@@ -4,18 +4,17 @@ import dagster as dg
 import duckdb
 from pydantic import Field
 
+from qs_platform.catalog.athena import AthenaQueryFailed
 from qs_platform.catalog.tables import TableNotMaterialized
 from qs_platform.config.models import ProjectConfig, Table
-from qs_platform.catalog.athena import AthenaQueryFailed
 from qs_platform.orchestration.metadata import TableBuild
 from qs_platform.orchestration.resources import CatalogResource, LakeResource
 from qs_platform.runtime.state import MACHINE_FAULT_TAG
+from qs_platform.sql.dependencies import sql_dependencies
 from qs_platform.sql.engine import MachineFault
 from qs_platform.transform.athena import NotPortable
 from qs_platform.transform.checks import CheckOutcome
 from qs_platform.transform.run import PartitionMismatch, PartitionStats, run_transform
-from qs_platform.sql.dependencies import sql_dependencies
-
 
 PARTITION_ROWS_SHOWN = 30
 
@@ -32,7 +31,9 @@ def asset_key_for_table(table_name: str, config: ProjectConfig) -> dg.AssetKey:
 
 def table_schema(columns: list[tuple[str, str]], descriptions: dict[str, str] | None = None) -> dg.TableSchema:
     described = descriptions or {}
-    return dg.TableSchema(columns=[dg.TableColumn(name, type_, description=described.get(name)) for name, type_ in columns])
+    return dg.TableSchema(
+        columns=[dg.TableColumn(name, type_, description=described.get(name)) for name, type_ in columns]
+    )
 
 
 def preview_markdown(columns: list[tuple[str, str]], rows: list[tuple]) -> str:
@@ -58,12 +59,17 @@ def check_result(outcome: CheckOutcome, columns: list[str] | None = None) -> dg.
         passed=outcome.passed,
         severity=dg.AssetCheckSeverity.ERROR if outcome.blocking else dg.AssetCheckSeverity.WARN,
         description=outcome.description,
-        metadata={"violations": outcome.violations, "sample": dg.MetadataValue.json([[str(v) for v in row] for row in outcome.sample])},
+        metadata={
+            "violations": outcome.violations,
+            "sample": dg.MetadataValue.json([[str(v) for v in row] for row in outcome.sample]),
+        },
     )
 
 
 class TransformConfig(dg.Config):
-    full_rebuild: bool = Field(default=False, description="Recompute every partition of a partitioned table, not only the changed ones.")
+    full_rebuild: bool = Field(
+        default=False, description="Recompute every partition of a partitioned table, not only the changed ones."
+    )
 
 
 def full_rebuild_config(keys: list[dg.AssetKey]) -> dict:
@@ -92,7 +98,9 @@ def partition_metadata(stats: PartitionStats) -> dict:
     }
 
 
-def execute(table: Table, project: ProjectConfig, lake: LakeResource, catalog: CatalogResource, full_rebuild: bool, log):
+def execute(
+    table: Table, project: ProjectConfig, lake: LakeResource, catalog: CatalogResource, full_rebuild: bool, log
+):
     """DuckDB here, or Athena for `engine: athena` where the catalog has one (locally such a table runs on DuckDB)."""
     athena = catalog.athena() if table.engine == "athena" else None
     if athena is not None:
@@ -104,13 +112,16 @@ def execute(table: Table, project: ProjectConfig, lake: LakeResource, catalog: C
     return run_transform(lake.get(), project, table, full_rebuild=full_rebuild)
 
 
-def build_processed_asset(table: Table, project: ProjectConfig, condition: dg.AutomationCondition) -> dg.AssetsDefinition:
+def build_processed_asset(
+    table: Table, project: ProjectConfig, condition: dg.AutomationCondition
+) -> dg.AssetsDefinition:
     key = asset_key_for_table(table.table_name, project)
 
     @dg.asset(
         key=key,
         check_specs=[
-            dg.AssetCheckSpec(c.name, asset=key, blocking=c.blocking, description=c.description or f"{c.kind} check") for c in table.checks
+            dg.AssetCheckSpec(c.name, asset=key, blocking=c.blocking, description=c.description or f"{c.kind} check")
+            for c in table.checks
         ],
         deps=upstream_keys(table, project),
         group_name="processed",
@@ -120,7 +131,9 @@ def build_processed_asset(table: Table, project: ProjectConfig, condition: dg.Au
         code_version=table.version,
         metadata={"sql": dg.MetadataValue.md(f"```sql\n{table.sql}\n```")},
     )
-    def _processed(context: dg.AssetExecutionContext, config: TransformConfig, lake: LakeResource, catalog: CatalogResource) -> dg.MaterializeResult:
+    def _processed(
+        context: dg.AssetExecutionContext, config: TransformConfig, lake: LakeResource, catalog: CatalogResource
+    ) -> dg.MaterializeResult:
         try:
             result = execute(table, project, lake, catalog, config.full_rebuild, context.log)
         except MachineFault:
@@ -132,14 +145,21 @@ def build_processed_asset(table: Table, project: ProjectConfig, condition: dg.Au
             context.log.info(f"{table.table_name}: {result.row_count} rows -> {result.key}")
         else:
             failed = [f"{c.name}: {c.description}" for c in result.checks if c.blocking and not c.passed]
-            context.log.error(f"{table.table_name}: NOT published, blocking checks failed: {failed}; the previous data stays")
+            context.log.error(
+                f"{table.table_name}: NOT published, blocking checks failed: {failed}; the previous data stays"
+            )
         undescribed = sorted(set(table.columns) - {name for name, _ in result.columns})
         if undescribed:
-            context.log.warning(f"{table.table_name}: `columns:` describes {undescribed}, which its SQL does not return")
+            context.log.warning(
+                f"{table.table_name}: `columns:` describes {undescribed}, which its SQL does not return"
+            )
         stats = result.partitions
         build = TableBuild(
-            row_count=result.row_count, published=result.published, partition_mode=stats.mode if stats else "",
-            partition_reason=stats.reason if stats else "", partitions=stats.total if stats else 0,
+            row_count=result.row_count,
+            published=result.published,
+            partition_mode=stats.mode if stats else "",
+            partition_reason=stats.reason if stats else "",
+            partitions=stats.total if stats else 0,
             partitions_rewritten=len(stats.rewritten) if stats else 0,
         )
         metadata = {
@@ -150,7 +170,9 @@ def build_processed_asset(table: Table, project: ProjectConfig, condition: dg.Au
         }
         if result.partitions:
             metadata.update(partition_metadata(result.partitions))
-            context.log.info(f"{table.table_name}: {result.partitions.mode} ({result.partitions.reason}), {len(result.partitions.rewritten)} partition(s) rewritten")
+            context.log.info(
+                f"{table.table_name}: {result.partitions.mode} ({result.partitions.reason}), {len(result.partitions.rewritten)} partition(s) rewritten"
+            )
         return dg.MaterializeResult(
             metadata=metadata,
             check_results=[check_result(c) for c in result.checks],

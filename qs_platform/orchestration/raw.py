@@ -5,7 +5,6 @@ or, launched from the UI with no files, every pending one) and its materializati
 file; the ledger (`ledger.<source>` in the catalog) keeps the whole history, one record per file.
 """
 
-
 from collections import Counter
 
 import dagster as dg
@@ -38,9 +37,14 @@ def declared_sources(defs: dg.Definitions) -> list[Source]:
 
 
 class IngestConfig(dg.Config):
-    files: list[str] = Field(default_factory=list, description="Landing keys to load; empty: every pending file of the source")
-    reprocess: bool = Field(default=False, description="Load the files again even when their content has not changed "
-                                                      "(e.g. after editing the source's columns or rules)")
+    files: list[str] = Field(
+        default_factory=list, description="Landing keys to load; empty: every pending file of the source"
+    )
+    reprocess: bool = Field(
+        default=False,
+        description="Load the files again even when their content has not changed "
+        "(e.g. after editing the source's columns or rules)",
+    )
 
 
 def raw_asset_key(source: Source) -> dg.AssetKey:
@@ -66,7 +70,9 @@ def landing_spec(source: Source) -> dg.AssetSpec:
 
 
 def _column_schema(source: Source) -> dg.TableSchema:
-    return dg.TableSchema(columns=[dg.TableColumn(c.column_name, c.type, description=c.description) for c in source.columns])
+    return dg.TableSchema(
+        columns=[dg.TableColumn(c.column_name, c.type, description=c.description) for c in source.columns]
+    )
 
 
 def resolve_files(store, lake, source: Source, config: IngestConfig, ledger: Ledger):
@@ -97,19 +103,28 @@ def group_metadata(group: GroupResult, ledger: Ledger) -> dict:
         for o in outcomes[:FILES_SHOWN]
     ]
     more = len(outcomes) - FILES_SHOWN
-    table = "\n".join(["| file | status | loaded | rejected | content | reason |", "|---|---|---|---|---|---|", *rows]
-                      + ([f"| … {more} more: see ledger.<source> in the catalog | | | | | |"] if more > 0 else []))
+    table = "\n".join(
+        ["| file | status | loaded | rejected | content | reason |", "|---|---|---|---|---|---|", *rows]
+        + ([f"| … {more} more: see ledger.<source> in the catalog | | | | | |"] if more > 0 else [])
+    )
     new_columns = sorted({c for r in results for c in r.new_columns})
     children: dict[str, Counter] = {}
     for r in results:
         for child, counts in r.children.items():
             children.setdefault(child, Counter()).update(counts)
-    quarantined = {r.landing_key: r.reason for r in results if r.reason and (r.status == "quarantined" or r.refused_members)}
+    quarantined = {
+        r.landing_key: r.reason for r in results if r.reason and (r.status == "quarantined" or r.refused_members)
+    }
     run = RawRun(
-        files=len(outcomes), files_loaded=status["loaded"], files_quarantined=status["quarantined"],
-        files_unchanged=status["unchanged"], archives_expanded=status["expanded"],
-        input_rows=sum(r.input_rows for r in results), loaded_rows=sum(r.loaded_rows for r in results),
-        rejected_rows=sum(r.rejected_rows for r in results), quarantined_files=dict(list(quarantined.items())[:FILES_SHOWN]),
+        files=len(outcomes),
+        files_loaded=status["loaded"],
+        files_quarantined=status["quarantined"],
+        files_unchanged=status["unchanged"],
+        archives_expanded=status["expanded"],
+        input_rows=sum(r.input_rows for r in results),
+        loaded_rows=sum(r.loaded_rows for r in results),
+        rejected_rows=sum(r.rejected_rows for r in results),
+        quarantined_files=dict(list(quarantined.items())[:FILES_SHOWN]),
     )
     metadata = {
         **run.to_metadata(),
@@ -140,17 +155,22 @@ def group_checks(group: GroupResult) -> list[dg.AssetCheckResult]:
     drifted = {r.landing_key: r.new_columns for r in results if r.new_columns}
     return [
         dg.AssetCheckResult(
-            check_name=ROWS_RECONCILED, passed=not unreconciled,
+            check_name=ROWS_RECONCILED,
+            passed=not unreconciled,
             description=f"input rows differ from loaded + rejected in {unreconciled}" if unreconciled else None,
             metadata={"files": len(results), "unreconciled": dg.MetadataValue.json(unreconciled)},
         ),
         dg.AssetCheckResult(
-            check_name=FILE_READABLE, passed=not unreadable, severity=dg.AssetCheckSeverity.WARN,
+            check_name=FILE_READABLE,
+            passed=not unreadable,
+            severity=dg.AssetCheckSeverity.WARN,
             description="; ".join(unreadable[:20])[:2000] if unreadable else None,
             metadata={"quarantined_files": len(unreadable)},
         ),
         dg.AssetCheckResult(
-            check_name=SCHEMA_MATCHES, passed=not drifted, severity=dg.AssetCheckSeverity.WARN,
+            check_name=SCHEMA_MATCHES,
+            passed=not drifted,
+            severity=dg.AssetCheckSeverity.WARN,
             description=f"undeclared columns kept as text: {dict(list(drifted.items())[:20])}" if drifted else None,
             metadata={"new_columns": dg.MetadataValue.json(sorted({c for cols in drifted.values() for c in cols}))},
         ),
@@ -169,25 +189,49 @@ def build_raw_asset(source: Source, project: ProjectConfig) -> dg.AssetsDefiniti
         description=f"Typed records of {source.name} files ({source.description or 'no description'}); bad rows quarantined. "
         "A run loads a group of landed files; with no files in its config, every pending one.",
         check_specs=[
-            dg.AssetCheckSpec(ROWS_RECONCILED, asset=key, description="every file: loaded + rejected rows = input rows"),
-            dg.AssetCheckSpec(FILE_READABLE, asset=key, description="every file could be parsed at all (warns on files quarantined whole)"),
-            dg.AssetCheckSpec(SCHEMA_MATCHES, asset=key, description="no undeclared columns arrived (warns on drift; they are kept as text)"),
+            dg.AssetCheckSpec(
+                ROWS_RECONCILED, asset=key, description="every file: loaded + rejected rows = input rows"
+            ),
+            dg.AssetCheckSpec(
+                FILE_READABLE,
+                asset=key,
+                description="every file could be parsed at all (warns on files quarantined whole)",
+            ),
+            dg.AssetCheckSpec(
+                SCHEMA_MATCHES,
+                asset=key,
+                description="no undeclared columns arrived (warns on drift; they are kept as text)",
+            ),
         ],
         metadata={
-            "dagster/column_schema": _column_schema(source), "landing_prefix": source.landing_prefix,
+            "dagster/column_schema": _column_schema(source),
+            "landing_prefix": source.landing_prefix,
             DECLARATION: dg.MetadataValue.json(source.model_dump(mode="json")),
         },
     )
-    def _raw(context: dg.AssetExecutionContext, config: IngestConfig, lake: LakeResource, landing: LakeResource,
-             ingest: IngestResource):
+    def _raw(
+        context: dg.AssetExecutionContext,
+        config: IngestConfig,
+        lake: LakeResource,
+        landing: LakeResource,
+        ingest: IngestResource,
+    ):
         store, lake_ = landing.get(), lake.get()
         ledger = Ledger.load(lake_, source)
         objects = resolve_files(store, lake_, source, config, ledger)
         context.log.info(f"{source.name}: {len(objects)} files to load ({sum(o.size for o in objects):,} bytes)")
         progress = RunProgress(context.instance, source.name, context.run_id, context.log)
         group = ingest_group(
-            lake_, store, source, objects, ledger, run_id=context.run_id, progress=progress, reprocess=config.reprocess,
-            max_deaths=ingest.max_run_deaths, config=project,
+            lake_,
+            store,
+            source,
+            objects,
+            ledger,
+            run_id=context.run_id,
+            progress=progress,
+            reprocess=config.reprocess,
+            max_deaths=ingest.max_run_deaths,
+            config=project,
         )
         for outcome in group.outcomes:
             if outcome.record.status == "quarantined" and not outcome.unchanged:

@@ -27,7 +27,11 @@ def boto3_client(service: str, config: ResourceWithBoto3Configuration):
 
     session = boto3.session.Session(profile_name=config.profile_name)
     return session.client(
-        service, region_name=config.region_name, endpoint_url=config.endpoint_url, use_ssl=config.use_ssl, verify=config.verify,
+        service,
+        region_name=config.region_name,
+        endpoint_url=config.endpoint_url,
+        use_ssl=config.use_ssl,
+        verify=config.verify,
         config=Config(retries={"max_attempts": config.max_attempts, "mode": "standard"}),
     )
 
@@ -95,7 +99,12 @@ class AthenaResource(dg.ConfigurableResource):
     max_attempts: int = 5  # botocore's attempts per request (standard retry mode); QS_AWS_MAX_ATTEMPTS
 
     def get(self) -> Athena:
-        return Athena(region=self.region, workgroup=self.workgroup, output_location=self.output_location, max_attempts=self.max_attempts)
+        return Athena(
+            region=self.region,
+            workgroup=self.workgroup,
+            output_location=self.output_location,
+            max_attempts=self.max_attempts,
+        )
 
 
 class GlueCatalogResource(CatalogResource):
@@ -110,7 +119,9 @@ class GlueCatalogResource(CatalogResource):
     def get(self, lake: Lake, config: ProjectConfig) -> Catalog:
         from qs_platform.catalog.glue import GlueCatalog, GlueTarget
 
-        return GlueCatalog(lake, config, GlueTarget(self.region, dict(self.databases), self.partition_projection, self.max_attempts))
+        return GlueCatalog(
+            lake, config, GlueTarget(self.region, dict(self.databases), self.partition_projection, self.max_attempts)
+        )
 
     def athena(self) -> Athena:
         return self.engine.get()
@@ -135,7 +146,12 @@ class QuickSightResource(dg.ConfigurableResource):
     def client(self):
         from qs_platform.quicksight.common import throttled
 
-        return throttled(self.raw_client(), rate=self.requests_per_second, scope=f"{self.region}:{self.account_id}", attempts=self.max_attempts)
+        return throttled(
+            self.raw_client(),
+            rate=self.requests_per_second,
+            scope=f"{self.region}:{self.account_id}",
+            attempts=self.max_attempts,
+        )
 
     def raw_client(self):
         if self.local_store:
@@ -145,17 +161,28 @@ class QuickSightResource(dg.ConfigurableResource):
         import boto3
         from botocore.config import Config
 
-        return boto3.client("quicksight", region_name=self.region, config=Config(retries={"mode": "adaptive", "max_attempts": 10}))
+        return boto3.client(
+            "quicksight", region_name=self.region, config=Config(retries={"mode": "adaptive", "max_attempts": 10})
+        )
 
 
 def catalog_resource(settings: Settings) -> CatalogResource:
     aws = settings.aws
     if aws is None:
         return LocalCatalogResource(path=str(settings.catalog_path))
-    engine = AthenaResource(region=aws.region, workgroup=aws.athena_workgroup, output_location=aws.athena_output + "/",
-                            max_attempts=settings.aws_max_attempts)
-    return GlueCatalogResource(region=aws.region, databases=dict(aws.glue_databases), partition_projection=aws.partition_projection,
-                               max_attempts=settings.aws_max_attempts, engine=engine)
+    engine = AthenaResource(
+        region=aws.region,
+        workgroup=aws.athena_workgroup,
+        output_location=aws.athena_output + "/",
+        max_attempts=settings.aws_max_attempts,
+    )
+    return GlueCatalogResource(
+        region=aws.region,
+        databases=dict(aws.glue_databases),
+        partition_projection=aws.partition_projection,
+        max_attempts=settings.aws_max_attempts,
+        engine=engine,
+    )
 
 
 def _pull_resource(settings: Settings):
@@ -176,9 +203,11 @@ def resources_for(settings: Settings) -> dict:
         "pull": _pull_resource(settings),
         "catalog": catalog_resource(settings),
         "quicksight": QuickSightResource(
-            account_id=settings.aws_account_id, region=settings.aws_region,
+            account_id=settings.aws_account_id,
+            region=settings.aws_region,
             local_store=str(settings.quicksight_store) if settings.local_quicksight else "",
-            viewer_url=settings.viewer_url, requests_per_second=settings.quicksight_requests_per_second,
+            viewer_url=settings.viewer_url,
+            requests_per_second=settings.quicksight_requests_per_second,
             max_attempts=settings.quicksight_max_attempts,
             edition=settings.aws.quicksight_edition if settings.aws else "ENTERPRISE",
             principals=list(settings.aws.quicksight_principals) if settings.aws else [],

@@ -104,7 +104,10 @@ class HttpClient:
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(RetryableError),
             stop=tenacity.stop_after_attempt(self.max_attempts) | tenacity.stop_after_delay(self.max_retry_seconds),
-            wait=_RetryAfterOrBackoff(tenacity.wait_exponential_jitter(initial=self.initial_backoff, max=self.max_wait_seconds), self.max_wait_seconds),
+            wait=_RetryAfterOrBackoff(
+                tenacity.wait_exponential_jitter(initial=self.initial_backoff, max=self.max_wait_seconds),
+                self.max_wait_seconds,
+            ),
             before_sleep=self._before_sleep,
             sleep=self.sleep,
             reraise=True,
@@ -112,7 +115,9 @@ class HttpClient:
         try:
             return retrying(self._get_once, url, params, where)
         except RetryableError as error:
-            raise PullError(f"{error} (gave up after {self.max_attempts} attempts or {self.max_retry_seconds:.0f} s)") from None
+            raise PullError(
+                f"{error} (gave up after {self.max_attempts} attempts or {self.max_retry_seconds:.0f} s)"
+            ) from None
 
     def _before_sleep(self, retry_state: tenacity.RetryCallState) -> None:
         self.retries += 1
@@ -127,11 +132,19 @@ class HttpClient:
         body = response.text
         if response.status_code in RETRYABLE_STATUS:
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            raise RetryableError(self.redact(f"{where}: HTTP {response.status_code} {body[:BODY_SHOWN]}".strip()), retry_after)
+            raise RetryableError(
+                self.redact(f"{where}: HTTP {response.status_code} {body[:BODY_SHOWN]}".strip()), retry_after
+            )
         if response.status_code >= 400:
-            message = self.redact(f"{where}: HTTP {response.status_code} {response.reason}: {body[:BODY_SHOWN]}".strip())
+            message = self.redact(
+                f"{where}: HTTP {response.status_code} {response.reason}: {body[:BODY_SHOWN]}".strip()
+            )
             raise HttpStatusError(message, response.status_code, self.redact(body[:BODY_SHOWN]))
         try:
             return response.json()
         except ValueError:
-            raise PullError(self.redact(f"{where}: expected a JSON body, got {response.headers.get('Content-Type', 'no content type')}: {body[:200]!r}")) from None
+            raise PullError(
+                self.redact(
+                    f"{where}: expected a JSON body, got {response.headers.get('Content-Type', 'no content type')}: {body[:200]!r}"
+                )
+            ) from None

@@ -65,7 +65,9 @@ def _token(page: object, path: str, where: str) -> str | None:
     if token is MISSING or token is None or token == "":
         return None
     if not isinstance(token, (str, int)):
-        raise PageShapeError(f"{where}: expected a string at {path!r} (the next page's token or link), got {_kind(token)}")
+        raise PageShapeError(
+            f"{where}: expected a string at {path!r} (the next page's token or link), got {_kind(token)}"
+        )
     return str(token)
 
 
@@ -92,8 +94,14 @@ def iterate_pages(client: HttpClient, spec: Pull, url: str, params: dict, label:
         elif pagination.kind == "page":
             total = dig(page, pagination.total_pages_path) if pagination.total_pages_path else MISSING
             if total is not MISSING and not isinstance(total, int):
-                raise PageShapeError(f"{where}: expected a whole number at {pagination.total_pages_path!r}, got {_kind(total)}")
-            last = page_number - pagination.first_page + 1 >= total if total is not MISSING else len(records) < spec.page_size
+                raise PageShapeError(
+                    f"{where}: expected a whole number at {pagination.total_pages_path!r}, got {_kind(total)}"
+                )
+            last = (
+                page_number - pagination.first_page + 1 >= total
+                if total is not MISSING
+                else len(records) < spec.page_size
+            )
             if last or not records:
                 return
             page_number += 1
@@ -103,4 +111,6 @@ def iterate_pages(client: HttpClient, spec: Pull, url: str, params: dict, label:
             if link is None:
                 return
             next_url, params = urljoin(next_url, link), None
-    raise PullError(f"{label}: more than max_pages ({spec.max_pages}) pages; raise max_pages or check the pagination settings")
+    raise PullError(
+        f"{label}: more than max_pages ({spec.max_pages}) pages; raise max_pages or check the pagination settings"
+    )

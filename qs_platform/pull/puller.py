@@ -91,7 +91,11 @@ class _Accumulator:
         if not self.mark or not self.mark.id_fields:
             return None
         parts = [dig(record, f) for f in self.mark.id_fields]
-        return None if any(p is MISSING for p in parts) else "|".join(str(p) for p in parts) + "@" + wm.to_text(self.mark, value)
+        return (
+            None
+            if any(p is MISSING for p in parts)
+            else "|".join(str(p) for p in parts) + "@" + wm.to_text(self.mark, value)
+        )
 
     def add(self, record: dict, where: str) -> None:
         self.pulled += 1
@@ -101,7 +105,9 @@ class _Accumulator:
             try:
                 value = wm.parse(self.mark, raw)
             except wm.WatermarkValueError as error:
-                raise PageShapeError(f"{where}: record {self.pulled}: watermark field {self.mark.field!r}: {error}") from None
+                raise PageShapeError(
+                    f"{where}: record {self.pulled}: watermark field {self.mark.field!r}: {error}"
+                ) from None
             self.top = value if self.top is None or value > self.top else self.top
             if self.window_floor is not None and value < self.window_floor:
                 self.skipped += 1  # older than anything asked for: landed by an earlier pull
@@ -137,7 +143,9 @@ class _Accumulator:
 def _key(spec: Pull, start: str | None, end: str | None, content_md5: str, mark_date) -> str:
     date = mark_date or time.gmtime()
     date_text = date.isoformat() if hasattr(date, "isoformat") else time.strftime("%Y-%m-%d", date)
-    return spec.key.format(date=date_text, start=wm.key_text(start or "full"), end=wm.key_text(end or "none"), hash=content_md5[:12])
+    return spec.key.format(
+        date=date_text, start=wm.key_text(start or "full"), end=wm.key_text(end or "none"), hash=content_md5[:12]
+    )
 
 
 def _unrecorded_file(store: Lake, prefix: str, spec: Pull, state: PullState) -> str | None:
@@ -147,15 +155,25 @@ def _unrecorded_file(store: Lake, prefix: str, spec: Pull, state: PullState) -> 
     pattern = template_regex(spec.key)
     start = wm.key_text(state.watermark or "full")
     found = [
-        obj.key for obj in store.list(prefix)
-        if obj.key != state.landed_key and (m := pattern.fullmatch(obj.key[len(prefix):])) and m.group("start") == start
+        obj.key
+        for obj in store.list(prefix)
+        if obj.key != state.landed_key
+        and (m := pattern.fullmatch(obj.key[len(prefix) :]))
+        and m.group("start") == start
     ]
     return sorted(found)[-1] if found else None
 
 
 def run_pull(
-    spec: Pull, store: Lake, prefix: str, state: PullState, client: HttpClient, *, label: str,
-    log: Callable[[str], None] = lambda message: None, env: dict[str, str] | None = None,
+    spec: Pull,
+    store: Lake,
+    prefix: str,
+    state: PullState,
+    client: HttpClient,
+    *,
+    label: str,
+    log: Callable[[str], None] = lambda message: None,
+    env: dict[str, str] | None = None,
 ) -> PullOutcome:
     """Pull every page after `state`'s watermark and land one file under `prefix`; the outcome holds the state to store."""
     begun = time.monotonic()
@@ -176,7 +194,9 @@ def run_pull(
     if spec.watermark:
         start = state.watermark if state.watermark is not None else spec.watermark.initial
         if start is not None:
-            params[spec.watermark.param] = wm.to_text(spec.watermark, wm.requested(spec.watermark, wm.parse(spec.watermark, start)))
+            params[spec.watermark.param] = wm.to_text(
+                spec.watermark, wm.requested(spec.watermark, wm.parse(spec.watermark, start))
+            )
             state = PullState(wm.to_text(spec.watermark, wm.parse(spec.watermark, start)), state.seen, state.landed_key)
     folder = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-pull-"))
     try:

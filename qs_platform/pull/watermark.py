@@ -29,7 +29,7 @@ def parse(spec: Watermark, value: object):
         if kind == "iso_date":
             return dt.date.fromisoformat(value[:10])
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
     except (TypeError, ValueError):
         raise WatermarkValueError(f"expected a {kind} value, got {value!r}") from None
 
@@ -58,13 +58,13 @@ def requested(spec: Watermark, value):
 def utc_date(spec: Watermark, value) -> dt.date | None:
     """The calendar day (UTC) of a watermark value; None for plain integers."""
     if spec.kind == "epoch_seconds":
-        return dt.datetime.fromtimestamp(value, dt.timezone.utc).date()
+        return dt.datetime.fromtimestamp(value, dt.UTC).date()
     if spec.kind == "epoch_ms":
-        return dt.datetime.fromtimestamp(value / 1000, dt.timezone.utc).date()
+        return dt.datetime.fromtimestamp(value / 1000, dt.UTC).date()
     if spec.kind == "iso_date":
         return value
     if spec.kind == "iso_timestamp":
-        return value.astimezone(dt.timezone.utc).date()
+        return value.astimezone(dt.UTC).date()
     return None
 
 

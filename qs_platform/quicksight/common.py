@@ -25,7 +25,11 @@ from tenacity import (
 MANAGED_BY = {"Key": "ManagedBy", "Value": "qs-platform"}
 SPEC_HASH_TAG = "qs-platform:spec-hash"
 DEFAULT_REQUESTS_PER_SECOND = 5.0
-THROTTLING_CODES = {"ThrottlingException", "Throttling", "TooManyRequestsException"}  # not LimitExceeded: a quota, not a rate
+THROTTLING_CODES = {
+    "ThrottlingException",
+    "Throttling",
+    "TooManyRequestsException",
+}  # not LimitExceeded: a quota, not a rate
 
 
 @dataclass(frozen=True)
@@ -71,11 +75,17 @@ def differences(desired: Any, actual: Any, path: str = "") -> list[str]:
     if isinstance(desired, dict):
         if not isinstance(actual, dict):
             return [path or "."]
-        return [p for key, value in desired.items() for p in differences(value, actual.get(key), f"{path}.{key}" if path else key)]
+        return [
+            p
+            for key, value in desired.items()
+            for p in differences(value, actual.get(key), f"{path}.{key}" if path else key)
+        ]
     if isinstance(desired, list):
         if not isinstance(actual, list) or len(actual) != len(desired):
             return [path]
-        return [p for i, (want, have) in enumerate(zip(desired, actual)) for p in differences(want, have, f"{path}[{i}]")]
+        return [
+            p for i, (want, have) in enumerate(zip(desired, actual)) for p in differences(want, have, f"{path}[{i}]")
+        ]
     return [] if desired == actual else [path]
 
 
@@ -92,12 +102,22 @@ def permission_changes(current: list[dict], desired: list[dict]) -> tuple[list[d
     no longer configured is revoked."""
     have = {p["Principal"]: set(p["Actions"]) for p in current}
     want = {p["Principal"]: set(p["Actions"]) for p in desired}
-    grant = [{"Principal": who, "Actions": sorted(acts - have.get(who, set()))} for who, acts in want.items() if acts - have.get(who, set())]
-    revoke = [{"Principal": who, "Actions": sorted(acts - want.get(who, set()))} for who, acts in have.items() if acts - want.get(who, set())]
+    grant = [
+        {"Principal": who, "Actions": sorted(acts - have.get(who, set()))}
+        for who, acts in want.items()
+        if acts - have.get(who, set())
+    ]
+    revoke = [
+        {"Principal": who, "Actions": sorted(acts - want.get(who, set()))}
+        for who, acts in have.items()
+        if acts - want.get(who, set())
+    ]
     return grant, revoke
 
 
-def ensure_permissions(describe: Callable[..., dict], update: Callable[..., dict], desired: list[dict], **ident) -> bool:
+def ensure_permissions(
+    describe: Callable[..., dict], update: Callable[..., dict], desired: list[dict], **ident
+) -> bool:
     """Grant/revoke only the difference; no call but the describe when they are equal. An empty `desired`
     leaves permissions alone (no principals configured, e.g. the local default)."""
     if not desired:
@@ -105,7 +125,9 @@ def ensure_permissions(describe: Callable[..., dict], update: Callable[..., dict
     grant, revoke = permission_changes(describe(**ident).get("Permissions", []), desired)
     if not grant and not revoke:
         return False
-    update(**ident, **({"GrantPermissions": grant} if grant else {}), **({"RevokePermissions": revoke} if revoke else {}))
+    update(
+        **ident, **({"GrantPermissions": grant} if grant else {}), **({"RevokePermissions": revoke} if revoke else {})
+    )
     return True
 
 
@@ -126,7 +148,14 @@ def tag_value(tags: list[dict], key: str) -> str | None:
 # ---- polling ----------------------------------------------------------------------------------------------
 
 
-def poll(fetch: Callable[[], dict], done: Callable[[dict], bool], *, what: str, timeout: float, sleep: Callable[[float], None] = time.sleep) -> dict:
+def poll(
+    fetch: Callable[[], dict],
+    done: Callable[[dict], bool],
+    *,
+    what: str,
+    timeout: float,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict:
     """Call `fetch` with exponential backoff (0.2 s doubling to 10 s) until `done`; TimeoutError naming `what`."""
     retrying = Retrying(
         retry=retry_if_result(lambda value: not done(value)),
@@ -152,8 +181,14 @@ class TokenBucket:
     injectable so tests can measure the rate without waiting.
     """
 
-    def __init__(self, rate: float, capacity: float = 1.0, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        rate: float,
+        capacity: float = 1.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         if rate <= 0:
             raise ValueError(f"requests per second must be positive, got {rate}")
         self.rate, self.capacity = rate, max(capacity, 1.0)
@@ -194,8 +229,16 @@ class ThrottledClient:
     before the HTTP layer), so this retry is what survives a ThrottlingException there; on AWS it sits on top
     of botocore's adaptive retries. Anything that is not an API operation (meta, exceptions) passes through."""
 
-    def __init__(self, client, bucket: TokenBucket, *, attempts: int = 8, backoff: float = 0.2, max_backoff: float = 10.0,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        client,
+        bucket: TokenBucket,
+        *,
+        attempts: int = 8,
+        backoff: float = 0.2,
+        max_backoff: float = 10.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self._client, self._bucket = client, bucket
         self._operations = set(client.meta.method_to_api_mapping)
         self._retrying = Retrying(
@@ -231,5 +274,7 @@ class ThrottledClient:
         return call
 
 
-def throttled(client, *, rate: float = DEFAULT_REQUESTS_PER_SECOND, scope: str = "default", **options) -> ThrottledClient:
+def throttled(
+    client, *, rate: float = DEFAULT_REQUESTS_PER_SECOND, scope: str = "default", **options
+) -> ThrottledClient:
     return ThrottledClient(client, shared_bucket(scope, rate), **options)

@@ -20,8 +20,8 @@ from qs_platform.quicksight.common import (
     arn,
     describe_or_none,
     ensure_permissions,
-    error_code,
     ensure_tags,
+    error_code,
     poll,
     spec_hash,
     tag_value,
@@ -34,10 +34,17 @@ from qs_platform.quicksight.definition import (
 
 __all__ = ["DashboardError", "compile_definition", "dashboard_request", "ensure_dashboard", "validate_request"]
 
-DASHBOARD_VIEWER_ACTIONS = ("quicksight:DescribeDashboard", "quicksight:ListDashboardVersions", "quicksight:QueryDashboard")
+DASHBOARD_VIEWER_ACTIONS = (
+    "quicksight:DescribeDashboard",
+    "quicksight:ListDashboardVersions",
+    "quicksight:QueryDashboard",
+)
 DASHBOARD_OWNER_ACTIONS = DASHBOARD_VIEWER_ACTIONS + (
-    "quicksight:UpdateDashboard", "quicksight:DeleteDashboard", "quicksight:DescribeDashboardPermissions",
-    "quicksight:UpdateDashboardPermissions", "quicksight:UpdateDashboardPublishedVersion",
+    "quicksight:UpdateDashboard",
+    "quicksight:DeleteDashboard",
+    "quicksight:DescribeDashboardPermissions",
+    "quicksight:UpdateDashboardPermissions",
+    "quicksight:UpdateDashboardPublishedVersion",
 )
 FINISHED_VERSION_STATUSES = ("CREATION_SUCCESSFUL", "UPDATE_SUCCESSFUL", "CREATION_FAILED", "UPDATE_FAILED")
 
@@ -46,7 +53,12 @@ FINISHED_VERSION_STATUSES = ("CREATION_SUCCESSFUL", "UPDATE_SUCCESSFUL", "CREATI
 
 
 def dashboard_request(dashboard: Dashboard, account_id: str, definition: dict) -> dict:
-    request = {"AwsAccountId": account_id, "DashboardId": dashboard.id, "Name": dashboard.name, "Definition": definition}
+    request = {
+        "AwsAccountId": account_id,
+        "DashboardId": dashboard.id,
+        "Name": dashboard.name,
+        "Definition": definition,
+    }
     validate_request("CreateDashboard", request)
     return request
 
@@ -61,17 +73,30 @@ def describe_version_errors(errors: list[dict]) -> str:
     return "; ".join(lines) or "no error details"
 
 
-def wait_for_version(client, account_id: str, dashboard_id: str, version: int, *, timeout: float = 300,
-                     sleep: Callable[[float], None] = time.sleep) -> dict:
+def wait_for_version(
+    client,
+    account_id: str,
+    dashboard_id: str,
+    version: int,
+    *,
+    timeout: float = 300,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict:
     """Poll a dashboard version out of CREATION_IN_PROGRESS; DashboardError with its Version.Errors when it failed."""
     described = poll(
-        lambda: client.describe_dashboard(AwsAccountId=account_id, DashboardId=dashboard_id, VersionNumber=version)["Dashboard"],
+        lambda: client.describe_dashboard(AwsAccountId=account_id, DashboardId=dashboard_id, VersionNumber=version)[
+            "Dashboard"
+        ],
         lambda d: d["Version"]["Status"] in FINISHED_VERSION_STATUSES,
-        what=f"dashboard {dashboard_id} version {version}", timeout=timeout, sleep=sleep,
+        what=f"dashboard {dashboard_id} version {version}",
+        timeout=timeout,
+        sleep=sleep,
     )
     status = described["Version"]["Status"]
     if status.endswith("FAILED"):
-        raise DashboardError(f"dashboard {dashboard_id} version {version} {status}: {describe_version_errors(described['Version'].get('Errors', []))}")
+        raise DashboardError(
+            f"dashboard {dashboard_id} version {version} {status}: {describe_version_errors(described['Version'].get('Errors', []))}"
+        )
     return described
 
 
@@ -79,8 +104,16 @@ def _version_of(version_arn: str) -> int:
     return int(version_arn.rsplit("/", 1)[-1])
 
 
-def ensure_dashboard(client, account_id: str, region: str, request: dict, *, permissions: list[dict] | None = None,
-                     timeout: float = 300, sleep: Callable[[float], None] = time.sleep) -> Outcome:
+def ensure_dashboard(
+    client,
+    account_id: str,
+    region: str,
+    request: dict,
+    *,
+    permissions: list[dict] | None = None,
+    timeout: float = 300,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Outcome:
     """Create or update, wait for the version, publish it, record the spec hash; then permissions and tags.
 
     No mutating call when the recorded hash matches and permissions and tags are as wanted.
@@ -91,13 +124,17 @@ def ensure_dashboard(client, account_id: str, region: str, request: dict, *, per
     wanted_hash, changes, response = spec_hash(request), [], {}
     if describe_or_none(client.describe_dashboard, **ident) is None:
         try:
-            response = client.create_dashboard(**request, Tags=[MANAGED_BY], **({"Permissions": permissions} if permissions else {}))
+            response = client.create_dashboard(
+                **request, Tags=[MANAGED_BY], **({"Permissions": permissions} if permissions else {})
+            )
         except Exception as error:
             if error_code(error) != "ResourceExistsException":
                 raise
             response = None  # created meanwhile by a concurrent deployment: updated below like any existing one
         if response is not None:
-            wait_for_version(client, account_id, dashboard_id, _version_of(response["VersionArn"]), timeout=timeout, sleep=sleep)
+            wait_for_version(
+                client, account_id, dashboard_id, _version_of(response["VersionArn"]), timeout=timeout, sleep=sleep
+            )
             client.tag_resource(ResourceArn=resource_arn, Tags=[{"Key": SPEC_HASH_TAG, "Value": wanted_hash}])
             return Outcome(resource_arn, "created", ("created",), response)
         response = {}
@@ -109,7 +146,9 @@ def ensure_dashboard(client, account_id: str, region: str, request: dict, *, per
         client.update_dashboard_published_version(**ident, VersionNumber=version)
         client.tag_resource(ResourceArn=resource_arn, Tags=[{"Key": SPEC_HASH_TAG, "Value": wanted_hash}])
         changes.append("Definition")
-    if ensure_permissions(client.describe_dashboard_permissions, client.update_dashboard_permissions, permissions or [], **ident):
+    if ensure_permissions(
+        client.describe_dashboard_permissions, client.update_dashboard_permissions, permissions or [], **ident
+    ):
         changes.append("Permissions")
     if ensure_tags(client, resource_arn, [MANAGED_BY], current=tags):
         changes.append("Tags")

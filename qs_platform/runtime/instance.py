@@ -26,7 +26,9 @@ def instance_settings(monitoring_interval: int | None = None) -> dict:
         "telemetry": {"enabled": False},
         "run_launcher": {"module": "qs_platform.runtime.launcher", "class": "LocalRunLauncher"},
         "run_coordinator": {
-            "module": "dagster.core.run_coordinator", "class": "QueuedRunCoordinator", "config": {"dequeue_interval_seconds": 1},
+            "module": "dagster.core.run_coordinator",
+            "class": "QueuedRunCoordinator",
+            "config": {"dequeue_interval_seconds": 1},
         },
         "run_monitoring": {
             "enabled": True,
@@ -40,7 +42,9 @@ def instance_settings(monitoring_interval: int | None = None) -> dict:
         "concurrency": {
             "runs": {
                 "max_concurrent_runs": 4,
-                "tag_concurrency_limits": [{"key": SOURCE_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}],
+                "tag_concurrency_limits": [
+                    {"key": SOURCE_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
+                ],
             },
             "pools": {"default_limit": 1},
         },

@@ -10,6 +10,7 @@ stays STARTED and everything below it waits. This launcher answers from the run'
 from __future__ import annotations
 
 from dagster import DefaultRunLauncher
+
 from qs_platform.runtime.liveness import worker_alive
 from qs_platform.runtime.state import DIED_TAG, CheckRunHealthResult, WorkerStatus
 

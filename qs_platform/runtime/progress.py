@@ -54,14 +54,20 @@ class RunProgress:
         set_json(self.instance, deaths_key(self.source_name), self._deaths)
         set_json(self.instance, loading_key(self.source_name), {})
         if self.log:
-            self.log.warning(f"run {marker['run_id']} died while loading {marker['key']} ({entry['count']} times so far)")
+            self.log.warning(
+                f"run {marker['run_id']} died while loading {marker['key']} ({entry['count']} times so far)"
+            )
 
     def deaths(self, obj: LakeObject) -> int:
         entry = self._deaths.get(obj.key)
         return entry["count"] if entry and entry["fingerprint"] == obj.etag else 0
 
     def loading(self, obj: LakeObject) -> None:
-        set_json(self.instance, loading_key(self.source_name), {"run_id": self.run_id, "key": obj.key, "fingerprint": obj.etag})
+        set_json(
+            self.instance,
+            loading_key(self.source_name),
+            {"run_id": self.run_id, "key": obj.key, "fingerprint": obj.etag},
+        )
 
     def done(self, finished: list[str] = ()) -> None:
         marker = get_json(self.instance, loading_key(self.source_name))

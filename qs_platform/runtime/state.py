@@ -21,8 +21,8 @@ import dagster as dg
 from dagster._core.definitions.asset_daemon_cursor import AssetDaemonCursor
 from dagster._core.launcher import CheckRunHealthResult, WorkerStatus  # for the launcher's health check
 from dagster._core.scheduler.instigation import InstigatorStatus, InstigatorType
-from dagster._utils.schedules import cron_string_iterator
 from dagster._serdes import deserialize_value, serialize_value
+from dagster._utils.schedules import cron_string_iterator
 
 __all__ = ["CheckRunHealthResult", "WorkerStatus"]
 
@@ -36,7 +36,10 @@ DIED_TAG = "qs_platform/died"  # "true" on a run marked failed because its proce
 MACHINE_FAULT_TAG = "qs_platform/machine_fault"  # "true" on a run failed by the machine (disk full), not by its input
 
 NOT_FINISHED = [
-    dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
     dg.DagsterRunStatus.CANCELING,
 ]
 STARTED = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
@@ -127,5 +130,7 @@ def validate_instance_yaml(folder) -> dict:
             cls = class_from_code_pointer(entry["module"], entry["class"])
             checked = validate_config(cls.config_type(), entry.get("config") or {})
             if not checked.success:
-                raise DagsterInvalidConfigError(f"{section}: {entry['class']} config", checked.errors, entry.get("config"))
+                raise DagsterInvalidConfigError(
+                    f"{section}: {entry['class']} config", checked.errors, entry.get("config")
+                )
     return config

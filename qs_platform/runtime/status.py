@@ -36,7 +36,9 @@ class SourceBalance:
 
     @property
     def balanced(self) -> bool:
-        return not self.pending and not self.unreconciled and self.landed == self.loaded + self.expanded + self.quarantined
+        return (
+            not self.pending and not self.unreconciled and self.landed == self.loaded + self.expanded + self.quarantined
+        )
 
 
 def source_balance(store: Lake, lake: Lake, source: Source, now: float | None = None) -> SourceBalance:
@@ -100,15 +102,32 @@ def automated_asset_states(defs: dg.Definitions, instance: dg.DagsterInstance) -
         unmaterialized = [p.to_user_string() for p in parents if latest.get(p) is None]
         planned = instance.get_latest_planned_materialization_info(key)
         run = instance.get_run_by_id(planned.run_id) if planned else None
-        failed = run is not None and run.status == dg.DagsterRunStatus.FAILURE and (mine is None or planned.storage_id > mine.storage_id)
+        failed = (
+            run is not None
+            and run.status == dg.DagsterRunStatus.FAILURE
+            and (mine is None or planned.storage_id > mine.storage_id)
+        )
         if failed:
             states.append(AssetState(key.to_user_string(), "failed", f"run {run.run_id} failed"))
         elif mine is None:
-            states.append(AssetState(key.to_user_string(), "waiting" if unmaterialized else "missing",
-                                     f"no data yet in {unmaterialized}" if unmaterialized else "never materialized"))
+            states.append(
+                AssetState(
+                    key.to_user_string(),
+                    "waiting" if unmaterialized else "missing",
+                    f"no data yet in {unmaterialized}" if unmaterialized else "never materialized",
+                )
+            )
         else:
-            newer = [p.to_user_string() for p in parents
-                     if latest.get(p) is not None and latest[p].storage_id > mine.storage_id
-                     and latest[p].event_log_entry.run_id != mine.event_log_entry.run_id]
-            states.append(AssetState(key.to_user_string(), "stale", f"older than {newer}") if newer else AssetState(key.to_user_string(), "current"))
+            newer = [
+                p.to_user_string()
+                for p in parents
+                if latest.get(p) is not None
+                and latest[p].storage_id > mine.storage_id
+                and latest[p].event_log_entry.run_id != mine.event_log_entry.run_id
+            ]
+            states.append(
+                AssetState(key.to_user_string(), "stale", f"older than {newer}")
+                if newer
+                else AssetState(key.to_user_string(), "current")
+            )
     return states

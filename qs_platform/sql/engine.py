@@ -34,7 +34,7 @@ class DuckDBSettings:
     threads: int | None = None
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> "DuckDBSettings":
+    def from_env(cls, env: dict[str, str] | None = None) -> DuckDBSettings:
         env = os.environ if env is None else env
         threads = env.get("QS_DUCKDB_THREADS")
         return cls(

@@ -63,8 +63,10 @@ def _star_modifiers(node: exp.Expression) -> bool:
 
 def _unnamed_projection_with_qualify(node: exp.Expression) -> bool:
     """sqlglot rewrites QUALIFY as a subquery and loses the names of unaliased expressions."""
-    return isinstance(node, exp.Select) and node.args.get("qualify") is not None and any(
-        not isinstance(p, (exp.Alias, exp.Column, exp.Star)) for p in node.expressions
+    return (
+        isinstance(node, exp.Select)
+        and node.args.get("qualify") is not None
+        and any(not isinstance(p, (exp.Alias, exp.Column, exp.Star)) for p in node.expressions)
     )
 
 
@@ -88,7 +90,10 @@ def _reaches_output(select: exp.Select) -> bool:
         return any(
             _selects_star(reader) and _reaches_output(reader)
             for reader in root.find_all(exp.Select)
-            if any(t.name == name and not t.db for t in reader.args.get("from_", reader.args.get("from")).find_all(exp.Table))
+            if any(
+                t.name == name and not t.db
+                for t in reader.args.get("from_", reader.args.get("from")).find_all(exp.Table)
+            )
             if reader.args.get("from_", reader.args.get("from"))
         )
     return False
@@ -96,7 +101,12 @@ def _reaches_output(select: exp.Select) -> bool:
 
 def _star_with_qualify_in_output(node: exp.Expression) -> bool:
     """sqlglot rewrites `select * … qualify` as `select *, <window> as _w …`: the helper column leaks into `*` readers."""
-    return isinstance(node, exp.Select) and node.args.get("qualify") is not None and _selects_star(node) and _reaches_output(node)
+    return (
+        isinstance(node, exp.Select)
+        and node.args.get("qualify") is not None
+        and _selects_star(node)
+        and _reaches_output(node)
+    )
 
 
 def _regexp_replace_first_only(node: exp.Expression) -> bool:
@@ -108,12 +118,24 @@ def _regexp_replace_first_only(node: exp.Expression) -> bool:
 
 
 UNPORTABLE = [
-    (_group_by_all, "GROUP BY ALL", "Trino reads it as the ALL set quantifier, not 'every non-aggregated column': list the columns"),
+    (
+        _group_by_all,
+        "GROUP BY ALL",
+        "Trino reads it as the ALL set quantifier, not 'every non-aggregated column': list the columns",
+    ),
     (_star_modifiers, "* EXCLUDE / * REPLACE / * RENAME", "Trino has no star modifiers: list the columns"),
     (lambda n: isinstance(n, exp.Pivot), "PIVOT / UNPIVOT", "Trino has none: use conditional aggregation or UNNEST"),
     (_unnamed_projection_with_qualify, "QUALIFY with an unaliased expression", "alias every selected expression"),
-    (_star_with_qualify_in_output, "select * … QUALIFY feeding the result", "sqlglot's rewrite adds a _w column: list the columns"),
-    (_regexp_replace_first_only, "regexp_replace without the 'g' option", "DuckDB replaces the first match, Athena every match: pass 'g'"),
+    (
+        _star_with_qualify_in_output,
+        "select * … QUALIFY feeding the result",
+        "sqlglot's rewrite adds a _w column: list the columns",
+    ),
+    (
+        _regexp_replace_first_only,
+        "regexp_replace without the 'g' option",
+        "DuckDB replaces the first match, Athena every match: pass 'g'",
+    ),
     (
         lambda n: isinstance(n, (exp.Median, exp.PercentileCont, exp.PercentileDisc)),
         "exact percentiles (median, quantile_cont, percentile_cont)",
@@ -146,11 +168,16 @@ def first_copy_only(columns: list[str], database: str, name: str) -> exp.Select:
     )
 
 
-def translate(table: Table, config: ProjectConfig, databases: dict[str, str], raw_columns: dict[str, list[str]] | None = None) -> str:
+def translate(
+    table: Table, config: ProjectConfig, databases: dict[str, str], raw_columns: dict[str, list[str]] | None = None
+) -> str:
     """The table's SQL in Athena's dialect, reading the Glue databases; NotPortable when it cannot be."""
     problems = unportable_constructs(table.sql)
     if problems:
-        raise NotPortable(f"{table.table_name}: engine athena: the SQL uses constructs Athena cannot run as written: " + "; ".join(problems))
+        raise NotPortable(
+            f"{table.table_name}: engine athena: the SQL uses constructs Athena cannot run as written: "
+            + "; ".join(problems)
+        )
     tree = sqlglot.parse_one(table.sql, read="duckdb")
     for node in tree.find_all(exp.RegexpReplace):
         node.set("modifiers", None)  # 'g' (checked above) is what Trino's regexp_replace always does
@@ -161,17 +188,26 @@ def translate(table: Table, config: ProjectConfig, databases: dict[str, str], ra
         if layer == "raw":
             source, child = config.raw_owner(f"raw.{name}")
             if source.batch and child is None:
-                raise NotPortable(f"{table.table_name}: engine athena: raw.{name} is batched; batch release is computed by the duckdb engine")
+                raise NotPortable(
+                    f"{table.table_name}: engine athena: raw.{name} is batched; batch release is computed by the duckdb engine"
+                )
             if raw_columns is not None:
                 alias = node.alias or name
-                node.replace(exp.Subquery(this=first_copy_only(raw_columns[f"raw.{name}"], databases["raw"], name), alias=exp.TableAlias(this=exp.to_identifier(alias))))
+                node.replace(
+                    exp.Subquery(
+                        this=first_copy_only(raw_columns[f"raw.{name}"], databases["raw"], name),
+                        alias=exp.TableAlias(this=exp.to_identifier(alias)),
+                    )
+                )
                 continue
         node.set("db", exp.to_identifier(databases[layer], quoted=True))
         node.set("this", exp.to_identifier(name, quoted=True))
     athena_sql = tree.sql(dialect="athena")
     unknown = sorted({f.name for f in sqlglot.parse_one(athena_sql, read="athena").find_all(exp.Anonymous)})
     if unknown:
-        raise NotPortable(f"{table.table_name}: engine athena: functions sqlglot cannot translate (passed through as is): {unknown}")
+        raise NotPortable(
+            f"{table.table_name}: engine athena: functions sqlglot cannot translate (passed through as is): {unknown}"
+        )
     return athena_sql
 
 
@@ -222,12 +258,18 @@ def in_batch(select_sql: str, values: list[str] | None) -> str:
 def statements(table: Table, select_sql: str, staging: Staging, partition_values: list[str]) -> list[str]:
     """CTAS for the first ≤100 partitions, INSERT INTO for each further batch (partition column last)."""
     source = with_partition(select_sql, table)
-    properties = [("format", "'PARQUET'"), ("write_compression", "'ZSTD'"), ("external_location", sql_string(staging.location))]
+    properties = [
+        ("format", "'PARQUET'"),
+        ("write_compression", "'ZSTD'"),
+        ("external_location", sql_string(staging.location)),
+    ]
     if not table.partition_by:
         batches: list[list[str] | None] = [None]
     else:
         values = sorted(partition_values)
-        batches = [values[i : i + MAX_PARTITIONS_PER_STATEMENT] for i in range(0, len(values), MAX_PARTITIONS_PER_STATEMENT)] or [[]]
+        batches = [
+            values[i : i + MAX_PARTITIONS_PER_STATEMENT] for i in range(0, len(values), MAX_PARTITIONS_PER_STATEMENT)
+        ] or [[]]
         properties.append(("partitioned_by", f"ARRAY['{PARTITION_COLUMN}']"))
     target = f'"{staging.database}"."{staging.name}"'
     with_clause = ", ".join(f"{k} = {v}" for k, v in properties)
@@ -241,7 +283,10 @@ def run_athena_transform(
     athena: Athena, catalog: GlueCatalog, config: ProjectConfig, table: Table, preview_rows: int = 5
 ) -> TransformResult:
     lake = catalog.lake
-    if not all(isinstance(layer, S3Lake) for layer in (_s3(lake, STAGING_PREFIX + "/"), _s3(lake, table_prefix(table.table_name)))):
+    if not all(
+        isinstance(layer, S3Lake)
+        for layer in (_s3(lake, STAGING_PREFIX + "/"), _s3(lake, table_prefix(table.table_name)))
+    ):
         raise NotPortable(f"{table.table_name}: engine athena needs an s3:// lake, not {lake.url}")
     # Athena reads the inputs through Glue: make sure their tables show the data as it is now (idempotent, cheap).
     inputs = {dep: catalog.register(dep) for dep in _dependencies(table)}
@@ -249,7 +294,9 @@ def run_athena_transform(
     select_sql = translate(table, config, catalog.target.databases, raw_columns)
     token = uuid.uuid4().hex[:12]
     staging_prefix = f"{STAGING_PREFIX}/{table.name}/{token}/"
-    staging = Staging(catalog.database("processed"), f"{table.name}__stage_{token}", lake.uri(staging_prefix), staging_prefix)
+    staging = Staging(
+        catalog.database("processed"), f"{table.name}__stage_{token}", lake.uri(staging_prefix), staging_prefix
+    )
     database = catalog.database("processed")
     try:
         values = []
@@ -275,7 +322,9 @@ def _write_empty(catalog: GlueCatalog, lake: Lake, staging: Staging, table: Tabl
     try:
         registered = catalog.glue.get_table(DatabaseName=staging.database, Name=staging.name)["Table"]
     except ClientError as error:
-        raise NotPortable(f"{table.table_name}: Athena wrote no rows and no table {staging.database}.{staging.name}: {error}") from error
+        raise NotPortable(
+            f"{table.table_name}: Athena wrote no rows and no table {staging.database}.{staging.name}: {error}"
+        ) from error
     columns = [c for c in registered["StorageDescriptor"]["Columns"] if c["Name"] != PARTITION_COLUMN]
     select = ", ".join(f'cast(null as {duckdb_type(c["Type"])}) as "{c["Name"]}"' for c in columns)
     key = f"{staging.prefix}{EMPTY_NAME}"
@@ -306,7 +355,9 @@ def _audit_staged(lake: Lake, table: Table, staged: list[str], preview_rows: int
             _s3(lake, key).download(key, path)
         listed = ", ".join(sql_string(p) for p in paths)
         # Athena keeps partition columns out of the files: what is left are exactly the table's columns.
-        con.execute(f"create temp view written as select * from read_parquet([{listed}], union_by_name = true, hive_partitioning = false)")
+        con.execute(
+            f"create temp view written as select * from read_parquet([{listed}], union_by_name = true, hive_partitioning = false)"
+        )
         result.columns = [(r[0], r[1]) for r in con.execute("describe written").fetchall()]
         audit(con, table, result, "written", preview_rows)
     return result

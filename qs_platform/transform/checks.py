@@ -14,8 +14,7 @@ from qs_platform.config.models import (
     SqlCheck,
     UniqueCheck,
 )
-from qs_platform.sql.text import quote
-from qs_platform.sql.text import sql_string
+from qs_platform.sql.text import quote, sql_string
 
 SAMPLE_ROWS = 5
 
@@ -33,7 +32,9 @@ class CheckOutcome:
 def violations_sql(check, table: str) -> str:
     """A query returning the rows that break the check (for row counts and freshness: one row when broken)."""
     if isinstance(check, RowCountCheck):
-        bounds = ([f"n < {check.min}"] if check.min is not None else []) + ([f"n > {check.max}"] if check.max is not None else [])
+        bounds = ([f"n < {check.min}"] if check.min is not None else []) + (
+            [f"n > {check.max}"] if check.max is not None else []
+        )
         return f"select n as row_count from (select count(*) as n from {table}) where {' or '.join(bounds) or 'false'}"
     if isinstance(check, UniqueCheck):
         keys = ", ".join(quote(c) for c in check.columns)

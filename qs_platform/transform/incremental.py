@@ -94,21 +94,30 @@ def load_manifest(lake: Lake, table: Table) -> Manifest | None:
         return None  # unreadable: rebuild everything, which rewrites it
 
 
-def input_files(con: duckdb.DuckDBPyConnection, partition_by: PartitionBy, known: dict[str, dict] | None = None) -> dict[str, dict]:
+def input_files(
+    con: duckdb.DuckDBPyConnection, partition_by: PartitionBy, known: dict[str, dict] | None = None
+) -> dict[str, dict]:
     """Each visible file of the partitioning input with its content hash and the partitions of its rows.
 
     `known` (the previous manifest's files, same declaration) saves computing the partitions of unchanged files:
     a late file costs a scan of two lineage columns, not a partition expression over every row.
     """
     known = known or {}
-    visible = dict(con.execute(f"select _source_key, any_value(coalesce(_content_hash, _source_key)) from {partition_by.input} group by 1").fetchall())
-    files = {key: known[key] for key, content_hash in visible.items() if key in known and known[key]["hash"] == content_hash}
+    visible = dict(
+        con.execute(
+            f"select _source_key, any_value(coalesce(_content_hash, _source_key)) from {partition_by.input} group by 1"
+        ).fetchall()
+    )
+    files = {
+        key: known[key] for key, content_hash in visible.items() if key in known and known[key]["hash"] == content_hash
+    }
     new = sorted(visible.keys() - files.keys())
     if new:
         value = partition_value_sql(partition_by.input_sql, partition_by.grain)
         rows = con.execute(
             f"select _source_key, list(distinct {value}) from {partition_by.input} "
-            f"where _source_key in (select unnest(?)) group by 1", [new]
+            f"where _source_key in (select unnest(?)) group by 1",
+            [new],
         ).fetchall()
         files.update({key: {"hash": visible[key], "partitions": sorted(parts)} for key, parts in rows})
     return files
@@ -121,7 +130,9 @@ def input_fingerprints(lake: Lake, con: duckdb.DuckDBPyConnection, table: Table,
         if dep == table.partition_by.input:
             continue
         if dep.startswith("raw."):
-            files = con.execute(f"select distinct _source_key, coalesce(_content_hash, '') from {dep} order by 1, 2").fetchall()
+            files = con.execute(
+                f"select distinct _source_key, coalesce(_content_hash, '') from {dep} order by 1, 2"
+            ).fetchall()
         else:
             files = [(o.key, o.size, o.etag) for o in lake.list(table_prefix(dep)) if o.key.endswith(".parquet")]
         fingerprints[dep] = hashlib.sha256(repr(files).encode()).hexdigest()[:16]
@@ -135,7 +146,11 @@ def plan(previous: Manifest | None, current: Manifest, full_rebuild: bool) -> Pl
         return Plan(True, "first build (no manifest)")
     if previous.spec != current.spec:
         return Plan(True, "the table's declaration changed")
-    changed = sorted(name for name in current.inputs.keys() | previous.inputs.keys() if current.inputs.get(name) != previous.inputs.get(name))
+    changed = sorted(
+        name
+        for name in current.inputs.keys() | previous.inputs.keys()
+        if current.inputs.get(name) != previous.inputs.get(name)
+    )
     if changed:
         return Plan(True, f"input changed: {', '.join(changed)}")
     touched: set[str] = set()
@@ -148,7 +163,9 @@ def plan(previous: Manifest | None, current: Manifest, full_rebuild: bool) -> Pl
     return Plan(False, f"{len(touched)} partition(s) touched by new, changed or removed input files", touched)
 
 
-def restrict_input(con: duckdb.DuckDBPyConnection, lake: Lake, config: ProjectConfig, partition_by: PartitionBy, values: set[str]) -> None:
+def restrict_input(
+    con: duckdb.DuckDBPyConnection, lake: Lake, config: ProjectConfig, partition_by: PartitionBy, values: set[str]
+) -> None:
     """Replace the partitioning input's view by its rows in the given partitions only."""
     value = partition_value_sql(partition_by.input_sql, partition_by.grain)
     layer, name = partition_by.input.split(".", 1)

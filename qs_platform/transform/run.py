@@ -13,14 +13,13 @@ import duckdb
 
 from qs_platform.catalog.tables import table_prefix, table_select
 from qs_platform.config.models import ProjectConfig, Table
-from qs_platform.sql.text import quote
 from qs_platform.lake import Lake
-from qs_platform.sql.text import sql_string
+from qs_platform.sql.dependencies import sql_dependencies
+from qs_platform.sql.engine import DUCKDB_MACHINE_ERRORS, MachineFault, connect
+from qs_platform.sql.text import quote, sql_string
 from qs_platform.transform import incremental
 from qs_platform.transform.checks import CheckOutcome, evaluate_checks
 from qs_platform.transform.incremental import PARTITION_COLUMN
-from qs_platform.sql.dependencies import sql_dependencies
-from qs_platform.sql.engine import DUCKDB_MACHINE_ERRORS, MachineFault, connect
 
 
 class PartitionMismatch(ValueError):
@@ -62,7 +61,9 @@ def connect_with_tables(lake: Lake, config: ProjectConfig, table_names: list[str
     return con
 
 
-def audit(con: duckdb.DuckDBPyConnection, table: Table, result: TransformResult, relation: str, preview_rows: int) -> bool:
+def audit(
+    con: duckdb.DuckDBPyConnection, table: Table, result: TransformResult, relation: str, preview_rows: int
+) -> bool:
     """Row count, preview and checks of the new table; True when it may be published."""
     result.row_count = con.execute(f"select count(*) from {relation}").fetchone()[0]
     result.preview = con.execute(f"select * from {relation} limit {preview_rows}").fetchall()
@@ -71,7 +72,9 @@ def audit(con: duckdb.DuckDBPyConnection, table: Table, result: TransformResult,
     return result.published
 
 
-def run_transform(lake: Lake, config: ProjectConfig, table: Table, preview_rows: int = 5, *, full_rebuild: bool = False) -> TransformResult:
+def run_transform(
+    lake: Lake, config: ProjectConfig, table: Table, preview_rows: int = 5, *, full_rebuild: bool = False
+) -> TransformResult:
     con = connect_with_tables(lake, config, sql_dependencies(table.sql))
     try:
         if table.partition_by:
@@ -106,20 +109,29 @@ def _run_whole(con: duckdb.DuckDBPyConnection, lake: Lake, table: Table, preview
 
 
 def _run_partitioned(
-    con: duckdb.DuckDBPyConnection, lake: Lake, config: ProjectConfig, table: Table, preview_rows: int, full_rebuild: bool
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    config: ProjectConfig,
+    table: Table,
+    preview_rows: int,
+    full_rebuild: bool,
 ) -> TransformResult:
     partition_by = table.partition_by
     deps = sql_dependencies(table.sql)
     previous = incremental.load_manifest(lake, table)
     known = previous.files if previous and previous.spec == table.version else None
     current = incremental.Manifest(
-        table.version, incremental.input_fingerprints(lake, con, table, deps), incremental.input_files(con, partition_by, known)
+        table.version,
+        incremental.input_fingerprints(lake, con, table, deps),
+        incremental.input_files(con, partition_by, known),
     )
     plan = incremental.plan(previous, current, full_rebuild)
     if not plan.full:
         incremental.restrict_input(con, lake, config, partition_by, plan.touched)
     output_value = incremental.partition_value_sql(quote(partition_by.column), partition_by.grain)
-    con.execute(f"create temp table fresh as select *, {output_value} as {PARTITION_COLUMN} from ({table.sql}) order by {PARTITION_COLUMN}")
+    con.execute(
+        f"create temp table fresh as select *, {output_value} as {PARTITION_COLUMN} from ({table.sql}) order by {PARTITION_COLUMN}"
+    )
     produced = dict(con.execute(f"select {PARTITION_COLUMN}, count(*) from fresh group by 1").fetchall())
     if not plan.full and not produced.keys() <= plan.touched:
         raise PartitionMismatch(
@@ -144,14 +156,24 @@ def _run_partitioned(
     result = TransformResult(table.table_name, table_prefix(table.table_name), 0, columns, [])
     deleted = sorted(v for v in rewrite if v not in produced and v in existing)
     result.partitions = PartitionStats(
-        "full" if plan.full else "incremental", plan.reason, len(kept) + len(produced), dict(sorted(produced.items())), deleted
+        "full" if plan.full else "incremental",
+        plan.reason,
+        len(kept) + len(produced),
+        dict(sorted(produced.items())),
+        deleted,
     )
     if not audit(con, table, result, written, preview_rows):
         return result
-    incremental.write_partitions(con, lake, {
-        incremental.partition_key(table, value): f"select * exclude ({PARTITION_COLUMN}) from fresh where {PARTITION_COLUMN} = {sql_string(value)}"
-        for value in sorted(produced)
-    })
+    incremental.write_partitions(
+        con,
+        lake,
+        {
+            incremental.partition_key(
+                table, value
+            ): f"select * exclude ({PARTITION_COLUMN}) from fresh where {PARTITION_COLUMN} = {sql_string(value)}"
+            for value in sorted(produced)
+        },
+    )
     for value in deleted:
         lake.delete(existing[value])
     for key in strays if plan.full else []:

@@ -78,7 +78,9 @@ class _BreakingStream:
 class Rule:
     service: str  # botocore service id, hyphenised: "s3", "glue", "athena"
     operation: str  # "GetObject", or "*"
-    kind: str  # "500", "503", "throttle", "denied", "timeout", "connection", "broken_body", "answer" (200 with `answer`)
+    kind: (
+        str  # "500", "503", "throttle", "denied", "timeout", "connection", "broken_body", "answer" (200 with `answer`)
+    )
     times: int | None = None  # inject this many times, then let requests through; None: always
     where: Callable[[object], bool] = lambda request: True  # on the prepared request (url, body, headers)
     answer: Callable[[object], dict] | None = None  # kind "answer": the JSON body of a 200 response, from the request
@@ -96,7 +98,11 @@ class Rule:
 
     def retried_to_success(self) -> bool:
         """Every injected attempt was followed by an attempt of the same request that went through."""
-        return all(any(url == later and not hit for later, hit in self.log[i + 1:]) for i, (url, injected) in enumerate(self.log) if injected)
+        return all(
+            any(url == later and not hit for later, hit in self.log[i + 1 :])
+            for i, (url, injected) in enumerate(self.log)
+            if injected
+        )
 
 
 class FaultInjector:
@@ -104,8 +110,16 @@ class FaultInjector:
         self.rules: list[Rule] = []
         self._lock = threading.Lock()
 
-    def add(self, service: str, operation: str, kind: str, *, times: int | None = None,
-            where: Callable[[object], bool] = lambda request: True, answer: Callable[[object], dict] | None = None) -> Rule:
+    def add(
+        self,
+        service: str,
+        operation: str,
+        kind: str,
+        *,
+        times: int | None = None,
+        where: Callable[[object], bool] = lambda request: True,
+        answer: Callable[[object], dict] | None = None,
+    ) -> Rule:
         rule = Rule(service, operation, kind, times, where, answer)
         with self._lock:
             self.rules.append(rule)
@@ -159,14 +173,26 @@ class FaultInjector:
             raise EndpointConnectionError(endpoint_url=request.url, error="injected connection refused")
         if rule.kind == "answer":  # a well-formed answer of the service's own (JSON protocols: Athena, Glue)
             body = json.dumps(rule.answer(request)).encode()
-            return AWSResponse(request.url, 200, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": "injected"}, _Raw(body))
+            return AWSResponse(
+                request.url,
+                200,
+                {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": "injected"},
+                _Raw(body),
+            )
         if rule.service == "s3":
             status, code, message = S3_ERRORS[rule.kind]
             body = f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code><Message>{message}</Message></Error>".encode()
-            return AWSResponse(request.url, status, {"Content-Type": "application/xml", "x-amz-request-id": "injected"}, _Raw(body))
+            return AWSResponse(
+                request.url, status, {"Content-Type": "application/xml", "x-amz-request-id": "injected"}, _Raw(body)
+            )
         status, code, message = JSON_ERRORS[rule.kind]
         body = json.dumps({"__type": code, "message": message}).encode()
-        return AWSResponse(request.url, status, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": "injected"}, _Raw(body))
+        return AWSResponse(
+            request.url,
+            status,
+            {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": "injected"},
+            _Raw(body),
+        )
 
     def _before_parse(self, operation_model, response_dict, event_name: str, **_):
         body = response_dict.get("body")
@@ -181,15 +207,25 @@ class FaultInjector:
 
 ACCOUNT = "123456789012"
 
+
 def aws_world(tmp_path, bucket: str, *, max_attempts: int = 3, quicksight: bool = False, **env) -> PipelineWorld:
     """The service-requests source and its processed table under the aws profile (with `quicksight`: division_kpis and
     its dataset too, on the local backend), in Glue databases of its own (the session's tests share the moto server)."""
     boto3.client("s3").create_bucket(Bucket=bucket)
-    settings = Settings.from_env({
-        "QS_PROFILE": "aws", "QS_CONFIG_DIR": str(CONFIG_DIR), "QS_LAKE_URL": f"s3://{bucket}/lake", "QS_AWS_ACCOUNT_ID": ACCOUNT,
-        "AWS_REGION": "us-east-1", "QS_QUICKSIGHT_STORE": str(tmp_path / "quicksight.sqlite"), "QS_S3_CACHE_DIR": str(tmp_path / "cache"),
-        "QS_AWS_MAX_ATTEMPTS": str(max_attempts), "QS_GLUE_DATABASE_PREFIX": bucket.replace("-", "_") + "_", **env,
-    })
+    settings = Settings.from_env(
+        {
+            "QS_PROFILE": "aws",
+            "QS_CONFIG_DIR": str(CONFIG_DIR),
+            "QS_LAKE_URL": f"s3://{bucket}/lake",
+            "QS_AWS_ACCOUNT_ID": ACCOUNT,
+            "AWS_REGION": "us-east-1",
+            "QS_QUICKSIGHT_STORE": str(tmp_path / "quicksight.sqlite"),
+            "QS_S3_CACHE_DIR": str(tmp_path / "cache"),
+            "QS_AWS_MAX_ATTEMPTS": str(max_attempts),
+            "QS_GLUE_DATABASE_PREFIX": bucket.replace("-", "_") + "_",
+            **env,
+        }
+    )
     return PipelineWorld(settings, pipeline_config(quicksight), S3Lake(settings.lake_url))
 
 

@@ -28,7 +28,9 @@ def lake(aws_env, tmp_path) -> S3Lake:
 
 def aws_settings(lake: S3Lake, **overrides) -> AwsSettings:
     prefix = f"t{uuid.uuid4().hex[:8]}_"  # one moto server serves every test: databases of their own
-    return AwsSettings(region="us-east-1", lake_url=lake.url, quicksight_account_id=ACCOUNT, glue_database_prefix=prefix, **overrides)
+    return AwsSettings(
+        region="us-east-1", lake_url=lake.url, quicksight_account_id=ACCOUNT, glue_database_prefix=prefix, **overrides
+    )
 
 
 class GlueCalls:
@@ -50,7 +52,9 @@ def write(lake: S3Lake, key: str, sql: str, tmp_path) -> None:
 
 def catalog_for(lake, tables=(), **overrides) -> tuple[GlueCatalog, GlueCalls]:
     glue = boto3.client("glue")
-    return GlueCatalog(lake, ProjectConfig(tables=list(tables)), GlueTarget.of(aws_settings(lake, **overrides)), glue=glue), GlueCalls(glue)
+    return GlueCatalog(
+        lake, ProjectConfig(tables=list(tables)), GlueTarget.of(aws_settings(lake, **overrides)), glue=glue
+    ), GlueCalls(glue)
 
 
 TYPED = """select 1::bigint as id, 2::integer as small, 12.34::decimal(10,2) as amount, timestamp '2024-01-02 03:04:05' as at,
@@ -60,17 +64,31 @@ TYPED = """select 1::bigint as id, 2::integer as small, 12.34::decimal(10,2) as 
 
 def test_table_is_created_from_the_parquet_schema_and_not_written_again(lake, tmp_path):
     write(lake, "processed/kpis/data.parquet", TYPED, tmp_path)
-    catalog, calls = catalog_for(lake, [Table(name="kpis", sql="select 1", description="KPIs", columns={"ratio": "Share of x"})])
+    catalog, calls = catalog_for(
+        lake, [Table(name="kpis", sql="select 1", description="KPIs", columns={"ratio": "Share of x"})]
+    )
 
     entry = catalog.register("processed.kpis")
 
     table = catalog.glue.get_table(DatabaseName=catalog.database("processed"), Name="kpis")["Table"]
     columns = {c["Name"]: c["Type"] for c in table["StorageDescriptor"]["Columns"]}
     assert columns == {
-        "id": "bigint", "small": "int", "amount": "decimal(10,2)", "at": "timestamp", "day": "date", "tags": "array<int>",
-        "address": "struct<city:string,zip:int>", "attrs": "map<string,int>", "flag": "boolean", "name": "string", "ratio": "double",
+        "id": "bigint",
+        "small": "int",
+        "amount": "decimal(10,2)",
+        "at": "timestamp",
+        "day": "date",
+        "tags": "array<int>",
+        "address": "struct<city:string,zip:int>",
+        "attrs": "map<string,int>",
+        "flag": "boolean",
+        "name": "string",
+        "ratio": "double",
     }
-    assert table["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"] == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+    assert (
+        table["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"]
+        == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+    )
     assert table["StorageDescriptor"]["Location"] == lake.uri("processed/kpis/")
     assert table["Parameters"]["classification"] == "parquet" and table["Description"] == "KPIs"
     comments = {c["Name"]: c["Comment"] for c in table["StorageDescriptor"]["Columns"] if "Comment" in c}
@@ -96,7 +114,9 @@ def test_added_columns_update_the_table_and_incompatible_changes_fail_clearly(la
     assert "UpdateTable" in calls.writes()
 
     write(lake, "raw/src/c.parquet", "select 'three' as id", tmp_path)
-    with pytest.raises(IncompatibleSchema, match=r"raw.src.id: the Glue table has type bigint but the new data has string"):
+    with pytest.raises(
+        IncompatibleSchema, match=r"raw.src.id: the Glue table has type bigint but the new data has string"
+    ):
         catalog.register("raw.src")
 
 
@@ -130,7 +150,9 @@ def test_day_partitions_of_a_date_column_are_projected(lake, tmp_path):
 
 
 def test_day_partitions_of_a_timestamp_keep_the_column_and_value_partitions_are_registered(lake, tmp_path):
-    write(lake, "processed/hourly/h=2024-01-01/data.parquet", "select timestamp '2024-01-01 10:00' as h, 1 as n", tmp_path)
+    write(
+        lake, "processed/hourly/h=2024-01-01/data.parquet", "select timestamp '2024-01-01 10:00' as h, 1 as n", tmp_path
+    )
     for folder in ("a", "b"):
         write(lake, f"processed/items/folder={folder}/data.parquet", f"select '{folder}' as folder, 1 as n", tmp_path)
     catalog, calls = catalog_for(lake, [partitioned("hourly", "h", "day"), partitioned("items", "folder", "value")])
@@ -140,7 +162,12 @@ def test_day_partitions_of_a_timestamp_keep_the_column_and_value_partitions_are_
 
     catalog.register("processed.items")
     database = catalog.database("processed")
-    values = lambda: sorted(p["Values"][0] for p in catalog.glue.get_partitions(DatabaseName=database, TableName="items")["Partitions"])  # noqa: E731
+
+    def values() -> list[str]:
+        return sorted(
+            p["Values"][0] for p in catalog.glue.get_partitions(DatabaseName=database, TableName="items")["Partitions"]
+        )
+
     assert values() == ["a", "b"]
     lake.delete("processed/items/folder=b/data.parquet")
     catalog.register("processed.items")
@@ -166,16 +193,26 @@ def test_types_athena_cannot_read_are_refused_with_a_hint():
 
 
 def test_athena_query_returns_moto_static_results_without_the_header(aws_env):
-    results = {"account_id": ACCOUNT, "region": "us-east-1", "results": [{
-        "rows": [{"Data": [{"VarCharValue": "division"}, {"VarCharValue": "n"}]},
-                 {"Data": [{"VarCharValue": "Water"}, {"VarCharValue": "3"}]}],
-        "column_info": [{"Name": "division", "Type": "varchar"}, {"Name": "n", "Type": "bigint"}],
-    }]}
+    results = {
+        "account_id": ACCOUNT,
+        "region": "us-east-1",
+        "results": [
+            {
+                "rows": [
+                    {"Data": [{"VarCharValue": "division"}, {"VarCharValue": "n"}]},
+                    {"Data": [{"VarCharValue": "Water"}, {"VarCharValue": "3"}]},
+                ],
+                "column_info": [{"Name": "division", "Type": "varchar"}, {"Name": "n", "Type": "bigint"}],
+            }
+        ],
+    }
     assert requests.post(f"{aws_env}/moto-api/static/athena/query-results", json=results, timeout=10).status_code == 201
     bucket = f"results-{uuid.uuid4().hex[:8]}"
     boto3.client("s3").create_bucket(Bucket=bucket)
     athena = Athena(region="us-east-1", output_location=f"s3://{bucket}/athena/")
-    assert athena.query("select division, count(*) as n from processed.x group by 1", "processed") == [{"division": "Water", "n": "3"}]
+    assert athena.query("select division, count(*) as n from processed.x group by 1", "processed") == [
+        {"division": "Water", "n": "3"}
+    ]
 
 
 def test_athena_polls_with_backoff_pages_results_and_reports_failures():
@@ -183,18 +220,39 @@ def test_athena_polls_with_backoff_pages_results_and_reports_failures():
     client = boto3.client("athena", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     with Stubber(client) as stub:
         for state in ("QUEUED", "RUNNING", "SUCCEEDED"):
-            stub.add_response("get_query_execution", {"QueryExecution": {"QueryExecutionId": "q1", "Status": {"State": state}}})
+            stub.add_response(
+                "get_query_execution", {"QueryExecution": {"QueryExecutionId": "q1", "Status": {"State": state}}}
+            )
         assert athena.wait("q1", client=client)["Status"]["State"] == "SUCCEEDED"
-        stub.add_response("get_query_execution", {"QueryExecution": {
-            "QueryExecutionId": "q2", "Query": "select x", "Status": {"State": "FAILED", "StateChangeReason": "COLUMN_NOT_FOUND: x"}}})
+        stub.add_response(
+            "get_query_execution",
+            {
+                "QueryExecution": {
+                    "QueryExecutionId": "q2",
+                    "Query": "select x",
+                    "Status": {"State": "FAILED", "StateChangeReason": "COLUMN_NOT_FOUND: x"},
+                }
+            },
+        )
         with pytest.raises(AthenaQueryFailed, match="q2 in workgroup wg FAILED: COLUMN_NOT_FOUND: x"):
             athena.wait("q2", client=client)
     pages = Stubber(client)
     metadata = {"ColumnInfo": [{"Name": "n", "Type": "integer"}]}
-    pages.add_response("get_query_results", {"ResultSet": {"Rows": [{"Data": [{"VarCharValue": "n"}]}, {"Data": [{"VarCharValue": "1"}]}],
-                                                          "ResultSetMetadata": metadata}, "NextToken": "t"})
-    pages.add_response("get_query_results", {"ResultSet": {"Rows": [{"Data": [{"VarCharValue": "2"}]}], "ResultSetMetadata": metadata}},
-                       {"QueryExecutionId": "q3", "NextToken": "t"})
+    pages.add_response(
+        "get_query_results",
+        {
+            "ResultSet": {
+                "Rows": [{"Data": [{"VarCharValue": "n"}]}, {"Data": [{"VarCharValue": "1"}]}],
+                "ResultSetMetadata": metadata,
+            },
+            "NextToken": "t",
+        },
+    )
+    pages.add_response(
+        "get_query_results",
+        {"ResultSet": {"Rows": [{"Data": [{"VarCharValue": "2"}]}], "ResultSetMetadata": metadata}},
+        {"QueryExecutionId": "q3", "NextToken": "t"},
+    )
     with pages:
         assert list(athena.rows("q3", client=client)) == [{"n": "1"}, {"n": "2"}]
 
@@ -206,7 +264,9 @@ def test_athena_results_of_a_finished_query_are_discarded(aws_env):
     for key in ("athena/q1.csv", "athena/q1.csv.metadata", "athena/q1-manifest.csv", "athena/q2.csv"):
         s3.put_object(Bucket=bucket, Key=key, Body=b"x")
     athena = Athena(region="us-east-1", output_location=f"s3://{bucket}/athena/")
-    athena.discard_results({"QueryExecutionId": "q1", "ResultConfiguration": {"OutputLocation": f"s3://{bucket}/athena/q1.csv"}})
+    athena.discard_results(
+        {"QueryExecutionId": "q1", "ResultConfiguration": {"OutputLocation": f"s3://{bucket}/athena/q1.csv"}}
+    )
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["athena/q2.csv"]
 
 
@@ -215,5 +275,7 @@ def test_a_changed_partitioning_fails_with_the_table_to_drop(lake, tmp_path):
     catalog, _ = catalog_for(lake, [partitioned("daily", "d", "day")])
     catalog.register("processed.daily")
     catalog.config = ProjectConfig(tables=[Table(name="daily", sql="select 1")])
-    with pytest.raises(IncompatibleSchema, match=r"partitioned by \[\{'Name': 'd', 'Type': 'date'\}\] but the declaration gives \[\]"):
+    with pytest.raises(
+        IncompatibleSchema, match=r"partitioned by \[\{'Name': 'd', 'Type': 'date'\}\] but the declaration gives \[\]"
+    ):
         catalog.register("processed.daily")

@@ -3,7 +3,6 @@ one `qs-platform iam-policy` generates for the example settings (it cannot drift
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 import yaml
@@ -20,7 +19,9 @@ DEPLOY = PROJECT / "deploy" / "aws"
 
 def test_the_ecs_instance_config_is_valid_for_dagster_and_its_classes():
     config = validate_instance_yaml(DEPLOY)
-    assert config["run_launcher"]["class"] == "EcsRunLauncher" and config["compute_logs"]["class"] == "S3ComputeLogManager"
+    assert (
+        config["run_launcher"]["class"] == "EcsRunLauncher" and config["compute_logs"]["class"] == "S3ComputeLogManager"
+    )
     assert config["run_monitoring"]["enabled"] and not config["run_retries"]["retry_on_asset_or_op_failure"]
     assert "postgres" in config["storage"]
 
@@ -34,8 +35,13 @@ def test_a_broken_instance_config_is_refused(tmp_path):
 
 
 def test_the_committed_iam_policy_is_what_iam_policy_generates():
-    settings = Settings.from_env({"QS_PROFILE": "aws", "QS_CONFIG_DIR": str(CONFIG_DIR),
-                                  "QS_AWS_SETTINGS_FILE": str(DEPLOY / "settings.example.yaml")})
+    settings = Settings.from_env(
+        {
+            "QS_PROFILE": "aws",
+            "QS_CONFIG_DIR": str(CONFIG_DIR),
+            "QS_AWS_SETTINGS_FILE": str(DEPLOY / "settings.example.yaml"),
+        }
+    )
     expected = build_policy(settings, load_config(CONFIG_DIR))
     assert json.loads((DEPLOY / "iam-policy.json").read_text()) == expected, (
         "regenerate: QS_PROFILE=aws QS_AWS_SETTINGS_FILE=deploy/aws/settings.example.yaml .venv/bin/qs-platform iam-policy "

@@ -14,8 +14,8 @@ from qs_platform.cli.sync import Syncer
 from qs_platform.config.loader import lineage_config, load_config
 from qs_platform.config.settings import Settings
 from qs_platform.lake import S3Lake
-from qs_platform.project import build_definitions
 from qs_platform.local import quicksight as local_backend
+from qs_platform.project import build_definitions
 from qs_platform_tests.conftest import CONFIG_DIR, SERVICE_REQUESTS_CSV
 
 ACCOUNT = "123456789012"
@@ -59,12 +59,22 @@ def call_resources(service: str, operation: str, params: dict, settings: Setting
         return needs
     if service == "glue":
         database = params.get("DatabaseName") or params.get("Name") or params.get("DatabaseInput", {}).get("Name")
-        table = params.get("TableName") or (params.get("Name") if "DatabaseName" in params else None) or params.get("TableInput", {}).get("Name")
+        table = (
+            params.get("TableName")
+            or (params.get("Name") if "DatabaseName" in params else None)
+            or params.get("TableInput", {}).get("Name")
+        )
         if table:
             return [(action, f"arn:aws:glue:{region}:{account}:table/{database}/{table}", {})]
         return [(action, f"arn:aws:glue:{region}:{account}:database/{database}", {})]
     if service == "athena":
-        return [(action, f"arn:aws:athena:{region}:{account}:workgroup/{params.get('WorkGroup', settings.aws.athena_workgroup)}", {})]
+        return [
+            (
+                action,
+                f"arn:aws:athena:{region}:{account}:workgroup/{params.get('WorkGroup', settings.aws.athena_workgroup)}",
+                {},
+            )
+        ]
     if service == "quicksight":
         qs = f"arn:aws:quicksight:{region}:{account}"
         if "ResourceArn" in params:
@@ -98,7 +108,9 @@ def recorded(aws_env, monkeypatch):
 
     monkeypatch.setattr(boto3.session.Session, "__init__", init)
     # The QuickSight local backend in strict mode: ingestions and dashboard versions report in progress first.
-    monkeypatch.setattr(local_backend, "local_quicksight_client", partial(local_backend.local_quicksight_client, strict=True))
+    monkeypatch.setattr(
+        local_backend, "local_quicksight_client", partial(local_backend.local_quicksight_client, strict=True)
+    )
     return calls
 
 
@@ -106,9 +118,15 @@ def test_aws_profile_from_landed_file_to_dashboard_and_a_quiet_second_sync(recor
     bucket = "qs-e2e-lake"
     boto3.client("s3").create_bucket(Bucket=bucket)
     env = {
-        "QS_PROFILE": "aws", "QS_CONFIG_DIR": str(CONFIG_DIR), "QS_LAKE_URL": f"s3://{bucket}/lake", "QS_AWS_ACCOUNT_ID": ACCOUNT,
-        "AWS_REGION": "us-east-1", "QS_QUICKSIGHT_STORE": str(tmp_path / "quicksight.sqlite"), "QS_S3_CACHE_DIR": str(tmp_path / "cache"),
-        "QS_ATHENA_WORKGROUP": "primary", "QS_QUICKSIGHT_PRINCIPALS": f"arn:aws:quicksight:us-east-1:{ACCOUNT}:group/default/bi-readers",
+        "QS_PROFILE": "aws",
+        "QS_CONFIG_DIR": str(CONFIG_DIR),
+        "QS_LAKE_URL": f"s3://{bucket}/lake",
+        "QS_AWS_ACCOUNT_ID": ACCOUNT,
+        "AWS_REGION": "us-east-1",
+        "QS_QUICKSIGHT_STORE": str(tmp_path / "quicksight.sqlite"),
+        "QS_S3_CACHE_DIR": str(tmp_path / "cache"),
+        "QS_ATHENA_WORKGROUP": "primary",
+        "QS_QUICKSIGHT_PRINCIPALS": f"arn:aws:quicksight:us-east-1:{ACCOUNT}:group/default/bi-readers",
     }
     settings = Settings.from_env(env)
     config = lineage_config(load_config(settings.config_dir), ["service_requests"])  # what the landed file feeds
@@ -123,12 +141,18 @@ def test_aws_profile_from_landed_file_to_dashboard_and_a_quiet_second_sync(recor
     assert any(o.key.startswith("raw/service_requests/") for o in lake.list("raw/")), "raw Parquet on S3"
     assert lake.exists("processed/division_kpis/data.parquet")
     with duckdb.connect() as con:
-        assert con.execute(f"select sum(requests) from {lake.parquet_scan('processed/division_kpis/')}").fetchone()[0] == 19324
+        assert (
+            con.execute(f"select sum(requests) from {lake.parquet_scan('processed/division_kpis/')}").fetchone()[0]
+            == 19324
+        )
     glue = boto3.client("glue")
     kpis = glue.get_table(DatabaseName="processed", Name="division_kpis")["Table"]
     assert kpis["StorageDescriptor"]["Location"] == lake.uri("processed/division_kpis/")
     assert kpis["Parameters"]["recordCount"] == "5"
-    assert glue.get_table(DatabaseName="raw", Name="service_requests")["Table"]["Parameters"]["classification"] == "parquet"
+    assert (
+        glue.get_table(DatabaseName="raw", Name="service_requests")["Table"]["Parameters"]["classification"]
+        == "parquet"
+    )
     quicksight = local_backend.local_quicksight_client(settings.quicksight_store, account_id=ACCOUNT)
     dashboard = quicksight.describe_dashboard(AwsAccountId=ACCOUNT, DashboardId="service-division")["Dashboard"]
     assert dashboard["Version"]["Status"] in ("CREATION_SUCCESSFUL", "CREATION_IN_PROGRESS")
@@ -137,7 +161,9 @@ def test_aws_profile_from_landed_file_to_dashboard_and_a_quiet_second_sync(recor
     assert (table["Schema"], table["Catalog"]) == ("processed", "AwsDataCatalog")
     # creating a SPICE dataset starts its first ingestion (AWS does so itself); the platform waits for it, no extra refresh
     assert recorded.operations("quicksight")["DescribeIngestion"] >= 1
-    permissions = quicksight.describe_dashboard_permissions(AwsAccountId=ACCOUNT, DashboardId="service-division")["Permissions"]
+    permissions = quicksight.describe_dashboard_permissions(AwsAccountId=ACCOUNT, DashboardId="service-division")[
+        "Permissions"
+    ]
     assert [p["Principal"] for p in permissions] == [f"arn:aws:quicksight:us-east-1:{ACCOUNT}:group/default/bi-readers"]
 
     policy = build_policy(settings, config)
@@ -145,12 +171,14 @@ def test_aws_profile_from_landed_file_to_dashboard_and_a_quiet_second_sync(recor
     allowed = policy_actions(policy)
     needed = {iam_action(service, operation) for service, operation, _ in recorded.calls[setup:]}
     assert needed - allowed == set(), f"calls the IAM policy does not allow: {sorted(needed - allowed)}"
-    refused = sorted({
-        f"{action} on {resource} {context or ''}"
-        for service, operation, params in recorded.calls[setup:]
-        for action, resource, context in call_resources(service, operation, params, settings)
-        if not allows(policy, action, resource, context)
-    })
+    refused = sorted(
+        {
+            f"{action} on {resource} {context or ''}"
+            for service, operation, params in recorded.calls[setup:]
+            for action, resource, context in call_resources(service, operation, params, settings)
+            if not allows(policy, action, resource, context)
+        }
+    )
     assert refused == [], "calls outside the policy's resources:\n" + "\n".join(refused)
     assert {"s3", "glue", "quicksight"} <= {s for s, _, _ in recorded.calls[setup:]}
 

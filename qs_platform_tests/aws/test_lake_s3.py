@@ -6,7 +6,8 @@ import json
 import logging
 import os
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+
 import boto3
 import pytest
 from boto3.s3.transfer import TransferConfig
@@ -318,15 +319,17 @@ def test_sns_wrapped_notifications(s3, sqs, bucket, queue):
 
 def test_aws_encoded_keys_are_decoded():
     body = json.dumps({"Records": [aws_record("root/landing/s/my+file%2C+v%5B2%5D+%2B1+100%25+%C3%A9.csv")]})
-    assert parse_message(body) == [S3Event(
-        bucket="landing-bucket",
-        key="root/landing/s/my file, v[2] +1 100% é.csv",
-        size=1024,
-        etag="d41d8cd98f00b204e9800998ecf8427e",
-        event_name="ObjectCreated:Put",
-        event_time=datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc),
-        sequencer="0055AED6DCD90281E5",
-    )]
+    assert parse_message(body) == [
+        S3Event(
+            bucket="landing-bucket",
+            key="root/landing/s/my file, v[2] +1 100% é.csv",
+            size=1024,
+            etag="d41d8cd98f00b204e9800998ecf8427e",
+            event_name="ObjectCreated:Put",
+            event_time=datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=UTC),
+            sequencer="0055AED6DCD90281E5",
+        )
+    ]
 
 
 def test_sns_envelope_test_event_removal_and_duplicates(sqs, queue):
@@ -348,8 +351,13 @@ def test_sns_envelope_test_event_removal_and_duplicates(sqs, queue):
 
 def test_malformed_messages_are_logged_and_left_in_the_queue(sqs, queue, caplog):
     good = json.dumps({"Records": [aws_record("landing/s/a.csv")]})
-    bad = ["not json", "[1, 2]", json.dumps({"hello": "world"}), json.dumps({"Records": [{"eventSource": "aws:s3"}]}),
-           json.dumps({"Records": [aws_record("landing/s/b.csv") | {"eventTime": "yesterday"}]})]
+    bad = [
+        "not json",
+        "[1, 2]",
+        json.dumps({"hello": "world"}),
+        json.dumps({"Records": [{"eventSource": "aws:s3"}]}),
+        json.dumps({"Records": [aws_record("landing/s/b.csv") | {"eventTime": "yesterday"}]}),
+    ]
     for body in [good, *bad]:
         sqs.send_message(QueueUrl=queue, MessageBody=body)
 

@@ -100,9 +100,18 @@ def test_layers_in_buckets_of_their_own(s3, tmp_path):
 
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=processed)["Contents"]] == ["qs/processed/t/data.parquet"]
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=main)["Contents"]] == ["lake/raw/s/a.parquet"]
-    assert lake.uri("processed/t/") == f"s3://{processed}/qs/processed/t/" and lake.uri("raw/s/") == f"s3://{main}/lake/raw/s/"
-    assert [o.key for o in lake.list("")] == ["processed/t/data.parquet", "raw/s/a.parquet"], "one key space, in key order"
-    assert scan(lake, "processed/t/") == [(2,)] and lake.exists("processed/t/data.parquet") and not lake.exists("raw/t/data.parquet")
+    assert (
+        lake.uri("processed/t/") == f"s3://{processed}/qs/processed/t/"
+        and lake.uri("raw/s/") == f"s3://{main}/lake/raw/s/"
+    )
+    assert [o.key for o in lake.list("")] == ["processed/t/data.parquet", "raw/s/a.parquet"], (
+        "one key space, in key order"
+    )
+    assert (
+        scan(lake, "processed/t/") == [(2,)]
+        and lake.exists("processed/t/data.parquet")
+        and not lake.exists("raw/t/data.parquet")
+    )
     copy_object(lake.lake_for("raw/"), "raw/s/a.parquet", lake.lake_for("processed/"), "processed/t/b.parquet")
     assert scan(lake, "processed/t/") == [(1,), (2,)]
     lake.delete("processed/t/b.parquet")

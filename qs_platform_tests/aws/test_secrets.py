@@ -16,7 +16,9 @@ AWS_TOKEN = "SECRETxTOKEN-77ab2d-never-shown"
 def signed_with_the_token(faults) -> list:
     """Session tokens S3 requests carried (the header botocore signs): proof the credentials under test were used."""
     seen = []
-    faults.add("s3", "*", "500", where=lambda request: seen.append(request.headers.get("X-Amz-Security-Token")) and False)
+    faults.add(
+        "s3", "*", "500", where=lambda request: seen.append(request.headers.get("X-Amz-Security-Token")) and False
+    )
     return seen
 
 

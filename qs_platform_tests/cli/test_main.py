@@ -26,7 +26,9 @@ def env(tmp_path, monkeypatch):
 
 def test_validate_ok_and_broken(env, tmp_path, monkeypatch):
     result = runner.invoke(app, ["validate"])
-    assert result.exit_code == 0 and re.search(r"OK — 22 sources, \d+ tables, \d+ datasets, \d+ dashboards", result.output)
+    assert result.exit_code == 0 and re.search(
+        r"OK — 22 sources, \d+ tables, \d+ datasets, \d+ dashboards", result.output
+    )
     broken = tmp_path / "broken"
     shutil.copytree(CONFIG_DIR, broken)
     (broken / "sources" / "service_requests.yaml").write_text(
@@ -59,7 +61,10 @@ def test_sync_in_an_empty_lake_then_export(env, tmp_path, monkeypatch, config):
     assert again.exit_code == 0 and "nothing to do" in again.output
     status = runner.invoke(app, ["status"])
     assert status.exit_code == 0 and "everything is accounted for" in status.output, status.output
-    assert "service_requests: 2 landed = 1 loaded + 0 archives + 1 quarantined; rows 19325 = 19324 loaded + 1 rejected" in status.output
+    assert (
+        "service_requests: 2 landed = 1 loaded + 0 archives + 1 quarantined; rows 19325 = 19324 loaded + 1 rejected"
+        in status.output
+    )
     (landing / "late.csv").write_text((landing / SERVICE_REQUESTS_CSV.name).read_text())
     pending = runner.invoke(app, ["status"])
     assert pending.exit_code == 1 and "1 PENDING (oldest landing/service_requests/late.csv" in pending.output
@@ -68,7 +73,10 @@ def test_sync_in_an_empty_lake_then_export(env, tmp_path, monkeypatch, config):
     assert "service-division\tService requests by division\tversion 1" in listed.output.splitlines()
     exported = runner.invoke(app, ["dashboards", "export", "service-division"])
     definition = json.loads(exported.output)
-    validate_request("CreateDashboard", {"AwsAccountId": "111122223333", "DashboardId": "service-division", "Name": "x", "Definition": definition})
+    validate_request(
+        "CreateDashboard",
+        {"AwsAccountId": "111122223333", "DashboardId": "service-division", "Name": "x", "Definition": definition},
+    )
 
     missing = runner.invoke(app, ["dashboards", "export", "nope"])
     assert missing.exit_code == 1 and "not found" in missing.output
@@ -90,8 +98,12 @@ def test_sync_exits_non_zero_when_a_run_fails(env, tmp_path, monkeypatch, config
 
 def test_seed_copies_examples_once(env, tmp_path):
     first = runner.invoke(app, ["seed"])
-    assert first.exit_code == 0 and "5 example files copied" in first.output and "generated files landed" in first.output
-    assert (tmp_path / "lake" / "landing" / "service_requests" / "division_data_24-12-23.csv").stat().st_size == SERVICE_REQUESTS_CSV.stat().st_size
+    assert (
+        first.exit_code == 0 and "5 example files copied" in first.output and "generated files landed" in first.output
+    )
+    assert (
+        tmp_path / "lake" / "landing" / "service_requests" / "division_data_24-12-23.csv"
+    ).stat().st_size == SERVICE_REQUESTS_CSV.stat().st_size
     second = runner.invoke(app, ["seed"])
     assert "seeded before" in second.output
 
@@ -102,7 +114,13 @@ def test_rebuild_recomputes_every_partition_then_what_is_downstream(env, tmp_pat
     only(monkeypatch, tmp_path, config, "sales")
     from qs_platform.examples.generators import generate_sales
 
-    generate_sales(tmp_path / "lake" / "landing", stores=["DEL-A"], days=[dt.date(2024, 3, 1), dt.date(2024, 3, 2)], rows_per_file=10, seed=3)
+    generate_sales(
+        tmp_path / "lake" / "landing",
+        stores=["DEL-A"],
+        days=[dt.date(2024, 3, 1), dt.date(2024, 3, 2)],
+        rows_per_file=10,
+        seed=3,
+    )
     assert runner.invoke(app, ["sync"]).exit_code == 0
     partitions = sorted(p.name for p in (tmp_path / "lake" / "processed" / "sales_daily").glob("transaction_date=*"))
     assert partitions[-2:] == ["transaction_date=2024-03-01", "transaction_date=2024-03-02"]
@@ -110,8 +128,11 @@ def test_rebuild_recomputes_every_partition_then_what_is_downstream(env, tmp_pat
     result = runner.invoke(app, ["rebuild", "sales_daily"])
 
     assert result.exit_code == 0, result.output
-    assert re.search(rf"materialized processed/sales_daily: \d+ rows, {len(partitions)} of {len(partitions)} partitions rewritten "
-                     r"\(full rebuild requested\)", result.output)
+    assert re.search(
+        rf"materialized processed/sales_daily: \d+ rows, {len(partitions)} of {len(partitions)} partitions rewritten "
+        r"\(full rebuild requested\)",
+        result.output,
+    )
     assert "materialized catalog/processed/sales_daily" in result.output, "downstream follows the rebuilt table"
     unknown = runner.invoke(app, ["rebuild", "no_such_table"])
     assert unknown.exit_code == 2 and "not a processed table: no_such_table" in unknown.output

@@ -20,7 +20,12 @@ from qs_platform.config.acquisition import Collect
 from qs_platform.lake import LocalLake
 from qs_platform_tests.conftest import CONFIG_DIR
 
-EVENT = {"element_clicked": "entree_1", "time_spent": 12, "source_menu": "lunch_menu", "created_at": "2024-03-01 09:15:00"}
+EVENT = {
+    "element_clicked": "entree_1",
+    "time_spent": 12,
+    "source_menu": "lunch_menu",
+    "created_at": "2024-03-01 09:15:00",
+}
 
 
 def collector(config, tmp_path, **settings):
@@ -49,9 +54,15 @@ def test_load_every_accepted_event_in_exactly_one_file(config, tmp_path):
         for batch in range(batches):
             events = [{**EVENT, "event_id": f"{worker}-{batch}-{i}"} for i in range(per_batch)]
             answer = session.post(f"{server.url}/events/clickstream", data=json.dumps(events), timeout=30)
-            (accepted.update(e["event_id"] for e in events) if answer.status_code == 200 else failures.append(answer.text))
+            (
+                accepted.update(e["event_id"] for e in events)
+                if answer.status_code == 200
+                else failures.append(answer.text)
+            )
         for i in range(singles // 2):
-            answer = session.post(f"{server.url}/events", json={**EVENT, "event_id": f"{worker}-single-{i}"}, timeout=30)
+            answer = session.post(
+                f"{server.url}/events", json={**EVENT, "event_id": f"{worker}-single-{i}"}, timeout=30
+            )
             (accepted.update([f"{worker}-single-{i}"]) if answer.status_code == 200 else failures.append(answer.text))
 
     began = time.monotonic()
@@ -67,7 +78,9 @@ def test_load_every_accepted_event_in_exactly_one_file(config, tmp_path):
     assert ids == accepted, "an accepted event is missing from landing, or landed twice"
     assert spool.stats.published_files > 5  # by size: 512 KiB buffers
     assert seconds < 30, f"{20_000 / seconds:.0f} events/s"
-    print(f"collector: {20_000 / seconds:.0f} events/s accepted, {spool.stats.fsyncs} fsyncs, {spool.stats.published_files} files")
+    print(
+        f"collector: {20_000 / seconds:.0f} events/s accepted, {spool.stats.fsyncs} fsyncs, {spool.stats.published_files} files"
+    )
 
 
 def test_size_and_shape_are_validated_and_a_bad_request_accepts_nothing(config, tmp_path):
@@ -78,11 +91,19 @@ def test_size_and_shape_are_validated_and_a_bad_request_accepts_nothing(config, 
     assert requests.post(url, json=[EVENT] * 3).status_code == 200
     assert requests.post(url, json=[EVENT] * 4).json()["errors"] == ["4 events in one request; at most 3"]
     problems = requests.post(url, json=[EVENT, {"time_spent": 3}, 7]).json()["errors"]
-    assert problems == ["event 1: missing required ['element_clicked', 'created_at']", "event 2: expected a non-empty JSON object, got int"]
+    assert problems == [
+        "event 1: missing required ['element_clicked', 'created_at']",
+        "event 2: expected a non-empty JSON object, got int",
+    ]
     assert "at most 200" in requests.post(url, json={**EVENT, "notes": "x" * 300}).json()["errors"][0]
     assert requests.post(url, data=b"{not json").status_code == 400
     assert requests.post(url, data=b"[" + b" " * 4096 + b"]").status_code == 413
-    assert requests.post(url, json={**{k: v for k, v in EVENT.items() if k != "created_at"}, "createdAt": "2024-03-01 09:00:00"}).status_code == 200
+    assert (
+        requests.post(
+            url, json={**{k: v for k, v in EVENT.items() if k != "created_at"}, "createdAt": "2024-03-01 09:00:00"}
+        ).status_code
+        == 200
+    )
     assert requests.post(f"{server.url}/events/nope", json=EVENT).status_code == 404
     health = requests.get(f"{server.url}/health").json()
     server.stop()
@@ -108,7 +129,9 @@ def test_time_flush_lands_firehose_keys_that_the_source_reads(config, tmp_path):
     from qs_platform.ingest.landing import wanted
     from qs_platform.ingest.load import key_fields
 
-    assert wanted(config.source("clickstream"), keys[0]) and key_fields(config.source("clickstream"), keys[0])["yyyy"] == time.strftime("%Y", now)
+    assert wanted(config.source("clickstream"), keys[0]) and key_fields(config.source("clickstream"), keys[0])[
+        "yyyy"
+    ] == time.strftime("%Y", now)
 
 
 def free_port() -> int:
@@ -137,7 +160,10 @@ def test_a_killed_collector_loses_nothing_and_a_stopped_one_flushes(tmp_path):
     process = start()
     sent = [f"a-{i}" for i in range(300)]
     for start_at in range(0, 300, 50):
-        assert requests.post(url, json=[{**EVENT, "event_id": i} for i in sent[start_at:start_at + 50]]).status_code == 200
+        assert (
+            requests.post(url, json=[{**EVENT, "event_id": i} for i in sent[start_at : start_at + 50]]).status_code
+            == 200
+        )
     process.send_signal(signal.SIGKILL)  # 60 s buffer: nothing was landed yet, everything is in the spool
     process.wait()
     lake = LocalLake(tmp_path / "lake")
@@ -165,7 +191,9 @@ def test_collect_settings_are_validated(tmp_path):
     with pytest.raises(ConfigError) as error:
         load_config(tmp_path)
     assert "s.yaml: sources.0.collect.max_buffer_seconds: Input should be greater than 0" in str(error.value)
-    (tmp_path / "s.yaml").write_text("sources:\n  - name: clicks\n    format: csv\n    file_pattern: '*.csv'\n    collect: {}\n    columns: [{name: a}]\n")
+    (tmp_path / "s.yaml").write_text(
+        "sources:\n  - name: clicks\n    format: csv\n    file_pattern: '*.csv'\n    collect: {}\n    columns: [{name: a}]\n"
+    )
     with pytest.raises(ConfigError, match="collect: lands JSON Lines, so the source needs format json"):
         load_config(tmp_path)
     assert Collect().max_buffer_bytes == 5 << 20 and Collect().max_buffer_seconds == 60

@@ -14,11 +14,22 @@ def test_shipped_configuration_loads(config):
     from qs_platform.examples.logistics import LOGISTICS_FILES
 
     logistics = {s.name for s in config.sources if s.landing_prefix == "landing/logistics/"}
-    assert {s.name for s in config.sources} - logistics == {"service_requests", "sales", "subscriptions", "exchange_rates", "clickstream"}
+    assert {s.name for s in config.sources} - logistics == {
+        "service_requests",
+        "sales",
+        "subscriptions",
+        "exchange_rates",
+        "clickstream",
+    }
     assert {"logistics_items", "logistics_assessments", "logistics_parameters"} <= logistics
     assert len(logistics) == 3 + len(LOGISTICS_FILES) == 17, "one source per file of an assessment folder"
     assert {d.id for d in config.dashboards} == {
-        "service-division", "sales-trends", "subscriptions-revenue", "clickstream-menu", "logistics-assessment", "logistics-scenarios"
+        "service-division",
+        "sales-trends",
+        "subscriptions-revenue",
+        "clickstream-menu",
+        "logistics-assessment",
+        "logistics-scenarios",
     }, "every replaced system ends in a dashboard"
     assert {"service_requests", "division_kpis", "ward_kpis"} <= {t.name for t in config.tables}
     assert config.source("service_requests").landing_prefix == "landing/service_requests/"
@@ -39,13 +50,17 @@ def problems(folder) -> list[str]:
 
 
 def test_unknown_column_type_names_file_key_and_choices(tmp_path):
-    folder = config_with(tmp_path, "sources/extra.yaml", """
+    folder = config_with(
+        tmp_path,
+        "sources/extra.yaml",
+        """
         sources:
           - name: extra
             columns:
               - {name: id, type: bigint}
               - {name: when, type: dat}
-    """)
+    """,
+    )
     [problem] = problems(folder)
     assert "sources/extra.yaml" in problem
     assert "sources.0.columns.1.type" in problem
@@ -53,49 +68,68 @@ def test_unknown_column_type_names_file_key_and_choices(tmp_path):
 
 
 def test_unknown_key_is_refused(tmp_path):
-    folder = config_with(tmp_path, "sources/extra.yaml", """
+    folder = config_with(
+        tmp_path,
+        "sources/extra.yaml",
+        """
         sources:
           - name: extra
             landing_prefx: landing/extra/
             columns: [{name: id}]
-    """)
+    """,
+    )
     [problem] = problems(folder)
     assert "sources.0.landing_prefx" in problem and "Extra inputs are not permitted" in problem
 
 
 def test_rule_on_undeclared_column(tmp_path):
-    folder = config_with(tmp_path, "sources/extra.yaml", """
+    folder = config_with(
+        tmp_path,
+        "sources/extra.yaml",
+        """
         sources:
           - name: extra
             columns: [{name: id, type: bigint}]
             rules:
               - {name: positive, kind: range, column: amount, min: 0}
-    """)
+    """,
+    )
     [problem] = problems(folder)
     assert "extra.yaml" in problem and "'amount'" in problem and "not declared" in problem
 
 
 def test_table_reading_an_unknown_table(tmp_path):
-    folder = config_with(tmp_path, "tables/extra.yaml", """
+    folder = config_with(
+        tmp_path,
+        "tables/extra.yaml",
+        """
         tables:
           - name: extra
             sql: select * from processed.nope
-    """)
+    """,
+    )
     [problem] = problems(folder)
     assert "tables/extra.yaml" in problem and "tables.extra.sql" in problem and "processed.nope" in problem
 
 
 def test_sql_that_does_not_parse(tmp_path):
-    folder = config_with(tmp_path, "tables/extra.yaml", """
+    folder = config_with(
+        tmp_path,
+        "tables/extra.yaml",
+        """
         tables:
           - name: extra
             sql: selec from where
-    """)
+    """,
+    )
     assert any("tables.extra.sql" in p for p in problems(folder))
 
 
 def test_dashboard_with_undeclared_dataset_and_parameter(tmp_path):
-    folder = config_with(tmp_path, "quicksight/extra.yaml", """
+    folder = config_with(
+        tmp_path,
+        "quicksight/extra.yaml",
+        """
         dashboards:
           - id: extra
             name: Extra
@@ -107,7 +141,8 @@ def test_dashboard_with_undeclared_dataset_and_parameter(tmp_path):
                 title: S
                 visuals:
                   - {id: v, type: kpi, title: V, dataset: nope, values: [{column: requests}]}
-    """)
+    """,
+    )
     [problem] = problems(folder)
     assert "quicksight/extra.yaml" in problem and "${Missing}" in problem
 
@@ -130,7 +165,12 @@ def test_missing_config_folder(tmp_path):
 
 @pytest.mark.parametrize(
     "raw, expected",
-    [("Service Division Owner", "service_division_owner"), ("createdAt", "created_at"), ("  id ", "id"), ("2nd", "c_2nd")],
+    [
+        ("Service Division Owner", "service_division_owner"),
+        ("createdAt", "created_at"),
+        ("  id ", "id"),
+        ("2nd", "c_2nd"),
+    ],
 )
 def test_column_names_are_normalised(raw, expected):
     assert normalise_column_name(raw) == expected

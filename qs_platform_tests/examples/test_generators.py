@@ -9,9 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from qs_platform_tests.conftest import CLICKSTREAM_EVENTS, EXAMPLES, SEEDS
-
-from qs_platform.examples.logistics import DEMO_ASSESSMENTS, LOGISTICS_FILES, Assessment, generate_logistics_assessment, read_classix
 from qs_platform.examples.generators import (
     SALES_ANOMALY_FIELDS,
     generate_clickstream,
@@ -20,6 +17,14 @@ from qs_platform.examples.generators import (
     generate_subscriptions,
     write_demo_landing,
 )
+from qs_platform.examples.logistics import (
+    DEMO_ASSESSMENTS,
+    LOGISTICS_FILES,
+    Assessment,
+    generate_logistics_assessment,
+    read_classix,
+)
+from qs_platform_tests.conftest import CLICKSTREAM_EVENTS, EXAMPLES, SEEDS
 
 EN_DASH = "\u2013"
 SALES_HEADER = [
@@ -94,7 +99,12 @@ def test_demo_landing_layout(tmp_path):
     assert folders == {"10901", "10902", "10903"}
     for folder in folders:
         names = {k.rsplit("/", 1)[1] for k in keys if k.startswith(f"logistics/assessments/{folder}/")}
-        assert names == {*LOGISTICS_FILES, "AssessmentTable.csv", "AssessmentParameterDataMapTable.csv", "classix_dimensional_data.csv"}
+        assert names == {
+            *LOGISTICS_FILES,
+            "AssessmentTable.csv",
+            "AssessmentParameterDataMapTable.csv",
+            "classix_dimensional_data.csv",
+        }
 
 
 # ---------------------------------------------------------------------------------------------------- sales
@@ -247,7 +257,10 @@ def test_subscription_object_shape(tmp_path):
         assert type(o["plan_unit_price"]) is int and o["plan_unit_price"] > 0  # cents
         assert type(o["plan_quantity"]) is int and o["plan_quantity"] >= 1
         assert o["plan_amount"] == o["plan_unit_price"] * o["plan_quantity"]  # the plan's total, as the API sends it
-        assert o["current_term_start"] < o["current_term_end"] or o["current_term_start"] == o["current_term_end"] == o["cancelled_at"]
+        assert (
+            o["current_term_start"] < o["current_term_end"]
+            or o["current_term_start"] == o["current_term_end"] == o["cancelled_at"]
+        )
         for ts in ("created_at", "updated_at", "started_at"):
             assert type(o[ts]) is int and 1_500_000_000 < o[ts] < 2_000_000_000
         assert o["created_at"] <= o["updated_at"]
@@ -384,7 +397,7 @@ TABLE_MAPS = SEEDS / "logistics" / "quicksight_table_maps"
 def _map_columns(name: str) -> list[str]:
     text = json.dumps(json.loads((TABLE_MAPS / f"{name}_physical_map.json").read_text()))
     start = text.index('"InputColumns": ') + len('"InputColumns": ')
-    return [c["Name"] for c in json.loads(text[start:text.index("]", start) + 1])]
+    return [c["Name"] for c in json.loads(text[start : text.index("]", start) + 1])]
 
 
 @pytest.mark.skipif(not TABLE_MAPS.exists(), reason="needs ../shared/data/seeds/logistics/quicksight_table_maps")
@@ -413,14 +426,28 @@ def test_logistics_assessment_is_deterministic_and_follows_its_parameters(tmp_pa
     folder = tmp_path / "a" / "logistics" / "assessments" / "10902"
     [params] = list(csv.DictReader((folder / "AssessmentParameterDataMapTable.csv").open()))
     [assessment] = list(csv.DictReader((folder / "AssessmentTable.csv").open()))
-    assert (params["DaysOfSupplyFirst"], params["DaysOfSupplySecond"], params["DaysOfSupplyThird"]) == ("15", "45", "75")
+    assert (params["DaysOfSupplyFirst"], params["DaysOfSupplySecond"], params["DaysOfSupplyThird"]) == (
+        "15",
+        "45",
+        "75",
+    )
     assert assessment["OperationDuration"] == "100" and assessment["CreatedOn"].endswith(".0")
-    assert json.loads(params["ClassIXCAcqAdvJson"])[0] == "F" and assessment["PrepoEquipDayRange"] == ""  # the seed's quirks
+    assert (
+        json.loads(params["ClassIXCAcqAdvJson"])[0] == "F" and assessment["PrepoEquipDayRange"] == ""
+    )  # the seed's quirks
     pax = list(csv.DictReader((folder / "RD_I_PaxLocationAll.csv").open()))
     assert {int(r["Day"]) for r in pax} == set(range(1, 101))
     by_day = {(r["UIC"], int(r["Day"])): r["DOS_Period"] for r in pax}
     uic = pax[0]["UIC"]
-    assert [by_day[(uic, d)] for d in (15, 16, 45, 46, 75, 76, 100)] == ["DOS1", "DOS2", "DOS2", "DOS3", "DOS3", "BEYOND", "BEYOND"]
+    assert [by_day[(uic, d)] for d in (15, 16, 45, 46, 75, 76, 100)] == [
+        "DOS1",
+        "DOS2",
+        "DOS2",
+        "DOS3",
+        "DOS3",
+        "BEYOND",
+        "BEYOND",
+    ]
     assert sum(int(r["flowin"]) for r in pax) == sum(int(r["cumflow"]) for r in pax if r["Day"] == "100")
     assert any(r["UIC"].startswith("EPW") for r in pax), "an EPW camp, which the force flow's UIC counts leave out"
     items = list(csv.DictReader((folder / "classix_dimensional_data.csv").open()))

@@ -13,7 +13,12 @@ from qs_platform.ingest.ledger import Ledger
 from qs_platform.ingest.runner import ingest_group
 from qs_platform.lake import LocalLake
 
-EXAMPLES = settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+EXAMPLES = settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=20)
 
 
@@ -29,7 +34,9 @@ def rows_of(lake, source, key):
     from qs_platform.catalog.tables import raw_rows_select
 
     names = ", ".join(c.column_name for c in source.columns)
-    return duckdb.sql(f"select {names} from ({raw_rows_select(lake, source, first_copy_only=False)}) order by _line_number").fetchall()
+    return duckdb.sql(
+        f"select {names} from ({raw_rows_select(lake, source, first_copy_only=False)}) order by _line_number"
+    ).fetchall()
 
 
 @EXAMPLES
@@ -42,8 +49,9 @@ def rows_of(lake, source, key):
 def test_any_dialect_valid_csv_round_trips(tmp_path_factory, rows, delimiter, quoting, line_end):
     # RFC 4180 quotes a field holding CR; Python's writer only does with QUOTE_ALL when its line end is "\n"
     assume(quoting == csv.QUOTE_ALL or not any("\r" in value for row in rows for value in row))
-    source = Source.model_validate({"name": "t", "csv": {"delimiter": delimiter},
-                                    "columns": [{"name": "a"}, {"name": "b"}, {"name": "c"}]})
+    source = Source.model_validate(
+        {"name": "t", "csv": {"delimiter": delimiter}, "columns": [{"name": "a"}, {"name": "b"}, {"name": "c"}]}
+    )
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, quoting=quoting, lineterminator=line_end)
     writer.writerow(["a", "b", "c"])
@@ -57,12 +65,24 @@ def test_any_dialect_valid_csv_round_trips(tmp_path_factory, rows, delimiter, qu
 
 
 @EXAMPLES
-@given(records=st.lists(st.fixed_dictionaries({"a": TEXT, "b": st.one_of(st.integers(-10**15, 10**15), st.none())},
-                                               optional={"x": TEXT}), max_size=10),
-       shape=st.sampled_from(["lines", "array", "concatenated"]))
+@given(
+    records=st.lists(
+        st.fixed_dictionaries(
+            {"a": TEXT, "b": st.one_of(st.integers(-(10**15), 10**15), st.none())}, optional={"x": TEXT}
+        ),
+        max_size=10,
+    ),
+    shape=st.sampled_from(["lines", "array", "concatenated"]),
+)
 def test_any_json_records_round_trip(tmp_path_factory, records, shape):
-    source = Source.model_validate({"name": "j", "format": "json", "file_pattern": "*.json",
-                                    "columns": [{"name": "a"}, {"name": "b", "type": "integer"}]})
+    source = Source.model_validate(
+        {
+            "name": "j",
+            "format": "json",
+            "file_pattern": "*.json",
+            "columns": [{"name": "a"}, {"name": "b", "type": "integer"}],
+        }
+    )
     if shape == "lines":
         data = "\n".join(json.dumps(r) for r in records)
     elif shape == "array":

@@ -23,7 +23,12 @@ def source(config):
 
 
 def json_source(**overrides) -> Source:
-    spec = {"name": "events", "format": "json", "file_pattern": "*.json", "columns": [{"name": "id", "required": True}, {"name": "n", "type": "integer"}]}
+    spec = {
+        "name": "events",
+        "format": "json",
+        "file_pattern": "*.json",
+        "columns": [{"name": "id", "required": True}, {"name": "n", "type": "integer"}],
+    }
     return Source.model_validate({**spec, **overrides})
 
 
@@ -52,14 +57,18 @@ def test_files_the_listing_cannot_read_are_quarantined_and_the_others_load(lake,
     assert all(known.get(o.key) == o.etag for o in landed(lake, source)), "recorded: they do not come back every tick"
 
 
-@pytest.mark.parametrize("name, text, expected", [
-    ("utf16.csv", None, "loaded"),
-    ("non-ascii-header.csv", "Straße,Größe,名前,住所\n1,2,3,4\n", "loaded"),
-    ("unterminated-header.csv", 'id,"start_date,end_date\n1,2,3\n', "quarantined"),
-])
+@pytest.mark.parametrize(
+    "name, text, expected",
+    [
+        ("utf16.csv", None, "loaded"),
+        ("non-ascii-header.csv", "Straße,Größe,名前,住所\n1,2,3,4\n", "loaded"),
+        ("unterminated-header.csv", 'id,"start_date,end_date\n1,2,3\n', "quarantined"),
+    ],
+)
 def test_headers_in_other_encodings_names_and_broken_ones(lake, name, text, expected):
-    source = Source.model_validate({"name": "any", "columns": [{"name": "id"}],
-                                    "csv": {"encoding": "utf-16"} if name == "utf16.csv" else {}})
+    source = Source.model_validate(
+        {"name": "any", "columns": [{"name": "id"}], "csv": {"encoding": "utf-16"} if name == "utf16.csv" else {}}
+    )
     data = ("id,naïve,été\n1,x,y\n2,\u2603,z\n").encode("utf-16") if text is None else text.encode()
     key = land(lake, f"landing/any/{name}", data)
     result = ingest(lake, source, key)
@@ -75,7 +84,9 @@ def test_headers_in_other_encodings_names_and_broken_ones(lake, name, text, expe
 
 def test_undeclared_names_that_normalise_alike_keep_every_value(lake):
     source = json_source()
-    records = [{"id": "a", "名前": "x", "住所": "y", "Name": "n1", "name": "n2", "": "empty key", "$t.id": "internal-looking"}]
+    records = [
+        {"id": "a", "名前": "x", "住所": "y", "Name": "n1", "name": "n2", "": "empty key", "$t.id": "internal-looking"}
+    ]
     key = land(lake, "landing/events/e.json", json.dumps(records))
     result = ingest(lake, source, key)
     assert result.status == "loaded", result.reason
@@ -86,7 +97,9 @@ def test_undeclared_names_that_normalise_alike_keep_every_value(lake):
 
 
 def test_an_undeclared_csv_column_named_like_an_internal_one_overwrites_nothing(lake, source):
-    key = land(lake, "landing/service_requests/x.csv", HEADER.strip() + ",text_id,$t.id,_rules\n" + ROW.strip() + ",a,b,c\n")
+    key = land(
+        lake, "landing/service_requests/x.csv", HEADER.strip() + ",text_id,$t.id,_rules\n" + ROW.strip() + ",a,b,c\n"
+    )
     result = ingest(lake, source, key)
     row = dict(zip(*(lambda r: (r.columns, r.fetchall()[0]))(raw_records(lake, source, key))))
     assert row["id"] == 1 and {row[c] for c in result.new_columns} == {"a", "b", "c"}
@@ -94,7 +107,9 @@ def test_an_undeclared_csv_column_named_like_an_internal_one_overwrites_nothing(
 
 def test_fractions_in_integer_fields_are_rejected_in_json_too(lake):
     source = json_source()
-    key = land(lake, "landing/events/n.json", json.dumps([{"id": "a", "n": 3.5}, {"id": "b", "n": 4}, {"id": "c", "n": 4.0}]))
+    key = land(
+        lake, "landing/events/n.json", json.dumps([{"id": "a", "n": 3.5}, {"id": "b", "n": 4}, {"id": "c", "n": 4.0}])
+    )
     result = ingest(lake, source, key)
     assert result.rejected_by_rule == {"type_n": 1}
     assert raw_records(lake, source, key).select("id, n").fetchall() == [("b", 4), ("c", 4)]
@@ -133,11 +148,14 @@ def test_a_zip_with_two_members_landing_at_the_same_key_is_refused(lake, source)
     assert not lake.exists("landing/service_requests/dup/day.csv")
 
 
-@pytest.mark.parametrize("data, reason", [
-    (b'{"id": "a"}\n{"id": ', "line"),
-    (b"", "no JSON records"),
-    (b"[1, 2]", "not JSON objects"),
-])
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (b'{"id": "a"}\n{"id": ', "line"),
+        (b"", "no JSON records"),
+        (b"[1, 2]", "not JSON objects"),
+    ],
+)
 def test_json_reasons_say_where_and_what(lake, data, reason):
     source = json_source()
     result = ingest(lake, source, land(lake, "landing/events/bad.json", data))
@@ -146,7 +164,11 @@ def test_json_reasons_say_where_and_what(lake, data, reason):
 
 
 def test_mixed_line_endings_and_overlong_lines_are_explained(lake, source):
-    mixed = land(lake, "landing/service_requests/mixed.csv", (HEADER + ROW).replace("\n", "\r\n", 1) + ROW.replace("\n", "\r") + ROW)
+    mixed = land(
+        lake,
+        "landing/service_requests/mixed.csv",
+        (HEADER + ROW).replace("\n", "\r\n", 1) + ROW.replace("\n", "\r") + ROW,
+    )
     result = ingest(lake, source, mixed)
     assert result.status in ("loaded", "quarantined")
     if result.status == "quarantined":

@@ -42,19 +42,32 @@ def test_seed_file_loads_every_row_typed(lake, source):
 
 
 def test_rows_breaking_rules_are_quarantined_with_rule_names(lake, source):
-    key = land(lake, "landing/service_requests/mixed.csv", HEADER + "\n".join([
-        "1,1/2/2000,1/5/2000,Toronto Water,PASS,3,100,",        # good
-        "2,1/2/2000,1/1/2000,Toronto Water,MAYBE,3,-5,",        # known_result, cost_not_negative, ends_after_start
-        "3,13/45/2000,,Toronto Water,PASS,x,1,",                # bad date and ward
-        "4,1/2/2000,1/3/2000,,FAIL,4,7,",                       # division required
-        "5,1/2/2000,,Solid Waste Management,,9,0,",             # good: empty optional values
-    ]) + "\n")
+    key = land(
+        lake,
+        "landing/service_requests/mixed.csv",
+        HEADER
+        + "\n".join(
+            [
+                "1,1/2/2000,1/5/2000,Toronto Water,PASS,3,100,",  # good
+                "2,1/2/2000,1/1/2000,Toronto Water,MAYBE,3,-5,",  # known_result, cost_not_negative, ends_after_start
+                "3,13/45/2000,,Toronto Water,PASS,x,1,",  # bad date and ward
+                "4,1/2/2000,1/3/2000,,FAIL,4,7,",  # division required
+                "5,1/2/2000,,Solid Waste Management,,9,0,",  # good: empty optional values
+            ]
+        )
+        + "\n",
+    )
     result = ingest(lake, source, key)
     assert (result.input_rows, result.loaded_rows, result.rejected_rows) == (5, 2, 3)
     assert result.reconciled
     assert result.rejected_by_rule == {
-        "cost_not_negative": 1, "ends_after_start": 1, "known_result": 1, "service_division_owner_required": 1,
-        "start_date_required": 1, "type_start_date": 1, "type_ward_id": 1,
+        "cost_not_negative": 1,
+        "ends_after_start": 1,
+        "known_result": 1,
+        "service_division_owner_required": 1,
+        "start_date_required": 1,
+        "type_start_date": 1,
+        "type_ward_id": 1,
     }
     relation = parquet(lake, quarantined_rows_key(source, key)).order("_line_number")
     quarantined = [dict(zip(relation.columns, row)) for row in relation.fetchall()]
@@ -69,16 +82,25 @@ def test_rows_breaking_rules_are_quarantined_with_rule_names(lake, source):
 
 
 def test_values_that_do_not_convert_exactly_are_rejected_not_rounded(lake, source):
-    key = land(lake, "landing/service_requests/fractions.csv", HEADER + "".join([
-        "1,1/2/2000,,Toronto Water,PASS,1.5,100,\n",       # a fraction in an integer column
-        "2,1/2/2000,,Toronto Water,PASS,-2.5,100,\n",
-        "3,1/2/2000,,Toronto Water,PASS,3,0.005,\n",       # more decimals than decimal(18,2) holds
-        "4,1/2/2000,,Toronto Water,PASS, 7 ,12.50,\n",     # spaces and a trailing zero are fine
-        "5,1/2/2000,,Toronto Water,PASS,0x10,1,\n",        # hexadecimal is not an integer here
-    ]))
+    key = land(
+        lake,
+        "landing/service_requests/fractions.csv",
+        HEADER
+        + "".join(
+            [
+                "1,1/2/2000,,Toronto Water,PASS,1.5,100,\n",  # a fraction in an integer column
+                "2,1/2/2000,,Toronto Water,PASS,-2.5,100,\n",
+                "3,1/2/2000,,Toronto Water,PASS,3,0.005,\n",  # more decimals than decimal(18,2) holds
+                "4,1/2/2000,,Toronto Water,PASS, 7 ,12.50,\n",  # spaces and a trailing zero are fine
+                "5,1/2/2000,,Toronto Water,PASS,0x10,1,\n",  # hexadecimal is not an integer here
+            ]
+        ),
+    )
     result = ingest(lake, source, key)
     assert result.rejected_by_rule == {"type_ward_id": 3, "type_estimated_cost": 1}
-    assert raw_records(lake, source, key).select("id, ward_id, estimated_cost").fetchall() == [(4, 7, __import__("decimal").Decimal("12.50"))]
+    assert raw_records(lake, source, key).select("id, ward_id, estimated_cost").fetchall() == [
+        (4, 7, __import__("decimal").Decimal("12.50"))
+    ]
 
 
 @pytest.mark.parametrize(
@@ -87,9 +109,15 @@ def test_values_that_do_not_convert_exactly_are_rejected_not_rounded(lake, sourc
         (HEADER + '1,1/2/2000,1/3/2000,"Toronto Water,PASS,3,1,\n', "unterminated quote"),
         (HEADER.encode() + "1,1/2/2000,1/3/2000,Café,PASS,3,1,\n".encode("latin-1"), "not valid UTF-8"),
         ("id,start,end\n1,2,3\n", "missing required columns ['start_date', 'service_division_owner']"),
-        (HEADER + "1,1/2/2000,1/3/2000,Toronto Water,PASS,3,1,,extra\n", "line 2: more fields than the 8 of the header"),
+        (
+            HEADER + "1,1/2/2000,1/3/2000,Toronto Water,PASS,3,1,,extra\n",
+            "line 2: more fields than the 8 of the header",
+        ),
         ("", "empty"),
-        ("Report of 2024-01-02\n" + HEADER + "1,1/2/2000,1/3/2000,Toronto Water,PASS,3,1,\n", "line 2: more fields than the 1 of the header"),
+        (
+            "Report of 2024-01-02\n" + HEADER + "1,1/2/2000,1/3/2000,Toronto Water,PASS,3,1,\n",
+            "line 2: more fields than the 1 of the header",
+        ),
     ],
     ids=["broken-quoting", "latin-1", "wrong-header", "extra-field", "empty", "title-line"],
 )
@@ -119,7 +147,9 @@ def test_headers_are_read_by_the_same_reader_as_the_rows(lake, source):
         key = land(lake, f"landing/service_requests/{name}", text)
         result = ingest(lake, source, key)
         assert (result.status, result.loaded_rows, result.rejected_rows) == ("loaded", 1, 0), (name, result.reason)
-    assert raw_records(lake, source, "landing/service_requests/blank-first.csv").select("_line_number").fetchall() == [(4,)]
+    assert raw_records(lake, source, "landing/service_requests/blank-first.csv").select("_line_number").fetchall() == [
+        (4,)
+    ]
 
 
 def test_broken_reupload_replaces_the_earlier_rows(lake, source):
@@ -145,10 +175,14 @@ def test_file_ids_are_safe_and_reversible(key):
 
 def test_unique_rule_rejects_repeated_keys_after_the_first(lake, config):
     declared = config.source("service_requests")
-    source = type(declared).model_validate({**declared.model_dump(), "rules": [{"name": "one_row_per_id", "kind": "unique", "columns": ["id"]}]})
-    key = land(lake, "landing/service_requests/d.csv", HEADER + "".join(
-        f"{i},1/2/2000,1/5/2000,Toronto Water,PASS,3,100,\n" for i in [1, 2, 1, "", 1]
-    ))
+    source = type(declared).model_validate(
+        {**declared.model_dump(), "rules": [{"name": "one_row_per_id", "kind": "unique", "columns": ["id"]}]}
+    )
+    key = land(
+        lake,
+        "landing/service_requests/d.csv",
+        HEADER + "".join(f"{i},1/2/2000,1/5/2000,Toronto Water,PASS,3,100,\n" for i in [1, 2, 1, "", 1]),
+    )
     result = ingest(lake, source, key)
     # lines: 2 -> id 1, 3 -> id 2, 4 -> id 1 again, 5 -> no id (required, but not a repeat), 6 -> id 1 again
     assert result.rejected_by_rule == {"one_row_per_id": 2, "id_required": 1}

@@ -86,9 +86,14 @@ def test_seed_csv_flows_to_the_dashboard(settings, lake, platform, instance, con
     for key, declared in [
         (["processed", "division_kpis"], config.table("division_kpis").columns),
         (["catalog", "processed", "division_kpis"], config.table("division_kpis").columns),
-        (["catalog", "raw", "service_requests"], {c.column_name: c.description for c in config.source("service_requests").columns}),
+        (
+            ["catalog", "raw", "service_requests"],
+            {c.column_name: c.description for c in config.source("service_requests").columns},
+        ),
     ]:
-        schema = instance.get_latest_materialization_event(dg.AssetKey(key)).asset_materialization.metadata["dagster/column_schema"]
+        schema = instance.get_latest_materialization_event(dg.AssetKey(key)).asset_materialization.metadata[
+            "dagster/column_schema"
+        ]
         shown = {c.name: c.description for c in schema.schema.columns if c.description}
         assert declared and shown == {k: v for k, v in declared.items() if v}, key
 

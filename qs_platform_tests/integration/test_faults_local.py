@@ -39,13 +39,22 @@ def disk_full_while_writing(monkeypatch, parts_of_keys: list[str]):
         yield
 
 
-@pytest.mark.parametrize("full_at, names_it", [
-    (["raw/service_requests/b.csv"], "landing/service_requests/b.csv was not loaded into raw/service_requests/"),
-    # b is loaded, then the disk fills: c cannot be written, nor the ledger saying b is done
-    (["raw/service_requests/c.csv", "ledger/"], "landing/service_requests/c.csv was not loaded into raw/service_requests/"),
-    (["processed/service_requests"], "processed.service_requests was not written to processed/service_requests/"),
-], ids=["raw", "raw-and-ledger", "processed"])
-def test_the_disk_filling_up_fails_the_run_clearly_quarantines_nothing_and_the_next_sync_completes(tmp_path, instance, monkeypatch, full_at, names_it):
+@pytest.mark.parametrize(
+    "full_at, names_it",
+    [
+        (["raw/service_requests/b.csv"], "landing/service_requests/b.csv was not loaded into raw/service_requests/"),
+        # b is loaded, then the disk fills: c cannot be written, nor the ledger saying b is done
+        (
+            ["raw/service_requests/c.csv", "ledger/"],
+            "landing/service_requests/c.csv was not loaded into raw/service_requests/",
+        ),
+        (["processed/service_requests"], "processed.service_requests was not written to processed/service_requests/"),
+    ],
+    ids=["raw", "raw-and-ledger", "processed"],
+)
+def test_the_disk_filling_up_fails_the_run_clearly_quarantines_nothing_and_the_next_sync_completes(
+    tmp_path, instance, monkeypatch, full_at, names_it
+):
     world = local_world(tmp_path)
     texts = [csv_text(1, 30), csv_text(100, 40), csv_text(200, 10)]
     world.land("a.csv", texts[0])
@@ -62,7 +71,9 @@ def test_the_disk_filling_up_fails_the_run_clearly_quarantines_nothing_and_the_n
     written = {o.key for o in world.lake.list("")} - before
     assert not any(key.startswith("quarantine/") for key in written), "a full disk is no bad file"
     assert not any(part in key for key in written for part in full_at), "nothing half-written is published"
-    assert world.processed("service_requests", "select count(*) from {table}") == [(30,)], "what was published before stays"
+    assert world.processed("service_requests", "select count(*) from {table}") == [(30,)], (
+        "what was published before stays"
+    )
     ledger = world.ledger()
     if full_at[0].startswith("raw/"):
         assert ledger.get(keys[0]) is None and ledger.get(keys[1]) is None, "b and the files after it stay pending"
@@ -105,7 +116,10 @@ def test_a_thousand_files_landed_at_once_are_all_loaded_once_by_one_sync(command
     status = runner.invoke(app, ["status"])
     rows = sum(1 + n % 3 for n in range(MANY_FILES))
     assert status.exit_code == 0, status.output
-    assert f"service_requests: {MANY_FILES} landed = {MANY_FILES} loaded + 0 archives + 0 quarantined; rows {rows} = {rows} loaded + 0 rejected" in status.output
+    assert (
+        f"service_requests: {MANY_FILES} landed = {MANY_FILES} loaded + 0 archives + 0 quarantined; rows {rows} = {rows} loaded + 0 rejected"
+        in status.output
+    )
 
 
 def upload_again_once(monkeypatch, module, name: str, world, key: str, text: str) -> None:
@@ -136,7 +150,9 @@ def uploaded_again_after(monkeypatch, moment: str, world, key: str, text: str):
 
 
 @pytest.mark.parametrize("moment", ["listing", "hashing"])
-def test_the_same_key_uploaded_twice_in_quick_succession_loads_only_the_final_content(tmp_path, instance, monkeypatch, moment):
+def test_the_same_key_uploaded_twice_in_quick_succession_loads_only_the_final_content(
+    tmp_path, instance, monkeypatch, moment
+):
     from qs_platform.lake.hashing import file_digest
 
     world = local_world(tmp_path)
@@ -150,7 +166,9 @@ def test_the_same_key_uploaded_twice_in_quick_succession_loads_only_the_final_co
     assert report.ok, report.failed_runs + report.pending
     world.assert_complete([final])  # no row of the first version
     record = world.ledger().get(key)
-    assert list(world.ledger().records) == [key] and record.content_hash == file_digest(path) and record.loaded_rows == 7
+    assert (
+        list(world.ledger().records) == [key] and record.content_hash == file_digest(path) and record.loaded_rows == 7
+    )
 
     land_back = world.land("twice.csv", first)  # and back to the first content: a change too
     assert Syncer(defs, instance).sync().ok
@@ -158,12 +176,16 @@ def test_the_same_key_uploaded_twice_in_quick_succession_loads_only_the_final_co
     assert world.ledger().get(land_back).content_hash == file_digest(path)
 
 
-def test_an_overwrite_in_place_of_the_same_size_and_modification_time_is_still_a_change(tmp_path, instance, monkeypatch):
+def test_an_overwrite_in_place_of_the_same_size_and_modification_time_is_still_a_change(
+    tmp_path, instance, monkeypatch
+):
     """Clients that keep timestamps (rsync -t, cp -p) or a filesystem with coarse ones: the fingerprint is more than
     size and mtime."""
     import os
 
-    monkeypatch.setenv("QS_LISTING_FULL_STAT_SECONDS", "0")  # a rewrite in place changes no folder: a full listing sees it
+    monkeypatch.setenv(
+        "QS_LISTING_FULL_STAT_SECONDS", "0"
+    )  # a rewrite in place changes no folder: a full listing sees it
     world = local_world(tmp_path)
     first, second = csv_text(1, 5), csv_text(1, 5).replace("note", "NOTE").replace("PASS", "FAIL")
     assert len(first) == len(second)
@@ -175,7 +197,11 @@ def test_an_overwrite_in_place_of_the_same_size_and_modification_time_is_still_a
     with open(path, "r+") as handle:  # in place: the same inode
         handle.write(second)
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
-    assert (path.stat().st_size, path.stat().st_mtime_ns, path.stat().st_ino) == (before.st_size, before.st_mtime_ns, before.st_ino)
+    assert (path.stat().st_size, path.stat().st_mtime_ns, path.stat().st_ino) == (
+        before.st_size,
+        before.st_mtime_ns,
+        before.st_ino,
+    )
     assert Syncer(defs, instance).sync().ok
     world.assert_complete([second])
 
@@ -184,10 +210,13 @@ def test_the_disk_filling_up_while_partitions_are_written_publishes_none_of_them
     from qs_platform.config.models import Table
 
     world = local_world(tmp_path)
-    by_day = Table.model_validate({
-        "name": "requests_by_day", "sql": "select id, start_date from raw.service_requests",
-        "partition_by": {"column": "start_date", "grain": "day", "input": "raw.service_requests"},
-    })
+    by_day = Table.model_validate(
+        {
+            "name": "requests_by_day",
+            "sql": "select id, start_date from raw.service_requests",
+            "partition_by": {"column": "start_date", "grain": "day", "input": "raw.service_requests"},
+        }
+    )
     world.config = world.config.model_copy(update={"tables": [*world.config.tables, by_day]})
     defs = world.definitions()
     texts = [csv_text(1, 10), csv_text(100, 40)]
@@ -199,7 +228,10 @@ def test_the_disk_filling_up_while_partitions_are_written_publishes_none_of_them
 
     with disk_full_while_writing(monkeypatch, ["start_date=2024-01-09"]):  # written after 01-02 … 01-08
         failed = Syncer(defs, instance).sync()
-    assert any("processed.requests_by_day was not written" in line and "No space left on device" in line for line in failed.failed_runs), failed.failed_runs
+    assert any(
+        "processed.requests_by_day was not written" in line and "No space left on device" in line
+        for line in failed.failed_runs
+    ), failed.failed_runs
     assert world.processed("requests_by_day", rows) == first, "no partition of the failed run is published"
 
     assert Syncer(defs, instance).sync().ok  # space freed
@@ -216,7 +248,9 @@ def land_bad_file(world, kind: str) -> str:
 
 
 @pytest.mark.parametrize("kind", ["bad header", "link out of the lake"])
-def test_the_disk_filling_up_while_a_bad_file_is_quarantined_fails_clearly_and_the_next_sync_quarantines_it(tmp_path, instance, monkeypatch, kind):
+def test_the_disk_filling_up_while_a_bad_file_is_quarantined_fails_clearly_and_the_next_sync_quarantines_it(
+    tmp_path, instance, monkeypatch, kind
+):
     world = local_world(tmp_path)
     good = csv_text(1, 10)
     world.land("a-good.csv", good)
@@ -225,9 +259,13 @@ def test_the_disk_filling_up_while_a_bad_file_is_quarantined_fails_clearly_and_t
 
     with disk_full_while_writing(monkeypatch, ["quarantine/service_requests/files/b-bad"]):
         failed = Syncer(defs, instance).sync()
-    lines = [line for line in failed.failed_runs if f"{bad} was not loaded" in line and "No space left on device" in line]
+    lines = [
+        line for line in failed.failed_runs if f"{bad} was not loaded" in line and "No space left on device" in line
+    ]
     assert lines and failed.quarantined == [], failed.failed_runs
-    assert world.ledger().get(bad) is None and not any(world.lake.list("quarantine/")), "pending, nothing half-quarantined"
+    assert world.ledger().get(bad) is None and not any(world.lake.list("quarantine/")), (
+        "pending, nothing half-quarantined"
+    )
 
     report = Syncer(defs, instance).sync()
     assert report.quarantined and all(line.startswith(f"{bad}: ") for line in report.quarantined), report.quarantined

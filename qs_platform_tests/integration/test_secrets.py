@@ -4,6 +4,7 @@ stdout or stderr, or any stored byte of the Dagster instance or the lake. (AWS c
 
 import base64
 import datetime as dt
+
 import pytest
 
 from qs_platform.cli.sync import Syncer
@@ -29,7 +30,13 @@ def refusals_quote_the_credentials(monkeypatch) -> None:
             return reply
         sent = next(v for k, v in headers.items() if k.lower() == "authorization")
         key = base64.b64decode(sent.removeprefix("Basic ")).decode().split(":", 1)[0]
-        return Reply(401, {"message": f"Invalid api key {key!r} (Authorization: {sent})", "api_error_code": "api_authentication_failed"})
+        return Reply(
+            401,
+            {
+                "message": f"Invalid api key {key!r} (Authorization: {sent})",
+                "api_error_code": "api_authentication_failed",
+            },
+        )
 
     monkeypatch.setattr(ChargebeeSubscriptions, "__call__", call)
 
@@ -37,14 +44,19 @@ def refusals_quote_the_credentials(monkeypatch) -> None:
 @pytest.fixture
 def chargebee(monkeypatch):
     refusals_quote_the_credentials(monkeypatch)
-    server = start_standins(api_key=PULL_KEY, clock=Clock(dt.datetime(2024, 2, 1, tzinfo=dt.UTC).timestamp()),
-                            faults=Faults(script=[None, 429, 503], retry_after=0))  # 401 first, then two retried
+    server = start_standins(
+        api_key=PULL_KEY,
+        clock=Clock(dt.datetime(2024, 2, 1, tzinfo=dt.UTC).timestamp()),
+        faults=Faults(script=[None, 429, 503], retry_after=0),
+    )  # 401 first, then two retried
     monkeypatch.setenv("QS_CHARGEBEE_URL", server.url)
     yield server
     server.stop()
 
 
-def test_a_pull_key_right_or_wrong_never_reaches_logs_metadata_messages_or_storage(config, chargebee, tmp_path, instance, monkeypatch, capfd):
+def test_a_pull_key_right_or_wrong_never_reaches_logs_metadata_messages_or_storage(
+    config, chargebee, tmp_path, instance, monkeypatch, capfd
+):
     narrow = ProjectConfig(sources=[config.source("subscriptions")], tables=[config.table("subscriptions_versions")])
     settings = Settings.from_env({"QS_CONFIG_DIR": str(CONFIG_DIR), "QS_LAKE_URL": str(tmp_path / "lake")})
     syncer = Syncer(build_definitions(settings, narrow), instance, echo=print)
@@ -53,11 +65,17 @@ def test_a_pull_key_right_or_wrong_never_reaches_logs_metadata_messages_or_stora
     monkeypatch.setenv("QS_CHARGEBEE_API_KEY", WRONG_PULL_KEY)
     syncer.run_pulls([pull])
     assert len(syncer.report.failed_runs) == 1 and "401" in syncer.report.failed_runs[0], syncer.report.failed_runs
-    assert "Invalid api key '***' (Authorization: Basic ***)" in syncer.report.failed_runs[0], "redacted where the API quoted it"
+    assert "Invalid api key '***' (Authorization: Basic ***)" in syncer.report.failed_runs[0], (
+        "redacted where the API quoted it"
+    )
     monkeypatch.setenv("QS_CHARGEBEE_API_KEY", PULL_KEY)
     syncer.run_pulls([pull])
     landed = [m for m in syncer.report.materialized if m.asset == "landing/subscriptions"]
-    assert len(syncer.report.failed_runs) == 1 and landed[0].metadata["records"] > 0 and landed[0].metadata["retries"] >= 1
+    assert (
+        len(syncer.report.failed_runs) == 1 and landed[0].metadata["records"] > 0 and landed[0].metadata["retries"] >= 1
+    )
     report = Syncer(syncer.defs, instance, echo=print).sync()
-    assert report.ok and any(m.asset == "processed/subscriptions_versions" for m in report.materialized), report.failed_runs
+    assert report.ok and any(m.asset == "processed/subscriptions_versions" for m in report.materialized), (
+        report.failed_runs
+    )
     assert places_shown([PULL_KEY, WRONG_PULL_KEY], instance, [syncer.report, report], capfd, [tmp_path]) == []

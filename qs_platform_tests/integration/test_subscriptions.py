@@ -40,7 +40,7 @@ HELD_OUT_MISSING_PULL = "2024-02-15"
 
 
 def _epoch(*args: int) -> int:
-    return int(dt.datetime(*args, tzinfo=dt.timezone.utc).timestamp())
+    return int(dt.datetime(*args, tzinfo=dt.UTC).timestamp())
 
 
 def _subscription(sub_id: str, updated_at: int, **changes) -> dict:
@@ -170,7 +170,7 @@ def rows(con, sql: str) -> list[dict]:
 
 def ts(epoch: int | None) -> dt.datetime | None:
     """Epoch seconds as the naive UTC datetime a TIMESTAMP column reads back as."""
-    return None if epoch is None else dt.datetime.fromtimestamp(epoch, dt.timezone.utc).replace(tzinfo=None)
+    return None if epoch is None else dt.datetime.fromtimestamp(epoch, dt.UTC).replace(tzinfo=None)
 
 
 def units(cents: int | Fraction) -> Decimal:

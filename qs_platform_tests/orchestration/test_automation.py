@@ -19,10 +19,15 @@ def raw(config: Files):
 def build(blocking_check_passes: bool = True):
     condition = on_upstream_change()
 
-    @dg.asset(deps=[raw], automation_condition=condition,
-              check_specs=[dg.AssetCheckSpec("sane", asset="table", blocking=True)])
+    @dg.asset(
+        deps=[raw],
+        automation_condition=condition,
+        check_specs=[dg.AssetCheckSpec("sane", asset="table", blocking=True)],
+    )
     def table():
-        return dg.MaterializeResult(check_results=[dg.AssetCheckResult(check_name="sane", passed=blocking_check_passes)])
+        return dg.MaterializeResult(
+            check_results=[dg.AssetCheckResult(check_name="sane", passed=blocking_check_passes)]
+        )
 
     @dg.asset(deps=[table], automation_condition=condition)
     def dashboard():
@@ -32,8 +37,13 @@ def build(blocking_check_passes: bool = True):
 
 
 def materialize_raw(assets, instance, fail: bool = False):
-    dg.materialize(assets, selection=[raw], instance=instance, raise_on_error=False,
-                   run_config={"ops": {"raw": {"config": {"fail": fail}}}})
+    dg.materialize(
+        assets,
+        selection=[raw],
+        instance=instance,
+        raise_on_error=False,
+        run_config={"ops": {"raw": {"config": {"fail": fail}}}},
+    )
 
 
 def requested(result, key):
@@ -78,13 +88,17 @@ def test_downstream_waits_for_blocking_checks(instance, passes, expected):
 def start_raw_run(assets, instance):
     """A raw run that has started and not finished (its planned materialization is logged)."""
     job = dg.Definitions(assets=assets).resolve_implicit_global_asset_job_def()
-    return instance.create_run_for_job(job_def=job, asset_selection=frozenset({raw.key}), status=dg.DagsterRunStatus.STARTED)
+    return instance.create_run_for_job(
+        job_def=job, asset_selection=frozenset({raw.key}), status=dg.DagsterRunStatus.STARTED
+    )
 
 
 def test_continuous_arrivals_do_not_starve_downstream(instance):
     """Every tick, one group of files has just loaded and the next is still loading: the table still refreshes."""
     assets = build()
-    cursor = dg.evaluate_automation_conditions(defs=assets, instance=instance).cursor  # the first tick only starts the cursor
+    cursor = dg.evaluate_automation_conditions(
+        defs=assets, instance=instance
+    ).cursor  # the first tick only starts the cursor
     loading = None
     for tick in range(3):
         if loading is not None:

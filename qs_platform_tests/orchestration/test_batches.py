@@ -11,9 +11,9 @@ import yaml
 from qs_platform.cli.sync import Syncer
 from qs_platform.config.loader import load_config
 from qs_platform.examples.generators import generate_sales
-from qs_platform.orchestration.batches import batch_states
 from qs_platform.ingest.ledger import Ledger
 from qs_platform.lake import LocalLake
+from qs_platform.orchestration.batches import batch_states
 from qs_platform.project import build_definitions
 from qs_platform_tests.conftest import CONFIG_DIR
 
@@ -35,7 +35,9 @@ def sales_config(tmp_path, deadline_seconds):
 
 def stores_in_raw(settings):
     with duckdb.connect(str(settings.catalog_path), read_only=True) as con:
-        return con.execute("select store, date, count(distinct name) from raw.sales group by all order by all").fetchall()
+        return con.execute(
+            "select store, date, count(distinct name) from raw.sales group by all order by all"
+        ).fetchall()
 
 
 def batch_run(report):
@@ -58,13 +60,15 @@ def test_incomplete_store_days_wait_then_are_released_at_the_deadline(tmp_path, 
 
     [waiting] = [b for b in batch_states(lake, config.source("sales")) if b["state"] == "waiting"]
     overdue_at = waiting["first_arrival"] + dt.timedelta(seconds=deadline + 0.5)
-    time.sleep(max(0.0, (overdue_at - dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)).total_seconds()))
+    time.sleep(max(0.0, (overdue_at - dt.datetime.now(dt.UTC).replace(tzinfo=None)).total_seconds()))
     report = Syncer(defs, instance).sync()
     released = batch_run(report)
     assert released.metadata["released_incomplete"] == 1
     assert stores_in_raw(settings) == [("A", "2024-03-01", 2), ("B", "2024-03-01", 3)], "past the deadline A proceeds"
     with duckdb.connect(str(settings.catalog_path), read_only=True) as con:  # the sales dashboard lists it
-        incomplete = con.execute("select franchise_store, files_arrived, files_missing from processed.sales_store_days where not complete").fetchall()
+        incomplete = con.execute(
+            "select franchise_store, files_arrived, files_missing from processed.sales_store_days where not complete"
+        ).fetchall()
     assert incomplete == [("A", 2, 1)]
     record = instance.event_log_storage.get_latest_asset_check_execution_by_key(
         [dg.AssetCheckKey(dg.AssetKey(["batches", "sales"]), "batches_complete")]
@@ -79,7 +83,9 @@ def test_incomplete_store_days_wait_then_are_released_at_the_deadline(tmp_path, 
 
 
 def test_complete_batches_flow_without_waiting(tmp_path, settings, lake, instance):
-    generate_sales(lake.root / "landing", stores=["A"], days=[dt.date(2024, 3, 1), dt.date(2024, 3, 2)], rows_per_file=10)
+    generate_sales(
+        lake.root / "landing", stores=["A"], days=[dt.date(2024, 3, 1), dt.date(2024, 3, 2)], rows_per_file=10
+    )
     report = Syncer(build_definitions(settings, sales_config(tmp_path, deadline_seconds=3600)), instance).sync()
     assert report.ok and batch_run(report).metadata["complete"] == 2
     assert stores_in_raw(settings) == [("A", "2024-03-01", 3), ("A", "2024-03-02", 3)]
@@ -99,4 +105,7 @@ def test_a_copy_sorting_before_the_original_does_not_hold_the_batch_back(tmp_pat
     ledger = Ledger.load(LocalLake(settings.lake_url), config.source("sales")).records
     loaded = {key.removeprefix("landing/sales/"): record.loaded_rows for key, record in ledger.items()}
     assert loaded["A/2024-03-01/part-2 (1).csv"] == loaded["A/2024-03-01/part-2.csv"]
-    assert rows == loaded["A/2024-03-01/part-1.csv"] + loaded["A/2024-03-01/part-2.csv"] + loaded["A/2024-03-01/part-3.csv"]
+    assert (
+        rows
+        == loaded["A/2024-03-01/part-1.csv"] + loaded["A/2024-03-01/part-2.csv"] + loaded["A/2024-03-01/part-3.csv"]
+    )

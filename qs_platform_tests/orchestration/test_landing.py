@@ -4,13 +4,13 @@ import json
 import os
 
 import dagster as dg
-from dagster_aws.s3 import S3Resource
 import pytest
+from dagster_aws.s3 import S3Resource
 
-from qs_platform.orchestration.raw import raw_op_name
 from qs_platform.ingest.ledger import Ledger
 from qs_platform.ingest.runner import ingest_group
 from qs_platform.orchestration.landing import build_landing_sensor, evaluate_landing
+from qs_platform.orchestration.raw import raw_op_name
 from qs_platform.orchestration.resources import IngestResource, LakeResource, SqsResource
 from qs_platform.runtime.instance import SOURCE_TAG
 from qs_platform_tests.conftest import HEADER, land
@@ -46,7 +46,10 @@ def test_new_files_are_requested_in_one_run_and_not_again_once_loaded(lake, sour
     land(lake, "landing/service_requests/notes.txt", "ignored: not *.csv")
     tick = evaluate_landing(lake, lake, source, None)
     assert len(tick.run_requests) == 1, "a group of files is one run"
-    assert sorted(requested(tick, source)) == ["landing/service_requests/a.csv", "landing/service_requests/sub dir/b,[1].csv"]
+    assert sorted(requested(tick, source)) == [
+        "landing/service_requests/a.csv",
+        "landing/service_requests/sub dir/b,[1].csv",
+    ]
     assert tick.run_requests[0].tags[SOURCE_TAG] == "service_requests"
     assert tick.landing_event.metadata["files_requested"].value == 2
     run(lake, source, tick)
@@ -124,8 +127,12 @@ def test_sensor_definition_is_running_by_default_and_names_the_source(lake, sour
     land(lake, "landing/service_requests/a.csv", row(1))
     sensor = build_landing_sensor(source)
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
-    resources = {"landing": LakeResource(url=str(lake.root), s3=S3Resource()), "lake": LakeResource(url=str(lake.root), s3=S3Resource()),
-                 "sqs": SqsResource(region_name="us-east-1"), "ingest": IngestResource()}
+    resources = {
+        "landing": LakeResource(url=str(lake.root), s3=S3Resource()),
+        "lake": LakeResource(url=str(lake.root), s3=S3Resource()),
+        "sqs": SqsResource(region_name="us-east-1"),
+        "ingest": IngestResource(),
+    }
     with dg.build_sensor_context(instance=instance, resources=resources) as context:
         result = sensor(context)
     assert [files_of(r, source) for r in result.run_requests] == [["landing/service_requests/a.csv"]]
@@ -133,7 +140,9 @@ def test_sensor_definition_is_running_by_default_and_names_the_source(lake, sour
 
 
 def test_start_after_listing_keeps_a_lookback_window_and_moves_its_watermark(lake, source):
-    windowed = source.model_copy(update={"listing": source.listing.model_copy(update={"mode": "start_after", "lookback_seconds": 60})})
+    windowed = source.model_copy(
+        update={"listing": source.listing.model_copy(update={"mode": "start_after", "lookback_seconds": 60})}
+    )
     land(lake, "landing/service_requests/2024/01/01/a.csv", row(1))
     tick = evaluate_landing(lake, lake, windowed, None, now=1000)
     assert requested(tick, windowed) == ["landing/service_requests/2024/01/01/a.csv"]
@@ -141,19 +150,28 @@ def test_start_after_listing_keeps_a_lookback_window_and_moves_its_watermark(lak
     land(lake, "landing/service_requests/2024/01/01/a.csv", row(2))  # rewritten within the window
     land(lake, "landing/service_requests/2024/01/02/b.csv", row(3))
     tick = evaluate_landing(lake, lake, windowed, tick.cursor, now=1030)
-    assert sorted(requested(tick, windowed)) == ["landing/service_requests/2024/01/01/a.csv", "landing/service_requests/2024/01/02/b.csv"]
+    assert sorted(requested(tick, windowed)) == [
+        "landing/service_requests/2024/01/01/a.csv",
+        "landing/service_requests/2024/01/02/b.csv",
+    ]
     run(lake, windowed, tick)
     # past the window, a.csv falls behind the watermark: it is no longer listed at all
     tick = evaluate_landing(lake, lake, windowed, tick.cursor, now=1100)
     state = json.loads(tick.cursor)["listing"]
-    assert tick.run_requests == [] and state["after"] == "landing/service_requests/2024/01/02/b.csv" and state["recent"] == {}
+    assert (
+        tick.run_requests == []
+        and state["after"] == "landing/service_requests/2024/01/02/b.csv"
+        and state["recent"] == {}
+    )
     os.remove(lake.uri("landing/service_requests/2024/01/02/b.csv"))  # the watermark key may vanish
     land(lake, "landing/service_requests/2024/01/03/c.csv", row(4))
     tick = evaluate_landing(lake, lake, windowed, tick.cursor, now=1200)
     assert requested(tick, windowed) == ["landing/service_requests/2024/01/03/c.csv"]
 
 
-def test_local_listing_reuses_unchanged_folders_and_sees_rewrites_in_place_at_the_next_full_listing(lake, source, monkeypatch):
+def test_local_listing_reuses_unchanged_folders_and_sees_rewrites_in_place_at_the_next_full_listing(
+    lake, source, monkeypatch
+):
     for i in range(3):
         land(lake, f"landing/service_requests/2024/{i}/a.csv", row(i))
     first = {o.key: o.etag for o in lake.list("landing/service_requests/")}
@@ -164,6 +182,10 @@ def test_local_listing_reuses_unchanged_folders_and_sees_rewrites_in_place_at_th
     assert again["landing/service_requests/2024/0/a.csv"] != first["landing/service_requests/2024/0/a.csv"]
     path = lake.root / "landing/service_requests/2024/2/a.csv"
     path.write_text(row(7))  # rewritten in place: no folder changes
-    assert {o.key: o.etag for o in lake.list("landing/service_requests/")}[str(path.relative_to(lake.root))] == first[str(path.relative_to(lake.root))]
+    assert {o.key: o.etag for o in lake.list("landing/service_requests/")}[str(path.relative_to(lake.root))] == first[
+        str(path.relative_to(lake.root))
+    ]
     monkeypatch.setenv("QS_LISTING_FULL_STAT_SECONDS", "0")
-    assert {o.key: o.etag for o in lake.list("landing/service_requests/")}[str(path.relative_to(lake.root))] != first[str(path.relative_to(lake.root))]
+    assert {o.key: o.etag for o in lake.list("landing/service_requests/")}[str(path.relative_to(lake.root))] != first[
+        str(path.relative_to(lake.root))
+    ]

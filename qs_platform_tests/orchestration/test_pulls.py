@@ -19,34 +19,47 @@ from qs_platform.config.loader import load_config
 from qs_platform.config.models import ProjectConfig
 from qs_platform.config.settings import Settings
 from qs_platform.examples.generators import generate_exchange_rates, generate_subscriptions
-from qs_platform.orchestration.raw import landing_asset_key
-from qs_platform.orchestration.pulls import stored_state
 from qs_platform.lake import LocalLake
+from qs_platform.local.standins.apis import start_standins
+from qs_platform.local.standins.server import Clock, Faults
+from qs_platform.orchestration.pulls import stored_state
+from qs_platform.orchestration.raw import landing_asset_key
 from qs_platform.project import build_definitions
 from qs_platform.pull.credentials import http_client, read_secret
 from qs_platform.pull.puller import PullState, run_pull
-from qs_platform.local.standins.apis import start_standins
-from qs_platform.local.standins.server import Clock, Faults
 from qs_platform_tests.conftest import CONFIG_DIR
 
 KEY = "cb-test-SECRET-4d2f9a"
-UTC = dt.timezone.utc
-SUBSCRIPTION_TABLES = ("subscriptions_versions", "subscriptions_latest", "subscriptions_monthly", "subscriptions_mrr_monthly",
-                       "subscriptions_mrr_by_plan", "subscriptions_mom", "subscriptions_bridge")
+UTC = dt.UTC
+SUBSCRIPTION_TABLES = (
+    "subscriptions_versions",
+    "subscriptions_latest",
+    "subscriptions_monthly",
+    "subscriptions_mrr_monthly",
+    "subscriptions_mrr_by_plan",
+    "subscriptions_mom",
+    "subscriptions_bridge",
+)
 PULL_TIMES = [dt.datetime(2024, m, d, tzinfo=UTC).timestamp() - 1 for m in (1, 2, 3) for d in (1, 8, 15, 22)] + [
     dt.datetime(2024, 4, 1, tzinfo=UTC).timestamp() - 1
 ]
 
 
 def subscriptions_only(config) -> ProjectConfig:
-    return ProjectConfig(sources=[config.source("subscriptions"), config.source("exchange_rates")],
-                         tables=[config.table(name) for name in SUBSCRIPTION_TABLES])
+    return ProjectConfig(
+        sources=[config.source("subscriptions"), config.source("exchange_rates")],
+        tables=[config.table(name) for name in SUBSCRIPTION_TABLES],
+    )
 
 
 @pytest.fixture
 def api(monkeypatch):
     server = start_standins(api_key=KEY, clock=Clock(PULL_TIMES[0]), faults=Faults(rate_limit_every=5, retry_after=0))
-    for name, value in {"QS_CHARGEBEE_URL": server.url, "QS_RATES_URL": server.url, "QS_CHARGEBEE_API_KEY": KEY}.items():
+    for name, value in {
+        "QS_CHARGEBEE_URL": server.url,
+        "QS_RATES_URL": server.url,
+        "QS_CHARGEBEE_API_KEY": KEY,
+    }.items():
         monkeypatch.setenv(name, value)
     yield server
     server.stop()
@@ -54,7 +67,11 @@ def api(monkeypatch):
 
 def processed(settings, table: str) -> list[tuple]:
     with duckdb.connect(str(settings.catalog_path), read_only=True) as con:
-        columns = [c for (c,) in con.execute(f"select column_name from (describe processed.{table})").fetchall() if c != "_source_key"]
+        columns = [
+            c
+            for (c,) in con.execute(f"select column_name from (describe processed.{table})").fetchall()
+            if c != "_source_key"
+        ]
         return con.execute(f"select {', '.join(columns)} from processed.{table} order by all").fetchall()
 
 
@@ -62,7 +79,9 @@ def lake_settings(root) -> Settings:
     return Settings.from_env({"QS_CONFIG_DIR": str(CONFIG_DIR), "QS_LAKE_URL": str(root)})
 
 
-def test_pulled_subscriptions_match_the_generated_files_and_the_key_is_never_logged(config, api, tmp_path, capfd, instance):
+def test_pulled_subscriptions_match_the_generated_files_and_the_key_is_never_logged(
+    config, api, tmp_path, capfd, instance
+):
     narrow = subscriptions_only(config)
     pulled = lake_settings(tmp_path / "pulled")
     defs = build_definitions(pulled, narrow)
@@ -80,7 +99,9 @@ def test_pulled_subscriptions_match_the_generated_files_and_the_key_is_never_log
     assert int(pulls[-1]["watermark"]) <= PULL_TIMES[-1] and all(p["records"] >= p["records_landed"] for p in pulls)
     # an overlapping pull (from a watermark six weeks back, as after a restored backup) lands versions once more
     back = PullState(watermark=str(int(PULL_TIMES[6])))
-    overlap = run_pull(spec.pull, LocalLake(tmp_path / "pulled"), spec.landing_prefix, back, http_client(spec.pull, KEY), label="again")
+    overlap = run_pull(
+        spec.pull, LocalLake(tmp_path / "pulled"), spec.landing_prefix, back, http_client(spec.pull, KEY), label="again"
+    )
     assert overlap.landed > 10 and overlap.written and not overlap.adopted
     assert Syncer(defs, instance).sync().ok
 
@@ -116,8 +137,12 @@ def test_a_pull_killed_mid_way_lands_nothing_and_the_next_resumes_from_the_water
     settings = Settings.from_env(env)
     api.clock.set(PULL_TIMES[-1])
     api.faults.delay_seconds = 0.25  # 10 pages of 5: about 2.5 s
-    process = subprocess.Popen([sys.executable, "-m", "qs_platform.cli.main", "pull", "subscriptions"], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "qs_platform.cli.main", "pull", "subscriptions"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while sum(1 for path, status in api.answered if "subscriptions" in path and status == 200) < 4:
         assert process.poll() is None and time.monotonic() < deadline, "the pull ended before it could be killed"
@@ -159,7 +184,9 @@ def test_a_pull_killed_mid_way_lands_nothing_and_the_next_resumes_from_the_water
 def test_credentials_from_secrets_manager(aws_env, config):
     client = boto3.client("secretsmanager", region_name="us-east-1")
     client.create_secret(Name="chargebee/api", SecretString=json.dumps({"api_key": KEY, "watermark": "ignored"}))
-    credentials = config.source("subscriptions").pull.credentials.model_copy(update={"env": None, "secret_id": "chargebee/api", "secret_key": "api_key"})
+    credentials = config.source("subscriptions").pull.credentials.model_copy(
+        update={"env": None, "secret_id": "chargebee/api", "secret_key": "api_key"}
+    )
     assert read_secret(credentials, region="us-east-1") == KEY
     missing = credentials.model_copy(update={"secret_id": "nope"})
     with pytest.raises(Exception, match="'nope' cannot be read"):

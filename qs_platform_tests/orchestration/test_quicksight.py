@@ -4,31 +4,36 @@ non-blocking `spice_current` check), a failed dashboard version failing the asse
 from types import SimpleNamespace
 
 import dagster as dg
-from dagster_aws.s3 import S3Resource
 import pytest
 import yaml
+from dagster_aws.s3 import S3Resource
 
-from qs_platform.orchestration.catalog import catalog_asset_key
 from qs_platform.catalog.base import CatalogTable
 from qs_platform.config.models import Dashboard, Dataset
-from qs_platform.project import build_definitions
+from qs_platform.local.quicksight import (
+    LocalQuickSightBackend,
+    local_quicksight_client,
+)
+from qs_platform.orchestration.catalog import catalog_asset_key
 from qs_platform.orchestration.quicksight import (
     SPICE_CHECK,
     build_dashboard_asset,
     build_dataset_asset,
 )
-from qs_platform.local.quicksight import (
-    LocalQuickSightBackend,
-    local_quicksight_client,
-)
 from qs_platform.orchestration.resources import CatalogResource, LakeResource, QuickSightResource
+from qs_platform.project import build_definitions
 from qs_platform.runtime.instance import prepare_dagster_home
 
 ACCOUNT, REGION = "111122223333", "us-east-1"
 TABLE = "processed.division_kpis"
 COLUMNS = [("division", "VARCHAR"), ("requests", "BIGINT")]
-VERSION_ERRORS = [{"Type": "DATA_SET_NOT_FOUND", "Message": "data set division_kpis was deleted",
-                   "ViolatedEntities": [{"Path": "DataSetIdentifierDeclarations[0]"}]}]
+VERSION_ERRORS = [
+    {
+        "Type": "DATA_SET_NOT_FOUND",
+        "Message": "data set division_kpis was deleted",
+        "ViolatedEntities": [{"Path": "DataSetIdentifierDeclarations[0]"}],
+    }
+]
 
 
 class StaticCatalog(CatalogResource):
@@ -45,8 +50,9 @@ class StrictQuickSight(QuickSightResource):
 
 class FailingVersionsQuickSight(QuickSightResource):
     def raw_client(self):
-        return local_quicksight_client(self.local_store, account_id=self.account_id, region=self.region, strict=True,
-                                       version_errors=VERSION_ERRORS)
+        return local_quicksight_client(
+            self.local_store, account_id=self.account_id, region=self.region, strict=True, version_errors=VERSION_ERRORS
+        )
 
 
 @dg.asset(key=catalog_asset_key(TABLE))
@@ -63,7 +69,9 @@ def resources(tmp_path, store, quicksight_class=StrictQuickSight, **options) -> 
     return {
         "lake": LakeResource(url=str(tmp_path / "lake"), s3=S3Resource()),
         "catalog": StaticCatalog(),
-        "quicksight": quicksight_class(account_id=ACCOUNT, region=REGION, local_store=str(store), requests_per_second=1000, **options),
+        "quicksight": quicksight_class(
+            account_id=ACCOUNT, region=REGION, local_store=str(store), requests_per_second=1000, **options
+        ),
     }
 
 
@@ -113,11 +121,17 @@ def test_spice_cap_exhausted_succeeds_with_a_warning_check_and_metadata(tmp_path
         raw.create_ingestion(AwsAccountId=ACCOUNT, DataSetId="division_kpis", IngestionId=f"by-hand-{n}")
     reset_log(store)
 
-    result = dg.materialize([catalog_entry, dataset], resources=resources(tmp_path, store, edition="STANDARD"), instance=instance)
+    result = dg.materialize(
+        [catalog_entry, dataset], resources=resources(tmp_path, store, edition="STANDARD"), instance=instance
+    )
 
     assert result.success
     metadata = materialization(result, dataset.key)
-    assert (metadata["spice_refresh"], metadata["spice_refreshes_last_24h"], metadata["spice_daily_cap"]) == ("skipped_cap", 8, 8)
+    assert (metadata["spice_refresh"], metadata["spice_refreshes_last_24h"], metadata["spice_daily_cap"]) == (
+        "skipped_cap",
+        8,
+        8,
+    )
     [check] = result.get_asset_check_evaluations()
     assert check.check_name == SPICE_CHECK and not check.passed and check.severity == dg.AssetCheckSeverity.WARN
     assert "8 of 8 manual refreshes allowed in 24 h (STANDARD edition) already used" in check.description
@@ -135,15 +149,36 @@ def test_direct_query_dataset_has_no_ingestion_and_no_spice_check(tmp_path, stor
 
 def test_failed_dashboard_version_fails_the_asset_with_its_errors(tmp_path, store, config, instance):
     dg.materialize([spice_asset(config)], resources=resources(tmp_path, store), instance=instance)
-    dashboard = Dashboard.model_validate({
-        "id": "mini", "name": "Mini", "datasets": ["division_kpis"],
-        "sheets": [{"id": "main", "title": "Main", "visuals": [
-            {"id": "kpi-requests", "type": "kpi", "title": "Requests", "dataset": "division_kpis", "values": [{"column": "requests"}]},
-        ]}],
-    })
+    dashboard = Dashboard.model_validate(
+        {
+            "id": "mini",
+            "name": "Mini",
+            "datasets": ["division_kpis"],
+            "sheets": [
+                {
+                    "id": "main",
+                    "title": "Main",
+                    "visuals": [
+                        {
+                            "id": "kpi-requests",
+                            "type": "kpi",
+                            "title": "Requests",
+                            "dataset": "division_kpis",
+                            "values": [{"column": "requests"}],
+                        },
+                    ],
+                }
+            ],
+        }
+    )
     asset = build_dashboard_asset(dashboard, None)
 
-    result = dg.materialize([asset], resources=resources(tmp_path, store, FailingVersionsQuickSight), instance=instance, raise_on_error=False)
+    result = dg.materialize(
+        [asset],
+        resources=resources(tmp_path, store, FailingVersionsQuickSight),
+        instance=instance,
+        raise_on_error=False,
+    )
 
     assert not result.success
     [failure] = [e for e in result.all_events if e.is_step_failure]

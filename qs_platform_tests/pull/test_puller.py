@@ -6,15 +6,15 @@ import json
 
 import pytest
 
+from qs_platform.local.standins.apis import generated_subscription_versions, start_standins
+from qs_platform.local.standins.server import Clock, Faults
 from qs_platform.pull.credentials import http_client
 from qs_platform.pull.http import HttpStatusError, PullError, parse_retry_after
 from qs_platform.pull.pages import PageShapeError
 from qs_platform.pull.puller import PullState, run_pull
-from qs_platform.local.standins.apis import generated_subscription_versions, start_standins
-from qs_platform.local.standins.server import Clock, Faults
 
 KEY = "test-key-7f3a"
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def at(*day) -> float:
@@ -31,7 +31,7 @@ def api():
 def pull(source, lake, state, api, *, secret=KEY, waits=None, **changes):
     spec = source.pull.model_copy(update=changes) if changes else source.pull
     client = http_client(spec, secret, initial_backoff=0.001)
-    client.sleep = (waits.append if waits is not None else lambda seconds: None)
+    client.sleep = waits.append if waits is not None else lambda seconds: None
     env = {"QS_CHARGEBEE_URL": api.url, "QS_RATES_URL": api.url}
     return run_pull(spec, lake, source.landing_prefix, state, client, label=source.name, env=env)
 
@@ -120,12 +120,26 @@ def test_numbered_pages_and_next_links(config, lake, api):
     source = config.source("exchange_rates")
     api.clock.set(at(2024, 2, 1))
     by_page = pull(source, lake, PullState(), api, page_size=20)
-    assert by_page.pages == 5 and by_page.pulled == 96 and by_page.state.watermark == "2024-02-01"  # 32 days x 3 currencies
+    assert (
+        by_page.pages == 5 and by_page.pulled == 96 and by_page.state.watermark == "2024-02-01"
+    )  # 32 days x 3 currencies
     api.clock.set(at(2024, 3, 1))
-    linked = pull(source, lake, by_page.state, api, page_size=20,
-                  pagination=source.pull.pagination.model_copy(update={"kind": "next_link", "token_path": "next"}))
-    assert linked.pages == 5 and linked.pulled == 87 and linked.state.watermark == "2024-03-01"  # 29 days after 2024-02-01
-    rows = [json.loads(line) for o in lake.list(source.landing_prefix) for line in lake.read_bytes(o.key).decode().splitlines()]
+    linked = pull(
+        source,
+        lake,
+        by_page.state,
+        api,
+        page_size=20,
+        pagination=source.pull.pagination.model_copy(update={"kind": "next_link", "token_path": "next"}),
+    )
+    assert (
+        linked.pages == 5 and linked.pulled == 87 and linked.state.watermark == "2024-03-01"
+    )  # 29 days after 2024-02-01
+    rows = [
+        json.loads(line)
+        for o in lake.list(source.landing_prefix)
+        for line in lake.read_bytes(o.key).decode().splitlines()
+    ]
     assert len({(r["date"], r["currency"]) for r in rows}) == len(rows) == 183
 
 

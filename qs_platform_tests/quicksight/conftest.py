@@ -4,6 +4,10 @@ of two shipped datasets, and `deploy`, which does what the data source, dataset 
 import pytest
 
 from qs_platform.catalog.base import CatalogTable
+from qs_platform.local.quicksight import (
+    LocalQuickSightBackend,
+    local_quicksight_client,
+)
 from qs_platform.quicksight.common import (
     ThrottledClient,
     TokenBucket,
@@ -21,10 +25,6 @@ from qs_platform.quicksight.datasets import (
     ensure_dataset,
     refresh_spice,
 )
-from qs_platform.local.quicksight import (
-    LocalQuickSightBackend,
-    local_quicksight_client,
-)
 
 ACCOUNT, REGION = "111122223333", "us-east-1"
 ANALYST = f"arn:aws:quicksight:{REGION}:{ACCOUNT}:user/default/analyst"
@@ -32,8 +32,13 @@ VIEWERS = f"arn:aws:quicksight:{REGION}:{ACCOUNT}:group/default/viewers"
 SOURCE_ARN = arn(ACCOUNT, REGION, "datasource", DATA_SOURCE_ID)
 CATALOG_COLUMNS = {  # DuckDB types, as the catalog reports them
     "service_requests": [
-        ("id", "BIGINT"), ("start_date", "DATE"), ("division", "VARCHAR"), ("service_result", "VARCHAR"), ("ward_id", "BIGINT"),
-        ("estimated_cost", "DOUBLE"), ("business_days_to_completion", "BIGINT"),
+        ("id", "BIGINT"),
+        ("start_date", "DATE"),
+        ("division", "VARCHAR"),
+        ("service_result", "VARCHAR"),
+        ("ward_id", "BIGINT"),
+        ("estimated_cost", "DOUBLE"),
+        ("business_days_to_completion", "BIGINT"),
     ],
     "division_kpis": [("division", "VARCHAR"), ("requests", "BIGINT"), ("total_estimated_cost", "DECIMAL(18,2)")],
 }
@@ -46,12 +51,31 @@ def no_sleep(_seconds: float) -> None:
 
 def small_dashboard_request(name: str = "Service requests by division") -> dict:
     """A small Definition over both datasets (compiling specs is tested elsewhere; this file tests deploying)."""
-    measure = {"NumericalMeasureField": {"FieldId": "kpi.requests", "Column": {"DataSetIdentifier": "division_kpis", "ColumnName": "requests"},
-                                         "AggregationFunction": {"SimpleNumericalAggregation": "SUM"}}}
+    measure = {
+        "NumericalMeasureField": {
+            "FieldId": "kpi.requests",
+            "Column": {"DataSetIdentifier": "division_kpis", "ColumnName": "requests"},
+            "AggregationFunction": {"SimpleNumericalAggregation": "SUM"},
+        }
+    }
     definition = {
-        "DataSetIdentifierDeclarations": [{"Identifier": ds, "DataSetArn": arn(ACCOUNT, REGION, "dataset", ds)} for ds in CATALOG_COLUMNS],
-        "Sheets": [{"SheetId": "overview", "Name": "Overview",
-                    "Visuals": [{"KPIVisual": {"VisualId": "kpi-requests", "ChartConfiguration": {"FieldWells": {"Values": [measure]}}}}]}],
+        "DataSetIdentifierDeclarations": [
+            {"Identifier": ds, "DataSetArn": arn(ACCOUNT, REGION, "dataset", ds)} for ds in CATALOG_COLUMNS
+        ],
+        "Sheets": [
+            {
+                "SheetId": "overview",
+                "Name": "Overview",
+                "Visuals": [
+                    {
+                        "KPIVisual": {
+                            "VisualId": "kpi-requests",
+                            "ChartConfiguration": {"FieldWells": {"Values": [measure]}},
+                        }
+                    }
+                ],
+            }
+        ],
     }
     return {"AwsAccountId": ACCOUNT, "DashboardId": "service-division", "Name": name, "Definition": definition}
 
@@ -75,14 +99,27 @@ def deploy(client, config, *, principals=(), data_version="v1", edition="ENTERPR
     outcomes = {"data_source": ensure_data_source(client, ACCOUNT, REGION, principals=principals, sleep=no_sleep)}
     for dataset in [config.dataset(ds) for ds in CATALOG_COLUMNS]:
         table = CatalogTable(dataset.table, CATALOG_COLUMNS[dataset.id], 10)
-        outcome = ensure_dataset(client, ACCOUNT, REGION, dataset_request(dataset, table, SOURCE_ARN), principals=principals)
+        outcome = ensure_dataset(
+            client, ACCOUNT, REGION, dataset_request(dataset, table, SOURCE_ARN), principals=principals
+        )
         outcomes[dataset.id] = outcome
         outcomes[f"{dataset.id}/spice"] = refresh_spice(
-            client, ACCOUNT, REGION, dataset.id, data_version=data_version, edition=edition,
-            started_ingestion=outcome.response.get("IngestionId"), sleep=no_sleep,
+            client,
+            ACCOUNT,
+            REGION,
+            dataset.id,
+            data_version=data_version,
+            edition=edition,
+            started_ingestion=outcome.response.get("IngestionId"),
+            sleep=no_sleep,
         )
     outcomes["dashboard"] = ensure_dashboard(
-        client, ACCOUNT, REGION, small_dashboard_request(), permissions=permissions_for(principals, DASHBOARD_OWNER_ACTIONS), sleep=no_sleep
+        client,
+        ACCOUNT,
+        REGION,
+        small_dashboard_request(),
+        permissions=permissions_for(principals, DASHBOARD_OWNER_ACTIONS),
+        sleep=no_sleep,
     )
     return outcomes
 

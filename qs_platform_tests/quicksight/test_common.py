@@ -9,6 +9,9 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.validate import ParamValidator
 
+from qs_platform.local.quicksight import (
+    local_quicksight_client,
+)
 from qs_platform.quicksight.common import (
     ThrottledClient,
     TokenBucket,
@@ -21,11 +24,19 @@ from qs_platform.quicksight.datasets import (
     DATA_SOURCE_OWNER_ACTIONS,
     DATASET_OWNER_ACTIONS,
 )
-from qs_platform.local.quicksight import (
-    local_quicksight_client,
+from qs_platform_tests.quicksight.conftest import (
+    ACCOUNT,
+    ANALYST,
+    MUTATING_INGESTION,
+    REGION,
+    VIEWERS,
+    actions,
+    deploy,
+    log_of,
+    mutating,
+    no_sleep,
+    qs_client,
 )
-from qs_platform_tests.quicksight.conftest import ACCOUNT, ANALYST, MUTATING_INGESTION, REGION, VIEWERS, actions, deploy, log_of, mutating, no_sleep, qs_client
-
 
 # ---- idempotency -------------------------------------------------------------------------------------------
 
@@ -34,8 +45,12 @@ def test_second_deploy_with_nothing_changed_makes_no_mutating_call_and_no_ingest
     client = qs_client(store)
     first = deploy(client, config, principals=(ANALYST,))
     assert actions(first) == {
-        "data_source": "created", "service_requests": "created", "service_requests/spice": "refreshed",
-        "division_kpis": "created", "division_kpis/spice": "refreshed", "dashboard": "created",
+        "data_source": "created",
+        "service_requests": "created",
+        "service_requests/spice": "refreshed",
+        "division_kpis": "created",
+        "division_kpis/spice": "refreshed",
+        "dashboard": "created",
     }
     assert MUTATING_INGESTION not in mutating(store), "the ingestion AWS starts on create is awaited, not doubled"
     log_of(store).reset_call_log()
@@ -45,7 +60,12 @@ def test_second_deploy_with_nothing_changed_makes_no_mutating_call_and_no_ingest
     assert set(actions(second).values()) == {"unchanged"}
     assert mutating(store) == []
     reads = {c["operation"] for c in log_of(store).call_log()}
-    assert {"DescribeDataSet", "DescribeDataSetPermissions", "DescribeDashboardPermissions", "ListTagsForResource"} <= reads
+    assert {
+        "DescribeDataSet",
+        "DescribeDataSetPermissions",
+        "DescribeDashboardPermissions",
+        "ListTagsForResource",
+    } <= reads
 
 
 def test_every_request_of_a_deploy_passes_botocore_validation(store, config):
@@ -53,7 +73,14 @@ def test_every_request_of_a_deploy_passes_botocore_validation(store, config):
     model = botocore.session.get_session().get_service_model("quicksight")
     validator = ParamValidator()
     calls = log_of(store).call_log()
-    assert {"CreateDataSource", "CreateDataSet", "DescribeIngestion", "CreateDashboard", "DescribeDashboard", "TagResource"} <= {c["operation"] for c in calls}
+    assert {
+        "CreateDataSource",
+        "CreateDataSet",
+        "DescribeIngestion",
+        "CreateDashboard",
+        "DescribeDashboard",
+        "TagResource",
+    } <= {c["operation"] for c in calls}
     problems = {
         c["operation"]: report.generate_report()
         for c in calls
@@ -88,13 +115,17 @@ def test_configured_principals_get_the_standard_actions_and_equal_permissions_ar
     deploy(client, config, principals=(ANALYST, VIEWERS))
     grants = [c for c in log_of(store).call_log() if c["operation"].endswith("Permissions") and c["mutating"]]
     assert len(grants) == 4  # data source, two datasets, dashboard
-    assert all([p["Principal"] for p in c["params"]["GrantPermissions"]] == [VIEWERS] for c in grants), "only the new principal is granted"
+    assert all([p["Principal"] for p in c["params"]["GrantPermissions"]] == [VIEWERS] for c in grants), (
+        "only the new principal is granted"
+    )
     assert all("RevokePermissions" not in c["params"] for c in grants)
 
     log_of(store).reset_call_log()
     outcomes = deploy(client, config, principals=(VIEWERS,))
     assert outcomes["dashboard"].changes == ("Permissions",)
-    assert permissions_of(client)["dashboard"] == {VIEWERS: set(DASHBOARD_OWNER_ACTIONS)}, "a principal no longer configured is revoked"
+    assert permissions_of(client)["dashboard"] == {VIEWERS: set(DASHBOARD_OWNER_ACTIONS)}, (
+        "a principal no longer configured is revoked"
+    )
 
 
 # ---- throttling --------------------------------------------------------------------------------------------
@@ -106,13 +137,18 @@ def test_throttling_injected_every_third_call_is_survived(store, config):
         for _ in range(3):
             raw.list_dashboards(AwsAccountId=ACCOUNT)
 
-    client = ThrottledClient(local_quicksight_client(store, account_id=ACCOUNT, region=REGION, strict=True, throttle_every=3),
-                             TokenBucket(10_000), sleep=no_sleep)
+    client = ThrottledClient(
+        local_quicksight_client(store, account_id=ACCOUNT, region=REGION, strict=True, throttle_every=3),
+        TokenBucket(10_000),
+        sleep=no_sleep,
+    )
     outcomes = deploy(client, config, principals=(ANALYST,))
 
     assert outcomes["dashboard"].action == "created"
     throttled = [c for c in log_of(store).call_log() if c["error"] == "ThrottlingException"]
-    assert len(throttled) >= 10 and client.throttled_retries == len(throttled) - 1  # the first one was the unwrapped client's
+    assert (
+        len(throttled) >= 10 and client.throttled_retries == len(throttled) - 1
+    )  # the first one was the unwrapped client's
     assert set(actions(deploy(client, config, principals=(ANALYST,))).values()) == {"unchanged"}
 
 
@@ -150,7 +186,9 @@ def test_token_bucket_holds_a_burst_to_the_configured_rate():
 
 
 def test_token_bucket_limits_a_real_burst_through_the_client(store):
-    client = ThrottledClient(local_quicksight_client(store, account_id=ACCOUNT, region=REGION), TokenBucket(40), sleep=no_sleep)
+    client = ThrottledClient(
+        local_quicksight_client(store, account_id=ACCOUNT, region=REGION), TokenBucket(40), sleep=no_sleep
+    )
     started = time.monotonic()
     for _ in range(21):
         client.list_dashboards(AwsAccountId=ACCOUNT)
@@ -180,5 +218,14 @@ def test_wrapped_client_passes_meta_and_exceptions_through(store):
 def test_polling_gives_up_with_a_timeout_naming_what_it_waited_for():
     from qs_platform.quicksight.common import poll
 
-    with pytest.raises(TimeoutError, match=r"SPICE ingestion x of dataset d: still not finished after 0.05s \(last state: \{'IngestionStatus': 'RUNNING'\}\)"):
-        poll(lambda: {"IngestionStatus": "RUNNING"}, lambda i: False, what="SPICE ingestion x of dataset d", timeout=0.05, sleep=lambda s: time.sleep(0.01))
+    with pytest.raises(
+        TimeoutError,
+        match=r"SPICE ingestion x of dataset d: still not finished after 0.05s \(last state: \{'IngestionStatus': 'RUNNING'\}\)",
+    ):
+        poll(
+            lambda: {"IngestionStatus": "RUNNING"},
+            lambda i: False,
+            what="SPICE ingestion x of dataset d",
+            timeout=0.05,
+            sleep=lambda s: time.sleep(0.01),
+        )

@@ -8,6 +8,9 @@ from botocore.exceptions import ClientError
 
 from qs_platform.catalog.base import CatalogTable
 from qs_platform.config.models import Dataset
+from qs_platform.local.quicksight import (
+    local_quicksight_client,
+)
 from qs_platform.quicksight.common import (
     arn,
     tag_value,
@@ -21,18 +24,30 @@ from qs_platform.quicksight.datasets import (
     ensure_dataset,
     refresh_spice,
 )
-from qs_platform.local.quicksight import (
-    local_quicksight_client,
+from qs_platform_tests.quicksight.conftest import (
+    ACCOUNT,
+    CATALOG_COLUMNS,
+    REGION,
+    SOURCE_ARN,
+    deploy,
+    log_of,
+    mutating,
+    no_sleep,
+    qs_client,
 )
-from qs_platform_tests.quicksight.conftest import ACCOUNT, CATALOG_COLUMNS, REGION, SOURCE_ARN, deploy, log_of, mutating, no_sleep, qs_client
 
 
 def test_a_dataset_changed_by_hand_is_put_back_and_only_that(store, config):
     client = qs_client(store)
     deploy(client, config)
     described = client.describe_data_set(AwsAccountId=ACCOUNT, DataSetId="division_kpis")["DataSet"]
-    client.update_data_set(AwsAccountId=ACCOUNT, DataSetId="division_kpis", Name="edited in the console",
-                           ImportMode=described["ImportMode"], PhysicalTableMap=described["PhysicalTableMap"])
+    client.update_data_set(
+        AwsAccountId=ACCOUNT,
+        DataSetId="division_kpis",
+        Name="edited in the console",
+        ImportMode=described["ImportMode"],
+        PhysicalTableMap=described["PhysicalTableMap"],
+    )
     log_of(store).reset_call_log()
 
     dataset = config.dataset("division_kpis")
@@ -41,7 +56,10 @@ def test_a_dataset_changed_by_hand_is_put_back_and_only_that(store, config):
 
     assert (outcome.action, outcome.changes) == ("updated", ("Name",))
     assert mutating(store) == ["UpdateDataSet"]
-    assert client.describe_data_set(AwsAccountId=ACCOUNT, DataSetId="division_kpis")["DataSet"]["Name"] == dataset.display_name
+    assert (
+        client.describe_data_set(AwsAccountId=ACCOUNT, DataSetId="division_kpis")["DataSet"]["Name"]
+        == dataset.display_name
+    )
 
 
 def test_create_of_an_existing_id_and_describe_of_a_missing_one_fail_as_on_aws(store):
@@ -55,13 +73,19 @@ def test_create_of_an_existing_id_and_describe_of_a_missing_one_fail_as_on_aws(s
 
 def test_custom_sql_dataset_is_typed_from_the_catalog_and_deployed_once(store):
     client = qs_client(store)
-    dataset = Dataset(id="big_divisions", table="processed.division_kpis", import_mode="DIRECT_QUERY",
-                      sql="select * from processed.division_kpis where requests > 100")
+    dataset = Dataset(
+        id="big_divisions",
+        table="processed.division_kpis",
+        import_mode="DIRECT_QUERY",
+        sql="select * from processed.division_kpis where requests > 100",
+    )
     request = dataset_request(dataset, CatalogTable(dataset.table, CATALOG_COLUMNS["division_kpis"], 3), SOURCE_ARN)
     custom = request["PhysicalTableMap"]["table"]["CustomSql"]
     assert custom["SqlQuery"] == dataset.sql
     assert custom["Columns"] == [
-        {"Name": "division", "Type": "STRING"}, {"Name": "requests", "Type": "INTEGER"}, {"Name": "total_estimated_cost", "Type": "DECIMAL"}
+        {"Name": "division", "Type": "STRING"},
+        {"Name": "requests", "Type": "INTEGER"},
+        {"Name": "total_estimated_cost", "Type": "DECIMAL"},
     ]
     created = ensure_dataset(client, ACCOUNT, REGION, request)
     assert created.action == "created" and "IngestionId" not in created.response, "DIRECT_QUERY has no SPICE ingestion"
@@ -71,8 +95,13 @@ def test_custom_sql_dataset_is_typed_from_the_catalog_and_deployed_once(store):
 def test_relational_table_names_the_glue_database_of_its_layer(config):
     dataset = config.dataset("division_kpis")
     table = CatalogTable(dataset.table, CATALOG_COLUMNS["division_kpis"], 5)
-    assert dataset_request(dataset, table, SOURCE_ARN)["PhysicalTableMap"]["table"]["RelationalTable"]["Schema"] == "processed"
-    named = dataset_request(dataset, table, SOURCE_ARN, database="qs_processed")["PhysicalTableMap"]["table"]["RelationalTable"]
+    assert (
+        dataset_request(dataset, table, SOURCE_ARN)["PhysicalTableMap"]["table"]["RelationalTable"]["Schema"]
+        == "processed"
+    )
+    named = dataset_request(dataset, table, SOURCE_ARN, database="qs_processed")["PhysicalTableMap"]["table"][
+        "RelationalTable"
+    ]
     assert (named["Catalog"], named["Schema"], named["Name"]) == ("AwsDataCatalog", "qs_processed", "division_kpis")
 
 
@@ -84,7 +113,10 @@ def test_a_new_or_changed_data_source_is_polled_until_quicksight_is_done(store):
     assert (outcome.action, outcome.changes) == ("updated", ("DataSourceParameters.AthenaParameters.WorkGroup",))
     assert len(waits) == 2, "UPDATE_IN_PROGRESS on the first describe after the update"
     described = client.describe_data_source(AwsAccountId=ACCOUNT, DataSourceId=DATA_SOURCE_ID)["DataSource"]
-    assert (described["Status"], described["DataSourceParameters"]) == ("UPDATE_SUCCESSFUL", {"AthenaParameters": {"WorkGroup": "analytics"}})
+    assert (described["Status"], described["DataSourceParameters"]) == (
+        "UPDATE_SUCCESSFUL",
+        {"AthenaParameters": {"WorkGroup": "analytics"}},
+    )
 
 
 class DataSourceThatFails:
@@ -110,7 +142,10 @@ class DataSourceThatFails:
 def test_a_failed_data_source_names_its_workgroup_and_error_info():
     from qs_platform.quicksight.datasets import DataSourceFailed
 
-    with pytest.raises(DataSourceFailed, match=r"data source qs-platform-lake \(ATHENA, workgroup 'nope'\) CREATION_FAILED: UNKNOWN_HOST: workgroup nope does not exist"):
+    with pytest.raises(
+        DataSourceFailed,
+        match=r"data source qs-platform-lake \(ATHENA, workgroup 'nope'\) CREATION_FAILED: UNKNOWN_HOST: workgroup nope does not exist",
+    ):
         ensure_data_source(DataSourceThatFails(), ACCOUNT, REGION, workgroup="nope", sleep=no_sleep)
 
 
@@ -123,8 +158,21 @@ def spice_dataset(store, config):
     client = qs_client(store)
     ensure_data_source(client, ACCOUNT, REGION, sleep=no_sleep)
     dataset = config.dataset("division_kpis")
-    outcome = ensure_dataset(client, ACCOUNT, REGION, dataset_request(dataset, CatalogTable(dataset.table, CATALOG_COLUMNS["division_kpis"], 5), SOURCE_ARN))
-    refresh_spice(client, ACCOUNT, REGION, "division_kpis", data_version="v1", started_ingestion=outcome.response["IngestionId"], sleep=no_sleep)
+    outcome = ensure_dataset(
+        client,
+        ACCOUNT,
+        REGION,
+        dataset_request(dataset, CatalogTable(dataset.table, CATALOG_COLUMNS["division_kpis"], 5), SOURCE_ARN),
+    )
+    refresh_spice(
+        client,
+        ACCOUNT,
+        REGION,
+        "division_kpis",
+        data_version="v1",
+        started_ingestion=outcome.response["IngestionId"],
+        sleep=no_sleep,
+    )
     log_of(store).reset_call_log()
     return client
 
@@ -147,20 +195,38 @@ def test_spice_cap_exhausted_is_a_clear_skip_and_counts_only_the_last_24_hours(s
         spice_dataset.create_ingestion(AwsAccountId=ACCOUNT, DataSetId="division_kpis", IngestionId=f"earlier-{n}")
     log_of(store).reset_call_log()
 
-    skipped = refresh_spice(spice_dataset, ACCOUNT, REGION, "division_kpis", data_version="v2", edition="STANDARD", sleep=no_sleep)
+    skipped = refresh_spice(
+        spice_dataset, ACCOUNT, REGION, "division_kpis", data_version="v2", edition="STANDARD", sleep=no_sleep
+    )
 
     assert skipped.status == "skipped_cap"
     assert (skipped.refreshes_last_24h, skipped.cap) == (8, 8)
     assert "skipped: 8 of 8 manual refreshes allowed in 24 h (STANDARD edition) already used" in skipped.message
     assert mutating(store) == []
-    assert refresh_spice(spice_dataset, ACCOUNT, REGION, "division_kpis", data_version="v2", edition="ENTERPRISE", sleep=no_sleep).status == "refreshed"
+    assert (
+        refresh_spice(
+            spice_dataset, ACCOUNT, REGION, "division_kpis", data_version="v2", edition="ENTERPRISE", sleep=no_sleep
+        ).status
+        == "refreshed"
+    )
     tomorrow = datetime.now(UTC) + timedelta(hours=25)
-    later = refresh_spice(spice_dataset, ACCOUNT, REGION, "division_kpis", data_version="v3", edition="STANDARD", now=tomorrow, sleep=no_sleep)
+    later = refresh_spice(
+        spice_dataset,
+        ACCOUNT,
+        REGION,
+        "division_kpis",
+        data_version="v3",
+        edition="STANDARD",
+        now=tomorrow,
+        sleep=no_sleep,
+    )
     assert (later.status, later.refreshes_last_24h) == ("refreshed", 1)
 
 
 def test_a_failed_ingestion_spells_out_its_error_info(store, spice_dataset):
-    failing = qs_client(store, ingestion_error={"Type": "ROW_SIZE_LIMIT_EXCEEDED", "Message": "a row is larger than 20 MB"})
+    failing = qs_client(
+        store, ingestion_error={"Type": "ROW_SIZE_LIMIT_EXCEEDED", "Message": "a row is larger than 20 MB"}
+    )
     with pytest.raises(SpiceRefreshFailed, match=r"FAILED: ROW_SIZE_LIMIT_EXCEEDED: a row is larger than 20 MB"):
         refresh_spice(failing, ACCOUNT, REGION, "division_kpis", data_version="v2", sleep=no_sleep)
     tags = failing.list_tags_for_resource(ResourceArn=arn(ACCOUNT, REGION, "dataset", "division_kpis"))["Tags"]
@@ -179,7 +245,9 @@ def test_dataset_with_new_columns_is_updated_once(tmp_path, config):
     dataset = config.dataset("division_kpis")
     source_arn = arn(ACCOUNT, REGION, "datasource", DATA_SOURCE_ID)
     before = dataset_request(dataset, CatalogTable(dataset.table, [("division", "VARCHAR")], 5), source_arn)
-    after = dataset_request(dataset, CatalogTable(dataset.table, [("division", "VARCHAR"), ("requests", "BIGINT")], 5), source_arn)
+    after = dataset_request(
+        dataset, CatalogTable(dataset.table, [("division", "VARCHAR"), ("requests", "BIGINT")], 5), source_arn
+    )
     assert ensure_dataset(client, ACCOUNT, REGION, before).action == "created"
     assert ensure_dataset(client, ACCOUNT, REGION, after).action == "updated"
     assert ensure_dataset(client, ACCOUNT, REGION, after).action == "unchanged"

@@ -49,18 +49,33 @@ class RacingClient:
 
 
 def client_for(store, **options) -> ThrottledClient:
-    return ThrottledClient(local_quicksight_client(store, account_id=ACCOUNT, region=REGION, strict=True, **options),
-                           TokenBucket(10_000), sleep=instant)
+    return ThrottledClient(
+        local_quicksight_client(store, account_id=ACCOUNT, region=REGION, strict=True, **options),
+        TokenBucket(10_000),
+        sleep=instant,
+    )
 
 
 def kpi_dashboard() -> dict:
-    field = {"NumericalMeasureField": {"FieldId": "requests", "Column": {"DataSetIdentifier": "kpis", "ColumnName": "requests"},
-                                       "AggregationFunction": {"SimpleNumericalAggregation": "SUM"}}}
+    field = {
+        "NumericalMeasureField": {
+            "FieldId": "requests",
+            "Column": {"DataSetIdentifier": "kpis", "ColumnName": "requests"},
+            "AggregationFunction": {"SimpleNumericalAggregation": "SUM"},
+        }
+    }
     visual = {"KPIVisual": {"VisualId": "requests", "ChartConfiguration": {"FieldWells": {"Values": [field]}}}}
-    return {"AwsAccountId": ACCOUNT, "DashboardId": "kpis", "Name": "KPIs", "Definition": {
-        "DataSetIdentifierDeclarations": [{"Identifier": "kpis", "DataSetArn": arn(ACCOUNT, REGION, "dataset", DATASET.id)}],
-        "Sheets": [{"SheetId": "main", "Name": "Main", "Visuals": [visual]}],
-    }}
+    return {
+        "AwsAccountId": ACCOUNT,
+        "DashboardId": "kpis",
+        "Name": "KPIs",
+        "Definition": {
+            "DataSetIdentifierDeclarations": [
+                {"Identifier": "kpis", "DataSetArn": arn(ACCOUNT, REGION, "dataset", DATASET.id)}
+            ],
+            "Sheets": [{"SheetId": "main", "Name": "Main", "Visuals": [visual]}],
+        },
+    }
 
 
 def race(deploy, racers: int = 2) -> list:
@@ -96,12 +111,17 @@ def test_concurrent_deployments_of_the_same_resources_both_succeed(tmp_path):
     first, second = race(deploy)
     assert not isinstance(first, Exception) and not isinstance(second, Exception), (first, second)
     for kind in range(3):  # one racer created each resource, the other found it and compared (or updated) it
-        assert sorted([first[kind], second[kind]]) in (["created", "unchanged"], ["created", "updated"]), (first, second)
+        assert sorted([first[kind], second[kind]]) in (["created", "unchanged"], ["created", "updated"]), (
+            first,
+            second,
+        )
     calls = LocalQuickSightBackend(store, account_id=ACCOUNT, region=REGION).call_log()
     lost = [c["operation"] for c in calls if c["error"] == "ResourceExistsException"]
     assert sorted(lost) == ["CreateDashboard", "CreateDataSet", "CreateDataSource"], "both racers really did create"
     check = client_for(store)
-    assert check.describe_data_set(AwsAccountId=ACCOUNT, DataSetId=DATASET.id)["DataSet"]["Name"] == DATASET.display_name
+    assert (
+        check.describe_data_set(AwsAccountId=ACCOUNT, DataSetId=DATASET.id)["DataSet"]["Name"] == DATASET.display_name
+    )
     dashboard = check.describe_dashboard(AwsAccountId=ACCOUNT, DashboardId="kpis")["Dashboard"]
     tags = check.list_tags_for_resource(ResourceArn=dashboard["Arn"])["Tags"]
     assert dashboard["Version"]["Status"].endswith("SUCCESSFUL") and tag_value(tags, SPEC_HASH_TAG)
@@ -113,13 +133,20 @@ def test_throttling_is_retried_a_bounded_number_of_times_then_fails_clearly(tmp_
     store = tmp_path / "qs.sqlite"
     source_arn = arn(ACCOUNT, REGION, "datasource", DATA_SOURCE_ID)
     waits = []
-    stuck = ThrottledClient(local_quicksight_client(store, account_id=ACCOUNT, region=REGION, throttle_every=1),
-                            TokenBucket(10_000), attempts=4, backoff=0.01, sleep=waits.append)
+    stuck = ThrottledClient(
+        local_quicksight_client(store, account_id=ACCOUNT, region=REGION, throttle_every=1),
+        TokenBucket(10_000),
+        attempts=4,
+        backoff=0.01,
+        sleep=waits.append,
+    )
     with pytest.raises(ClientError, match="ThrottlingException.*Rate exceeded"):
         ensure_dataset(stuck, ACCOUNT, REGION, dataset_request(DATASET, TABLE, source_arn))
     assert stuck.throttled_retries == 3 and len(waits) == 3, "4 attempts in all, then the error"
     calls = LocalQuickSightBackend(store, account_id=ACCOUNT, region=REGION).call_log()
-    assert [c["error"] for c in calls] == ["ThrottlingException"] * 4 and not any(c["mutating"] for c in calls if not c["error"])
+    assert [c["error"] for c in calls] == ["ThrottlingException"] * 4 and not any(
+        c["mutating"] for c in calls if not c["error"]
+    )
 
     flaky = client_for(store, throttle_every=2)  # every other call throttled: the deployment completes
     assert ensure_dataset(flaky, ACCOUNT, REGION, dataset_request(DATASET, TABLE, source_arn)).action == "created"

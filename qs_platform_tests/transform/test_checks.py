@@ -55,8 +55,13 @@ def test_check_names_are_unique():
 def test_stale_and_empty_tables_fail_freshness(con):
     con.execute("create view stale as select * from t where updated_at < now()::timestamp - interval 1 day")
     con.execute("create view empty as select * from t where false")
-    table = Table.model_validate({"name": "t", "sql": "select 1", "checks": [
-        {"name": "fresh", "kind": "freshness", "column": "updated_at", "max_age_hours": 48}]})
+    table = Table.model_validate(
+        {
+            "name": "t",
+            "sql": "select 1",
+            "checks": [{"name": "fresh", "kind": "freshness", "column": "updated_at", "max_age_hours": 48}],
+        }
+    )
     [stale] = evaluate_checks(con, table.checks, "stale")
     [empty] = evaluate_checks(con, table.checks, "empty")
     assert (stale.passed, empty.passed) == (False, False)

@@ -4,12 +4,12 @@ import datetime as dt
 import random
 
 import duckdb
-from dagster_aws.s3 import S3Resource
 import numpy as np
 import pytest
+from dagster_aws.s3 import S3Resource
 
-from qs_platform.transform.run import run_transform
 from qs_platform.sql.dependencies import SqlError, sql_dependencies
+from qs_platform.transform.run import run_transform
 from qs_platform_tests.conftest import HEADER, ingest, land
 
 
@@ -43,7 +43,11 @@ def test_division_names_normalised_on_whole_words(lake, config):
         "3,1/3/2000,1/10/2000,Municipal Licensing & Standards,FAIL,1,10,",
     ]
     # the division contains a comma, so it must be quoted in CSV
-    text = HEADER + "\n".join(r.replace("Parks, Forestry and Recreation", '"Parks, Forestry and Recreation"') for r in rows) + "\n"
+    text = (
+        HEADER
+        + "\n".join(r.replace("Parks, Forestry and Recreation", '"Parks, Forestry and Recreation"') for r in rows)
+        + "\n"
+    )
     land(lake, "landing/service_requests/a.csv", text)
     ingest(lake, config.source("service_requests"), "landing/service_requests/a.csv")
     run_transform(lake, config, config.table("service_requests"))
@@ -79,12 +83,19 @@ def test_dependencies_come_from_the_sql():
 def test_an_athena_table_runs_on_duckdb_under_the_local_profile(lake, config):
     from types import SimpleNamespace
 
-    from qs_platform.orchestration.resources import LakeResource, LocalCatalogResource
     from qs_platform.orchestration.processed import execute
+    from qs_platform.orchestration.resources import LakeResource, LocalCatalogResource
 
     table = config.table("sales_daily").model_copy(update={"engine": "athena"})
     messages = []
     log = SimpleNamespace(info=messages.append)
-    result = execute(table, config, LakeResource(url=str(lake.root), s3=S3Resource()), LocalCatalogResource(path=str(lake.root / "c.duckdb")), False, log)
+    result = execute(
+        table,
+        config,
+        LakeResource(url=str(lake.root), s3=S3Resource()),
+        LocalCatalogResource(path=str(lake.root / "c.duckdb")),
+        False,
+        log,
+    )
     assert result.published and result.partitions.mode == "full"
     assert messages == ["processed.sales_daily: engine athena runs on DuckDB under the local profile"]

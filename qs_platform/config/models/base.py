@@ -22,7 +22,9 @@ def lake_folder(prefix: str) -> str:
     if prefix.startswith("/") or any(s in ("", ".", "..") for s in segments) or any(c in prefix for c in "\\\0\n\r"):
         raise ValueError(f"expected a relative folder of plain names such as landing/<source>/, got {prefix!r}")
     if segments[0] in PLATFORM_FOLDERS or segments[0].startswith((".", "_")):
-        raise ValueError(f"{prefix!r} is inside the platform's own {segments[0]}/ folder: landed files go elsewhere (landing/<source>/)")
+        raise ValueError(
+            f"{prefix!r} is inside the platform's own {segments[0]}/ folder: landed files go elsewhere (landing/<source>/)"
+        )
     return prefix if prefix.endswith("/") else prefix + "/"
 
 

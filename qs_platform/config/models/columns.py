@@ -8,7 +8,6 @@ from pydantic import Field, field_validator, model_validator
 
 from qs_platform.config.models.base import Strict, normalise_column_name
 
-
 # Declared type -> DuckDB type. Keys are what users may write in YAML.
 COLUMN_TYPES = {
     "string": "VARCHAR",
@@ -33,8 +32,12 @@ class Column(Strict):
     required: bool = False
     description: str = ""
     aliases: list[str] = Field(default_factory=list, description="Other names the column arrives under (schema drift).")
-    path: str | None = Field(default=None, description="JSON: dotted path of a nested value, e.g. customer.billing_address.city")
-    replace: dict[str, str] = Field(default_factory=dict, description="Text normalisation before typing, e.g. {'\u2013': '-'}")
+    path: str | None = Field(
+        default=None, description="JSON: dotted path of a nested value, e.g. customer.billing_address.city"
+    )
+    replace: dict[str, str] = Field(
+        default_factory=dict, description="Text normalisation before typing, e.g. {'\u2013': '-'}"
+    )
 
     @field_validator("type")
     @classmethod
@@ -45,7 +48,7 @@ class Column(Strict):
         return value
 
     @model_validator(mode="after")
-    def _formats_only_for_dates(self) -> "Column":
+    def _formats_only_for_dates(self) -> Column:
         if self.formats and self.type not in ("date", "timestamp"):
             raise ValueError(f"formats is only allowed on date/timestamp columns, not {self.type!r}")
         return self

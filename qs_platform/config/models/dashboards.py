@@ -49,12 +49,14 @@ class Visual(Strict):
     columns: list[Dimension] = Field(default_factory=list)
     line_values: list[Measure] = Field(default_factory=list)
     sort_descending: bool = True
-    sort_by: Literal["value", "category"] | None = Field(default=None, description="Default: category for line, value otherwise")
+    sort_by: Literal["value", "category"] | None = Field(
+        default=None, description="Default: category for line, value otherwise"
+    )
     width: int = Field(default=12, ge=1, le=36)
     height: int = Field(default=8, ge=1, le=40)
 
     @model_validator(mode="after")
-    def _wells_fit_type(self) -> "Visual":
+    def _wells_fit_type(self) -> Visual:
         needs_category = ("bar", "line", "pie", "combo", "heatmap", "map")
         if self.type in needs_category and self.category is None:
             raise ValueError(f"a {self.type} visual needs a category")
@@ -99,13 +101,15 @@ class Parameter(Strict):
     values: list[str] = Field(default_factory=list, description="Choices of a dropdown")
 
     @model_validator(mode="after")
-    def _control_fits_type(self) -> "Parameter":
+    def _control_fits_type(self) -> Parameter:
         if self.control == "slider" and (self.min is None or self.max is None or self.step is None):
             raise ValueError("a slider needs min, max and step")
         if self.control == "slider" and self.type not in ("integer", "decimal"):
             raise ValueError("a slider needs an integer or decimal parameter")
         if (self.control == "date_picker") != (self.type == "datetime") and self.control != "none":
-            raise ValueError("a datetime parameter takes a date_picker (or none) control, and a date_picker needs a datetime parameter")
+            raise ValueError(
+                "a datetime parameter takes a date_picker (or none) control, and a date_picker needs a datetime parameter"
+            )
         if self.control == "dropdown" and not self.values:
             raise ValueError("a dropdown needs values")
         if self.type == "datetime":
@@ -146,9 +150,11 @@ class Filter(Strict):
     title: str = ""
 
     @model_validator(mode="after")
-    def _fits_kind(self) -> "Filter":
+    def _fits_kind(self) -> Filter:
         if self.kind == "category" and not (self.values or self.parameter or self.control != "none"):
-            raise ValueError("a category filter needs values, a parameter or a dropdown control (then it starts with all values)")
+            raise ValueError(
+                "a category filter needs values, a parameter or a dropdown control (then it starts with all values)"
+            )
         if self.kind != "category" and (self.values or self.parameter):
             raise ValueError(f"a {self.kind} filter takes min/max, not values or parameter")
         if self.kind != "category" and self.min is None and self.max is None:
@@ -157,7 +163,11 @@ class Filter(Strict):
             for bound in (self.min, self.max):
                 if bound is not None:
                     datetime.fromisoformat(str(bound))
-        expected = {"category": ("dropdown", "none"), "range": ("slider", "none"), "date_range": ("date_picker", "none")}[self.kind]
+        expected = {
+            "category": ("dropdown", "none"),
+            "range": ("slider", "none"),
+            "date_range": ("date_picker", "none"),
+        }[self.kind]
         if self.control not in expected:
             raise ValueError(f"a {self.kind} filter takes a {expected[0]} control (or none), not {self.control}")
         if self.control == "slider" and (self.min is None or self.max is None or self.step is None):
@@ -177,9 +187,13 @@ class TemplateBinding(Strict):
     Every identifier of the template is either bound to one of our datasets (`datasets`) or `prune`d (with all that
     depends on it); `columns` renames the template's columns of an identifier to ours, structurally."""
 
-    path: str = Field(description="JSON file (a Definition or a DescribeDashboardDefinition answer), relative to the YAML file")
+    path: str = Field(
+        description="JSON file (a Definition or a DescribeDashboardDefinition answer), relative to the YAML file"
+    )
     datasets: dict[str, str] = Field(description="template DataSetIdentifier -> our dataset id")
-    columns: dict[str, dict[str, str]] = Field(default_factory=dict, description="template identifier -> {template column: our column}")
+    columns: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="template identifier -> {template column: our column}"
+    )
     normalise_columns: bool = Field(
         default=False,
         description="Rename every other template column of a bound identifier as source columns are normalised "
@@ -197,7 +211,7 @@ class TemplateBinding(Strict):
         return str(resolved.resolve())
 
     @model_validator(mode="after")
-    def _bound_once(self) -> "TemplateBinding":
+    def _bound_once(self) -> TemplateBinding:
         both = sorted(set(self.datasets) & set(self.prune))
         if both:
             raise ValueError(f"identifiers both bound and pruned: {both}")
@@ -211,7 +225,9 @@ class Dashboard(Strict):
     id: str = Field(pattern=DASHBOARD_ID)
     name: str
     datasets: list[str] = Field(min_length=1)
-    optional_datasets: list[str] = Field(default_factory=list, description="Pruned with what depends on them when absent or empty")
+    optional_datasets: list[str] = Field(
+        default_factory=list, description="Pruned with what depends on them when absent or empty"
+    )
     parameters: list[Parameter] = Field(default_factory=list)
     calculated_fields: list[CalculatedField] = Field(default_factory=list)
     filters: list[Filter] = Field(default_factory=list)
@@ -228,14 +244,16 @@ class Dashboard(Strict):
         return hashlib.sha256(json.dumps(declaration, sort_keys=True).encode()).hexdigest()[:12]
 
     @model_validator(mode="after")
-    def _references(self) -> "Dashboard":
+    def _references(self) -> Dashboard:
         declared = set(self.datasets)
         if bool(self.sheets) == bool(self.template):
             raise ValueError("a dashboard has either sheets or a template")
         if self.template:
             for placeholder, dataset in self.template.datasets.items():
                 if dataset not in declared:
-                    raise ValueError(f"template.datasets.{placeholder}: {dataset!r} is not in datasets {sorted(declared)}")
+                    raise ValueError(
+                        f"template.datasets.{placeholder}: {dataset!r} is not in datasets {sorted(declared)}"
+                    )
         extra = sorted(set(self.optional_datasets) - declared)
         if extra:
             raise ValueError(f"optional_datasets {extra} are not in datasets {sorted(declared)}")
@@ -243,16 +261,24 @@ class Dashboard(Strict):
         for field in self.calculated_fields:
             for used in PARAMETER_REFERENCE.findall(field.expression):
                 if used not in params:
-                    raise ValueError(f"calculated field {field.name!r} uses ${{{used}}}, which is not a declared parameter; declared: {sorted(params)}")
-        users = [("calculated field", f.name, f.dataset) for f in self.calculated_fields] + [("filter", f.id, f.dataset) for f in self.filters]
+                    raise ValueError(
+                        f"calculated field {field.name!r} uses ${{{used}}}, which is not a declared parameter; declared: {sorted(params)}"
+                    )
+        users = [("calculated field", f.name, f.dataset) for f in self.calculated_fields] + [
+            ("filter", f.id, f.dataset) for f in self.filters
+        ]
         users += [("visual", v.id, v.dataset) for s in self.sheets for v in s.visuals]
         for kind, name, dataset in users:
             if dataset not in declared:
                 raise ValueError(f"{kind} {name!r} uses dataset {dataset!r}, not in datasets {sorted(declared)}")
         for flt in self.filters:
             if flt.parameter and flt.parameter not in params:
-                raise ValueError(f"filter {flt.id!r} uses parameter {flt.parameter!r}, which is not declared; declared: {sorted(params)}")
-        ids = [v.id for s in self.sheets for v in s.visuals] + [s.id for s in self.sheets] + [f.id for f in self.filters]
+                raise ValueError(
+                    f"filter {flt.id!r} uses parameter {flt.parameter!r}, which is not declared; declared: {sorted(params)}"
+                )
+        ids = (
+            [v.id for s in self.sheets for v in s.visuals] + [s.id for s in self.sheets] + [f.id for f in self.filters]
+        )
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"sheet, visual and filter ids must be unique within a dashboard; repeated: {duplicates}")

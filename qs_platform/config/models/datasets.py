@@ -12,7 +12,9 @@ from qs_platform.config.models.base import IDENTIFIER, Strict
 class Dataset(Strict):
     id: str = Field(pattern=IDENTIFIER)
     name: str = ""
-    table: str = Field(pattern=r"^(raw|processed)\.[a-z][a-z0-9_]*$", description="Catalog name, e.g. processed.division_kpis")
+    table: str = Field(
+        pattern=r"^(raw|processed)\.[a-z][a-z0-9_]*$", description="Catalog name, e.g. processed.division_kpis"
+    )
     import_mode: Literal["SPICE", "DIRECT_QUERY"] = "SPICE"
     sql: str = Field(
         default="",

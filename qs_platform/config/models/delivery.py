@@ -16,9 +16,14 @@ class CsvOptions(Strict):
     header: bool = True
     encoding: Literal["utf-8", "latin-1", "utf-16"] = Field(default="utf-8", description="utf-8 also accepts a BOM")
     null_values: list[str] = Field(
-        default_factory=list, description="Values meaning missing besides the empty one, e.g. ['null', 'NA'] (exact, case-sensitive)"
+        default_factory=list,
+        description="Values meaning missing besides the empty one, e.g. ['null', 'NA'] (exact, case-sensitive)",
     )
-    max_line_bytes: int = Field(default=2_097_152, ge=1 << 16, description="The longest line (record) accepted, in bytes (DuckDB's default: 2 MiB)")
+    max_line_bytes: int = Field(
+        default=2_097_152,
+        ge=1 << 16,
+        description="The longest line (record) accepted, in bytes (DuckDB's default: 2 MiB)",
+    )
 
 
 class Listing(Strict):
@@ -36,9 +41,11 @@ class Listing(Strict):
     queue_url: str | None = None
 
     @model_validator(mode="after")
-    def _queue_for_events(self) -> "Listing":
+    def _queue_for_events(self) -> Listing:
         if self.mode == "events" and not self.queue_url:
-            raise ValueError("listing mode 'events' needs queue_url (an SQS queue receiving the bucket's S3 notifications)")
+            raise ValueError(
+                "listing mode 'events' needs queue_url (an SQS queue receiving the bucket's S3 notifications)"
+            )
         return self
 
 
@@ -57,7 +64,7 @@ class Batch(Strict):
     deadline_seconds: int | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
-    def _something_expected(self) -> "Batch":
+    def _something_expected(self) -> Batch:
         if not self.expected_files and self.expected_count is None:
             raise ValueError("a batch needs expected_files or expected_count")
         return self

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -33,7 +33,7 @@ class RangeRule(RuleBase):
     max: float | None = None
 
     @model_validator(mode="after")
-    def _has_a_bound(self) -> "RangeRule":
+    def _has_a_bound(self) -> RangeRule:
         if self.min is None and self.max is None:
             raise ValueError("a range rule needs min, max or both")
         return self
@@ -53,7 +53,9 @@ class RegexRule(RuleBase):
 
 class UniqueRule(RuleBase):
     kind: Literal["unique"]
-    columns: list[str] = Field(min_length=1, description="Rows repeating an earlier row's key in the same file are rejected.")
+    columns: list[str] = Field(
+        min_length=1, description="Rows repeating an earlier row's key in the same file are rejected."
+    )
 
 
 class ExpressionRule(RuleBase):
@@ -62,5 +64,5 @@ class ExpressionRule(RuleBase):
 
 
 Rule = Annotated[
-    Union[NotNullRule, AcceptedValuesRule, RangeRule, RegexRule, UniqueRule, ExpressionRule], Field(discriminator="kind")
+    NotNullRule | AcceptedValuesRule | RangeRule | RegexRule | UniqueRule | ExpressionRule, Field(discriminator="kind")
 ]

@@ -30,7 +30,8 @@ class Source(Strict):
     landing_prefix: str = ""
     file_pattern: str = "*.csv"
     format: Literal["csv", "json", "parquet"] = Field(
-        default="csv", description="json reads JSON Lines, JSON arrays and records concatenated without newlines; .gz files are decompressed"
+        default="csv",
+        description="json reads JSON Lines, JSON arrays and records concatenated without newlines; .gz files are decompressed",
     )
     key_template: str | None = Field(
         default=None,
@@ -49,7 +50,7 @@ class Source(Strict):
     collect: Collect | None = Field(default=None, description="Fed by events posted to `qs-platform collect`")
 
     @model_validator(mode="after")
-    def _defaults_and_references(self) -> "Source":
+    def _defaults_and_references(self) -> Source:
         object.__setattr__(self, "landing_prefix", lake_folder(self.landing_prefix or f"landing/{self.name}/"))
         names = [c.column_name for c in self.columns]
         duplicated = sorted({n for n in names if names.count(n) > 1})
@@ -58,7 +59,9 @@ class Source(Strict):
         for rule in self.rules:
             for column in [getattr(rule, "column", None), *getattr(rule, "columns", [])]:
                 if column is not None and normalise_column_name(column) not in names:
-                    raise ValueError(f"rule {rule.name!r} names column {column!r}, which is not declared; declared: {names}")
+                    raise ValueError(
+                        f"rule {rule.name!r} names column {column!r}, which is not declared; declared: {names}"
+                    )
         fields = self.key_fields
         clashing = sorted(set(fields) & set(names))
         if clashing:
@@ -86,9 +89,13 @@ class Source(Strict):
             sample = block.sample_key()
             name = sample.rsplit("/", 1)[-1]
             if not fnmatch.fnmatch(name, self.file_pattern):
-                raise ValueError(f"{kind}: landed files such as {sample!r} do not match file_pattern {self.file_pattern!r}")
+                raise ValueError(
+                    f"{kind}: landed files such as {sample!r} do not match file_pattern {self.file_pattern!r}"
+                )
             if self.key_template and not template_regex(self.key_template).fullmatch(sample):
-                raise ValueError(f"{kind}: landed keys such as {sample!r} do not fit key_template {self.key_template!r}")
+                raise ValueError(
+                    f"{kind}: landed keys such as {sample!r} do not fit key_template {self.key_template!r}"
+                )
         return self
 
     @property

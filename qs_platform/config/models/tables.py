@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -51,7 +51,8 @@ class SqlCheck(CheckBase):
 
 
 Check = Annotated[
-    Union[RowCountCheck, UniqueCheck, NotNullCheck, AcceptedValuesCheck, FreshnessCheck, SqlCheck], Field(discriminator="kind")
+    RowCountCheck | UniqueCheck | NotNullCheck | AcceptedValuesCheck | FreshnessCheck | SqlCheck,
+    Field(discriminator="kind"),
 ]
 
 
@@ -78,17 +79,19 @@ class Table(Strict):
     description: str = ""
     sql: str
     columns: dict[str, str] = Field(
-        default_factory=dict, description="Column name -> what it is: the UI's Columns table and the Glue column comment"
+        default_factory=dict,
+        description="Column name -> what it is: the UI's Columns table and the Glue column comment",
     )
     checks: list[Check] = Field(default_factory=list)
     partition_by: PartitionBy | None = None
     engine: Literal["duckdb", "athena"] = "duckdb"  # athena: the same SQL runs as CTAS / INSERT INTO on Athena
     schedule: Schedule | None = Field(
-        default=None, description="Rebuild the whole table on a clock (e.g. month-end snapshots); running by default when its SQL reads the date"
+        default=None,
+        description="Rebuild the whole table on a clock (e.g. month-end snapshots); running by default when its SQL reads the date",
     )
 
     @model_validator(mode="after")
-    def _unique_check_names(self) -> "Table":
+    def _unique_check_names(self) -> Table:
         names = [c.name for c in self.checks]
         if len(names) != len(set(names)):
             raise ValueError(f"check names must be unique, got {names}")

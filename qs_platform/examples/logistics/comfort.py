@@ -29,7 +29,12 @@ def _vi(a, force, rng, items):
                    "FSC": 8970, "NIIN": niin, "NSN": f"8970-{niin.zfill(9)[:2]}-{niin.zfill(9)[2:5]}-{niin.zfill(9)[5:]}",
                    "TPFDD_TAMCN": "", "TPFDD_NSN": "", "Description": description.title(), "CAP_Name": location["cap"],
                    "CAP_Names": f"{location['cap']}, {location['region']}", "Unit.of.Issue": "BX"}  # fmt: skip
-            share = {"HCP Male": 0.85, "HCP Female": 0.15, "HCP Supplemental": 0.3, "HCP Cold Weather": 0.0 if location["climate"] != "Cold" else 0.5}[hcp]
+            share = {
+                "HCP Male": 0.85,
+                "HCP Female": 0.15,
+                "HCP Supplemental": 0.3,
+                "HCP Cold Weather": 0.0 if location["climate"] != "Cold" else 0.5,
+            }[hcp]
             for dos, (_, _, first, last) in zip(DOS, a.periods()):
                 boxes = float(math.ceil(people * share * (last - first + 1) / 30))
                 pallets = float(math.ceil(boxes / 40))

@@ -15,8 +15,14 @@ from qs_platform.examples.logistics.force import build_force
 from qs_platform.examples.logistics.writing import write_csv
 
 CALCULATORS = {
-    **subsistence.FILES, **water.FILES, **equipment.FILES, **fuel.FILES, **construction.FILES, **comfort.FILES,
-    **repair_parts.FILES, **forces.FILES,
+    **subsistence.FILES,
+    **water.FILES,
+    **equipment.FILES,
+    **fuel.FILES,
+    **construction.FILES,
+    **comfort.FILES,
+    **repair_parts.FILES,
+    **forces.FILES,
 }
 #: the 14 generated files of an assessment folder (the other three are AssessmentTable.csv,
 #: AssessmentParameterDataMapTable.csv and classix_dimensional_data.csv)

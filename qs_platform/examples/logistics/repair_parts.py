@@ -29,8 +29,10 @@ def _ix(a, force, rng, items):
     rows = []
     periods = {pos: last - first + 1 for pos, _, first, last in a.periods()}
     for location in force.locations:
-        owners = [u for u in force.units if u["location"] is location and not u["uic"].startswith("EPW")] or force.units[:1]
-        for tamcn, _, name, _, length, width, height, stons, _ in rng.sample(TAMCNS, 3):
+        owners = [
+            u for u in force.units if u["location"] is location and not u["uic"].startswith("EPW")
+        ] or force.units[:1]
+        for tamcn, _, name, *_ in rng.sample(TAMCNS, 3):
             end_item_niin = f"0{rng.randint(10_000_000, 16_999_999)}"
             fleet = len(owners) * rng.choice((2, 4, 6))
             for item in rng.sample(candidates, min(5, len(candidates))):
@@ -42,8 +44,13 @@ def _ix(a, force, rng, items):
                 for pos in ("POS1", "POS2", "POS3", "BEYOND"):
                     required[pos] = int(math.ceil(fleet * burn * periods.get(pos, 0) / 365))
                 unknown_dims = rng.random() < 0.15
-                dims = (9999, 9999, 9999) if unknown_dims and rng.random() < 0.5 else (0, 12, 8) if unknown_dims else (
-                    rng.randint(2, 30), rng.randint(2, 20), rng.randint(1, 12))
+                dims = (
+                    (9999, 9999, 9999)
+                    if unknown_dims and rng.random() < 0.5
+                    else (0, 12, 8)
+                    if unknown_dims
+                    else (rng.randint(2, 30), rng.randint(2, 20), rng.randint(1, 12))
+                )
                 row = {
                     "AssessmentNumber": a.number, "Class_of_Supply": "IX", "Region": location["region"],
                     "MEF": location["mef"], "FIE": 1, "Location.Name": location["name"],
@@ -66,7 +73,9 @@ def _ix(a, force, rng, items):
                     "IND.STON": round(float(item["dss_weight"] or 0) / 2000, 6),
                     "IND.SQFT": round(dims[0] * dims[1] / 144, 3) if 9999 not in dims else 0,
                 }  # fmt: skip
-                row["Total_Value_Less_FIE"] = round(sum(row[f"Value_{p}"] for p in ("POS1", "POS2", "POS3", "BEYOND")), 2)
+                row["Total_Value_Less_FIE"] = round(
+                    sum(row[f"Value_{p}"] for p in ("POS1", "POS2", "POS3", "BEYOND")), 2
+                )
                 row["Total_Value_Selected_Confidence"] = round(row["Total_Value_Less_FIE"] + row["Value_FIE"], 2)
                 for level in _IX_LEVELS:
                     scale = 1 + (int(level) - 90) / 50

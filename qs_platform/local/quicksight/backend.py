@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,11 @@ _REDACTED_PARAMS = ("Credentials",)
 
 # Operation name -> (handler, HTTP status AWS answers with on success).
 _OPERATIONS: dict[str, tuple[Handler, int]] = {
-    **data_sources.OPERATIONS, **datasets.OPERATIONS, **ingestions.OPERATIONS, **dashboards.OPERATIONS, **tags.OPERATIONS,
+    **data_sources.OPERATIONS,
+    **datasets.OPERATIONS,
+    **ingestions.OPERATIONS,
+    **dashboards.OPERATIONS,
+    **tags.OPERATIONS,
 }
 
 
@@ -97,7 +101,7 @@ class LocalQuickSightBackend:
         operation = model.name
         api_params = copy.deepcopy(context.pop(_PARAMS_KEY, {}))
         request_id = str(uuid.uuid4())
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         try:
             status, body = self._dispatch(operation, api_params, now)
         except ApiError as error:
@@ -127,7 +131,10 @@ class LocalQuickSightBackend:
             )
         handler, status = _OPERATIONS[operation]
         with self._store.transaction() as tx:
-            body = handler(Ctx(tx, self.account_id, self.region, self.strict, now, self.ingestion_error, self.version_errors), params)
+            body = handler(
+                Ctx(tx, self.account_id, self.region, self.strict, now, self.ingestion_error, self.version_errors),
+                params,
+            )
             tx.log_call(operation, _redacted(params), None, now)
         return status, body
 
@@ -170,8 +177,13 @@ def local_quicksight_client(
         config=Config(retries={"mode": "standard"}),
     )
     backend = LocalQuickSightBackend(
-        store_path, account_id=account_id, region=region, strict=strict, throttle_every=throttle_every,
-        ingestion_error=ingestion_error, version_errors=version_errors,
+        store_path,
+        account_id=account_id,
+        region=region,
+        strict=strict,
+        throttle_every=throttle_every,
+        ingestion_error=ingestion_error,
+        version_errors=version_errors,
     )
     backend.attach(client)
     return client

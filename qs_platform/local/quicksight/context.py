@@ -9,7 +9,6 @@ from datetime import datetime
 
 from qs_platform.local.quicksight.store import Tx
 
-
 ERROR_HTTP_STATUS = {
     "AccessDeniedException": 401,
     "ResourceNotFoundException": 404,

@@ -3,7 +3,15 @@ declares does not exist); the published one moves only on UpdateDashboardPublish
 
 from __future__ import annotations
 
-from qs_platform.local.quicksight.context import ApiError, Ctx, Handler, ensure_absent, not_found, require, requested_dashboard
+from qs_platform.local.quicksight.context import (
+    ApiError,
+    Ctx,
+    Handler,
+    ensure_absent,
+    not_found,
+    requested_dashboard,
+    require,
+)
 from qs_platform.local.quicksight.pagination import paginate
 from qs_platform.local.quicksight.permissions import apply_permission_changes
 
@@ -106,7 +114,13 @@ def _version_summary(version: dict, in_progress: bool) -> dict:
 
 def _dashboard_summary(dashboard: dict) -> dict:
     keys = (
-        "Arn", "DashboardId", "Name", "CreatedTime", "LastUpdatedTime", "PublishedVersionNumber", "LastPublishedTime"
+        "Arn",
+        "DashboardId",
+        "Name",
+        "CreatedTime",
+        "LastUpdatedTime",
+        "PublishedVersionNumber",
+        "LastPublishedTime",
     )
     return {k: dashboard[k] for k in keys}
 

@@ -37,7 +37,11 @@ def _create_data_source(ctx: Ctx, p: dict) -> dict:
     }
     ctx.tx.insert(arn, "datasource", ctx.scope, body, pending_reads=ctx.pending_reads)
     ctx.tx.set_tags(arn, p.get("Tags", []))
-    return {"Arn": arn, "DataSourceId": ident, "CreationStatus": "CREATION_IN_PROGRESS" if ctx.strict else body["Status"]}
+    return {
+        "Arn": arn,
+        "DataSourceId": ident,
+        "CreationStatus": "CREATION_IN_PROGRESS" if ctx.strict else body["Status"],
+    }
 
 
 def _describe_data_source(ctx: Ctx, p: dict) -> dict:
@@ -50,7 +54,11 @@ def _update_data_source(ctx: Ctx, p: dict) -> dict:
     body["Spec"].update(without(p, *_DATA_SOURCE_NON_SPEC))
     body.update(Status="UPDATE_SUCCESSFUL", LastUpdatedTime=ctx.now)
     ctx.tx.update(arn, body, pending_reads=ctx.pending_reads)
-    return {"Arn": arn, "DataSourceId": body["DataSourceId"], "UpdateStatus": "UPDATE_IN_PROGRESS" if ctx.strict else body["Status"]}
+    return {
+        "Arn": arn,
+        "DataSourceId": body["DataSourceId"],
+        "UpdateStatus": "UPDATE_IN_PROGRESS" if ctx.strict else body["Status"],
+    }
 
 
 def _delete_data_source(ctx: Ctx, p: dict) -> dict:

@@ -3,7 +3,15 @@ failure)."""
 
 from __future__ import annotations
 
-from qs_platform.local.quicksight.context import ApiError, Ctx, Handler, ensure_absent, require, requested_data_set, without
+from qs_platform.local.quicksight.context import (
+    ApiError,
+    Ctx,
+    Handler,
+    ensure_absent,
+    requested_data_set,
+    require,
+    without,
+)
 from qs_platform.local.quicksight.pagination import paginate
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
@@ -25,7 +25,7 @@ def as_parsed(value: Any, shape) -> Any:
         return {k: as_parsed(v, shape.value) for k, v in value.items()}
     if shape.type_name == "timestamp" and isinstance(value, (str, int, float, datetime)):
         try:
-            return parse_to_aware_datetime(value).astimezone(timezone.utc)
+            return parse_to_aware_datetime(value).astimezone(UTC)
         except (ValueError, TypeError, OverflowError):
             return value  # botocore validated the request; what it let through is given back as sent
     return value

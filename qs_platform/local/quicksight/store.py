@@ -63,9 +63,7 @@ class Tx:
 
     def observe(self, arn: str) -> tuple[dict, bool]:
         """Read a resource for a describe: returns (body, still_in_progress) and uses up one pending read."""
-        body, pending = self.conn.execute(
-            "SELECT body, pending_reads FROM resources WHERE arn = ?", (arn,)
-        ).fetchone()
+        body, pending = self.conn.execute("SELECT body, pending_reads FROM resources WHERE arn = ?", (arn,)).fetchone()
         if pending:
             self.conn.execute("UPDATE resources SET pending_reads = pending_reads - 1 WHERE arn = ?", (arn,))
         return loads(body), pending > 0
@@ -89,7 +87,9 @@ class Tx:
         if pending_reads is None:
             self.conn.execute("UPDATE resources SET body = ? WHERE arn = ?", (dumps(body), arn))
         else:
-            self.conn.execute("UPDATE resources SET body = ?, pending_reads = ? WHERE arn = ?", (dumps(body), pending_reads, arn))
+            self.conn.execute(
+                "UPDATE resources SET body = ?, pending_reads = ? WHERE arn = ?", (dumps(body), pending_reads, arn)
+            )
 
     def delete(self, arn: str) -> None:
         """Delete a resource with its children and all their tags."""

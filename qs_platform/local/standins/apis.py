@@ -32,7 +32,9 @@ RATES_PATH = "/v1/rates"
 MAX_LIMIT = 100
 
 
-def generated_subscription_versions(*, n_subscriptions: int = 50, months=("2024-01", "2024-02", "2024-03"), seed: int = 0) -> list[dict]:
+def generated_subscription_versions(
+    *, n_subscriptions: int = 50, months=("2024-01", "2024-02", "2024-03"), seed: int = 0
+) -> list[dict]:
     """Every distinct (id, updated_at) version in the generator's pulls, oldest first."""
     versions: dict[tuple[str, int], dict] = {}
     with tempfile.TemporaryDirectory() as folder:
@@ -45,11 +47,21 @@ def generated_subscription_versions(*, n_subscriptions: int = 50, months=("2024-
 def generated_rates(*, seed: int = 0, **options) -> list[dict]:
     with tempfile.TemporaryDirectory() as folder:
         keys = generate_exchange_rates(folder, seed=seed, **options)
-        return [json.loads(line) for key in keys for line in (Path(folder) / key).read_text(encoding="utf-8").splitlines() if line]
+        return [
+            json.loads(line)
+            for key in keys
+            for line in (Path(folder) / key).read_text(encoding="utf-8").splitlines()
+            if line
+        ]
 
 
 def _error(status: int, message: str, code: str, param: str | None = None) -> Reply:
-    body = {"message": message, "type": "invalid_request" if status == 400 else "operation_failed", "api_error_code": code, "http_status_code": status}
+    body = {
+        "message": message,
+        "type": "invalid_request" if status == 400 else "operation_failed",
+        "api_error_code": code,
+        "http_status_code": status,
+    }
     if param:
         body["param"] = param
     return Reply(status, body)
@@ -93,7 +105,11 @@ class ChargebeeSubscriptions:
             time.sleep(self.faults.delay_seconds)
         if page_number in self.faults.corrupt_pages:
             return Reply(200, {"list": {"subscription": "not a list"}, "next_offset": None})
-        rows = [s for s in self.current(self.clock.now()) if (after is None or s["updated_at"] > after) and (include_deleted or not s.get("deleted"))]
+        rows = [
+            s
+            for s in self.current(self.clock.now())
+            if (after is None or s["updated_at"] > after) and (include_deleted or not s.get("deleted"))
+        ]
         rows.sort(key=lambda s: (s["updated_at"], s["id"]))
         if cursor:
             rows = [s for s in rows if (s["updated_at"], s["id"]) > (int(cursor[0]), cursor[1])]
@@ -136,26 +152,41 @@ class ExchangeRates:
             return _error(400, "page >= 1 and 1 <= per_page <= 1000", "invalid_request")
         if page in self.faults.corrupt_pages:
             return Reply(200, {"rates": None, "page": page})
-        today = dt.datetime.fromtimestamp(self.clock.now(), dt.timezone.utc).date().isoformat()
+        today = dt.datetime.fromtimestamp(self.clock.now(), dt.UTC).date().isoformat()
         rows = [r for r in self.rates if after < r["date"] <= today]
         total = max(1, -(-len(rows) // per_page))
         body = {"rates": rows[(page - 1) * per_page : page * per_page], "page": page, "total_pages": total}
         if page < total:
-            body["next"] = f"{RATES_PATH}?" + "&".join(f"{k}={v}" for k, v in {**query, "page": page + 1, "per_page": per_page}.items())
+            body["next"] = f"{RATES_PATH}?" + "&".join(
+                f"{k}={v}" for k, v in {**query, "page": page + 1, "per_page": per_page}.items()
+            )
         return Reply(200, body)
 
 
-def start_standins(*, host: str = "127.0.0.1", port: int = 0, api_key: str | None = None, clock: Clock | None = None,
-                   faults: Faults | None = None, seed: int = 0) -> StandinServer:
+def start_standins(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    api_key: str | None = None,
+    clock: Clock | None = None,
+    faults: Faults | None = None,
+    seed: int = 0,
+) -> StandinServer:
     """One server answering both APIs, started on a daemon thread. The clock defaults to replaying the example
     window (2024-01-01 → 2024-04-01) at one simulated week per real minute."""
-    start = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc).timestamp()
-    clock = clock or Clock(start, dt.datetime(2024, 4, 1, tzinfo=dt.timezone.utc).timestamp(), speed=7 * 24 * 60)
+    start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC).timestamp()
+    clock = clock or Clock(start, dt.datetime(2024, 4, 1, tzinfo=dt.UTC).timestamp(), speed=7 * 24 * 60)
     faults = faults or Faults()
     server = StandinServer(
-        {SUBSCRIPTIONS_PATH: ChargebeeSubscriptions(generated_subscription_versions(seed=seed), clock, api_key, faults),
-         RATES_PATH: ExchangeRates(generated_rates(seed=seed), clock, faults)},
-        host=host, port=port, faults=faults,
+        {
+            SUBSCRIPTIONS_PATH: ChargebeeSubscriptions(
+                generated_subscription_versions(seed=seed), clock, api_key, faults
+            ),
+            RATES_PATH: ExchangeRates(generated_rates(seed=seed), clock, faults),
+        },
+        host=host,
+        port=port,
+        faults=faults,
     )
     server.clock = clock
     return server.start()

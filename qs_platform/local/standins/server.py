@@ -76,9 +76,15 @@ class StandinServer(BackgroundHTTPServer):
         if status is None:
             return None
         if status == 429:
-            return Reply(429, {"message": "Sorry, access has been blocked temporarily due to request count exceeding acceptable limits.",
-                               "api_error_code": "api_request_limit_exceeded", "http_status_code": 429},
-                         {"Retry-After": str(faults.retry_after)})
+            return Reply(
+                429,
+                {
+                    "message": "Sorry, access has been blocked temporarily due to request count exceeding acceptable limits.",
+                    "api_error_code": "api_request_limit_exceeded",
+                    "http_status_code": 429,
+                },
+                {"Retry-After": str(faults.retry_after)},
+            )
         return Reply(status, {"message": "the stand-in is failing on purpose", "http_status_code": status})
 
 
@@ -94,7 +100,11 @@ class _Handler(JsonHandler):
             reply = self.server.fault_for(number)
         if reply is None:
             route = self.server.routes.get(parts.path)
-            reply = route(query, dict(self.headers.items())) if route else Reply(404, {"message": f"no such endpoint {parts.path}"})
+            reply = (
+                route(query, dict(self.headers.items()))
+                if route
+                else Reply(404, {"message": f"no such endpoint {parts.path}"})
+            )
         with self.server.lock:
             self.server.answered.append((self.path, reply.status))
         self.reply(reply.status, reply.body, reply.headers)

@@ -28,8 +28,15 @@ _AGGREGATIONS = {
     "STDEVP": ("stddev_pop({})", "Population standard deviation"),
 }
 _GRANULARITIES = {
-    "YEAR": "year", "QUARTER": "quarter", "MONTH": "month", "WEEK": "week", "DAY": "day",
-    "HOUR": "hour", "MINUTE": "minute", "SECOND": "second", "MILLISECOND": "millisecond",
+    "YEAR": "year",
+    "QUARTER": "quarter",
+    "MONTH": "month",
+    "WEEK": "week",
+    "DAY": "day",
+    "HOUR": "hour",
+    "MINUTE": "minute",
+    "SECOND": "second",
+    "MILLISECOND": "millisecond",
 }
 _DATE_GRANULARITIES = ("YEAR", "QUARTER", "MONTH", "WEEK", "DAY")
 
@@ -180,5 +187,3 @@ def _generic_aggregation(function: dict | None) -> tuple[str, str] | None:
     if name not in _AGGREGATIONS:
         raise CompileError(f"aggregation {name} is not supported by the local viewer")
     return _AGGREGATIONS[name]
-
-

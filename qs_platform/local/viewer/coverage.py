@@ -1,7 +1,7 @@
 """The viewer's coverage of QuickSight, as the Markdown table in the README (generated, so it cannot drift).
 
-    python -m qs_platform.local.viewer.coverage          # print the table
-    python -m qs_platform.local.viewer.coverage --write  # replace it in README.md
+python -m qs_platform.local.viewer.coverage          # print the table
+python -m qs_platform.local.viewer.coverage --write  # replace it in README.md
 """
 
 from __future__ import annotations
@@ -22,10 +22,16 @@ def coverage_table() -> str:
     for visual in VISUAL_TYPES.values():
         rows.append(f"| visual | `{visual.name}` | | {visual.status} | {visual.how} |")
     for function in sorted(CATALOGUE, key=lambda f: (f.category, f.name.lower())):
-        rows.append(f"| {function.category} | `{function.name}` | {function.arity} | {function.status} | {function.how} |")
-    rows.append(f"| level | `PRE_FILTER`, `PRE_AGG`, `POST_AGG_FILTER` | | supported | POST_AGG_FILTER: a window over the visual's rows; PRE_AGG / PRE_FILTER: per row, after / before the visual's row filters |")
+        rows.append(
+            f"| {function.category} | `{function.name}` | {function.arity} | {function.status} | {function.how} |"
+        )
+    rows.append(
+        "| level | `PRE_FILTER`, `PRE_AGG`, `POST_AGG_FILTER` | | supported | POST_AGG_FILTER: a window over the visual's rows; PRE_AGG / PRE_FILTER: per row, after / before the visual's row filters |"
+    )
     rows.append(f"| level | `sum(x, [a])` (level-aware aggregation, any aggregate) | | approximated | {LEVEL_AWARE} |")
-    rows.append("| syntax | `//` and `/* */` comments, `[]`, `[a DESC]`, `CASE_SENSITIVE` / `CASE_INSENSITIVE` | | supported | |")
+    rows.append(
+        "| syntax | `//` and `/* */` comments, `[]`, `[a DESC]`, `CASE_SENSITIVE` / `CASE_INSENSITIVE` | | supported | |"
+    )
     aliases = ", ".join(f"`{alias}` = `{target}`" for alias, target in ALIASES.items())
     rows.append(f"| syntax | aliases exports use | | supported | {aliases} |")
     return "\n".join(rows)

@@ -26,7 +26,9 @@ class DatasetSource:
     dataset_id: str
     relation: str  # what goes after FROM
     columns: tuple[str, ...] = field(default_factory=tuple)  # known column names (may be empty)
-    geographic_roles: dict[str, str] = field(default_factory=dict)  # column -> LATITUDE | LONGITUDE | CITY ... (TagColumnOperation)
+    geographic_roles: dict[str, str] = field(
+        default_factory=dict
+    )  # column -> LATITUDE | LONGITUDE | CITY ... (TagColumnOperation)
 
 
 class _PhysicalColumns:
@@ -51,7 +53,9 @@ def _physical_relation(table_id: str, physical: dict) -> tuple[str, list[str]]:
         columns = [c["Name"] for c in custom.get("Columns", [])]
         return f"({query})", columns
     kind = next(iter(physical), "unknown")
-    raise DatasetError(f"physical table {table_id!r} is a {kind}, which the local viewer cannot read (only RelationalTable and CustomSql)")
+    raise DatasetError(
+        f"physical table {table_id!r} is a {kind}, which the local viewer cannot read (only RelationalTable and CustomSql)"
+    )
 
 
 def _transformed_columns(columns: list[str], transforms: list[dict]) -> list[str]:

@@ -281,7 +281,10 @@ def grid_layout(sheet: dict) -> dict[str, dict]:
 def _visual_options(kind: str, visual: dict) -> dict:
     config = visual.get("ChartConfiguration") or {}
     if kind == "BarChartVisual":
-        return {"orientation": config.get("Orientation", "HORIZONTAL"), "arrangement": config.get("BarsArrangement", "CLUSTERED")}
+        return {
+            "orientation": config.get("Orientation", "HORIZONTAL"),
+            "arrangement": config.get("BarsArrangement", "CLUSTERED"),
+        }
     if kind == "PieChartVisual":
         thickness = ((config.get("DonutOptions") or {}).get("ArcOptions") or {}).get("ArcThickness", "WHOLE")
         return {"donut": thickness in ("SMALL", "MEDIUM", "LARGE"), "arc_thickness": thickness}
@@ -376,7 +379,8 @@ def filter_control_summary(wrapper: dict, filters: dict[str, tuple[str, dict]]) 
         "min": control.get("MinimumValue"),
         "max": control.get("MaximumValue"),
         "step": control.get("StepSize"),
-        "range": control.get("Type") in ("RANGE", "DATE_RANGE") or filter_kind in ("NumericRangeFilter", "TimeRangeFilter"),
+        "range": control.get("Type") in ("RANGE", "DATE_RANGE")
+        or filter_kind in ("NumericRangeFilter", "TimeRangeFilter"),
         "values": list(selectable.get("Values", [])),
         "linked": not selectable.get("Values") and filter_kind == "CategoryFilter",
         "multi": control.get("Type", "MULTI_SELECT") == "MULTI_SELECT" and filter_kind == "CategoryFilter",
@@ -398,7 +402,9 @@ def text_box_summary(box: dict, layout: dict[str, dict]) -> dict:
 def sheet_summary(sheet: dict, filters: dict[str, tuple[str, dict]] | None = None) -> dict:
     layout = grid_layout(sheet)
     controls = [c for c in (control_summary(w) for w in sheet.get("ParameterControls", [])) if c]
-    filter_controls = [c for c in (filter_control_summary(w, filters or {}) for w in sheet.get("FilterControls", [])) if c]
+    filter_controls = [
+        c for c in (filter_control_summary(w, filters or {}) for w in sheet.get("FilterControls", [])) if c
+    ]
     return {
         "filter_controls": filter_controls,
         "sheet_id": sheet.get("SheetId"),

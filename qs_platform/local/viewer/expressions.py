@@ -46,7 +46,6 @@ def _unquote(text: str) -> str:
     return re.sub(r"\\(.)", r"\1", body)
 
 
-
 # ---- parser (recursive descent, emitting SQL as it goes) --------------------------------------------------
 
 _COMPARISONS = {"=": "=", "<>": "<>", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -140,7 +139,11 @@ class _Parser:
         base = self.unary()
         if self.accept("op", "^"):
             exponent = self.power()
-            return Sql(f"power({base.text}, {exponent.text})", base.aggregate or exponent.aggregate, window=base.window or exponent.window)
+            return Sql(
+                f"power({base.text}, {exponent.text})",
+                base.aggregate or exponent.aggregate,
+                window=base.window or exponent.window,
+            )
         return base
 
     def unary(self) -> Sql:
@@ -205,8 +208,12 @@ class _Parser:
             while self.accept("op", ","):
                 items.append(self.list_item())
             self.expect("]")
-        return Sql("(" + ", ".join(i.text for i, _ in items) + ")", is_list=True, items=tuple(items),
-                   aggregate=any(i.aggregate for i, _ in items))
+        return Sql(
+            "(" + ", ".join(i.text for i, _ in items) + ")",
+            is_list=True,
+            items=tuple(items),
+            aggregate=any(i.aggregate for i, _ in items),
+        )
 
     def list_item(self) -> tuple[Sql, str | None]:
         item = self.or_expr()
@@ -232,7 +239,9 @@ def _binary(left: Sql, op: str, right: Sql) -> Sql:
             raise ExpressionError("a [list] can only be an argument of a function (in(), partitions, sort orders)")
         if side.keyword and side.text == side.keyword:
             raise ExpressionError(f"{side.keyword} is a keyword and cannot be used with {op}")
-    return Sql(f"({left.text} {op} {right.text})", left.aggregate or right.aggregate, window=left.window or right.window)
+    return Sql(
+        f"({left.text} {op} {right.text})", left.aggregate or right.aggregate, window=left.window or right.window
+    )
 
 
 def _apply(name: str, args: list[Sql], pos: int, resolver: Resolver) -> Sql:
@@ -243,8 +252,10 @@ def _apply(name: str, args: list[Sql], pos: int, resolver: Resolver) -> Sql:
         raise ExpressionError(f"function {function.name}() is not supported by the local viewer ({function.how})")
     if len(args) < function.min_args or (function.max_args is not None and len(args) > function.max_args):
         expected = (
-            f"{function.min_args}" if function.min_args == function.max_args
-            else f"at least {function.min_args}" if function.max_args is None
+            f"{function.min_args}"
+            if function.min_args == function.max_args
+            else f"at least {function.min_args}"
+            if function.max_args is None
             else f"{function.min_args} to {function.max_args}"
         )
         raise ExpressionError(f"{name}() takes {expected} argument(s), got {len(args)}")

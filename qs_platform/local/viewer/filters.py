@@ -70,7 +70,12 @@ def _category_condition(ctx: QueryContext, expr: str, operator: str, values: lis
     if operator in ("EQUALS", "DOES_NOT_EQUAL"):
         condition = f"{text} IN ({', '.join(binds)})"
     else:
-        function = {"CONTAINS": "contains", "DOES_NOT_CONTAIN": "contains", "STARTS_WITH": "starts_with", "ENDS_WITH": "ends_with"}.get(operator)
+        function = {
+            "CONTAINS": "contains",
+            "DOES_NOT_CONTAIN": "contains",
+            "STARTS_WITH": "starts_with",
+            "ENDS_WITH": "ends_with",
+        }.get(operator)
         if function is None:
             raise CompileError(f"category filter operator {operator} is not supported")
         condition = "(" + " OR ".join(f"{function}({text}, {b})" for b in binds) + ")"
@@ -100,7 +105,9 @@ def _category_filter(ctx: QueryContext, f: dict) -> Condition | None:
         # CONTAINS / DOES_NOT_CONTAIN (e.g. a control titled "CLASS_OF_SUPPLY equals"), i.e. membership
         operator = _LIST_OPERATORS.get(options.get("MatchOperator", "EQUALS"), options.get("MatchOperator", "EQUALS"))
     values = [v for v in values if v is not None and v != ""]
-    if options.get("SelectAllOptions") == "FILTER_ALL_VALUES" or (not values and options.get("NullOption") != "NULLS_ONLY"):
+    if options.get("SelectAllOptions") == "FILTER_ALL_VALUES" or (
+        not values and options.get("NullOption") != "NULLS_ONLY"
+    ):
         return None
     sql = _category_condition(ctx, expr.text, operator, values, options.get("NullOption"))
     return _on(sql, expr)
@@ -228,7 +235,16 @@ def _top_bottom_filter(ctx: QueryContext, f: dict) -> Condition | None:
     return Condition(f"{expr.text} IN ({ranked})")
 
 
-_RELATIVE_UNITS = {"YEAR": "year", "QUARTER": "quarter", "MONTH": "month", "WEEK": "week", "DAY": "day", "HOUR": "hour", "MINUTE": "minute", "SECOND": "second"}
+_RELATIVE_UNITS = {
+    "YEAR": "year",
+    "QUARTER": "quarter",
+    "MONTH": "month",
+    "WEEK": "week",
+    "DAY": "day",
+    "HOUR": "hour",
+    "MINUTE": "minute",
+    "SECOND": "second",
+}
 
 
 def _relative_dates_filter(ctx: QueryContext, f: dict) -> Condition | None:
@@ -306,7 +322,11 @@ def apply_control_value(kind: str, f: dict, value: Any) -> dict:
         config = f.get("Configuration") or {}
         options = next(iter(config.values()), {}) if config else {}
         values = [v for v in (value if isinstance(value, list) else [value]) if v not in (None, "")]
-        listed = {k: v for k, v in options.items() if k not in ("CategoryValue", "ParameterName", "CategoryValues", "SelectAllOptions")}
+        listed = {
+            k: v
+            for k, v in options.items()
+            if k not in ("CategoryValue", "ParameterName", "CategoryValues", "SelectAllOptions")
+        }
         listed["MatchOperator"] = options.get("MatchOperator", "EQUALS")
         if values:
             listed["CategoryValues"] = [str(v) for v in values]
@@ -315,7 +335,11 @@ def apply_control_value(kind: str, f: dict, value: Any) -> dict:
         return {**f, "Configuration": {"FilterListConfiguration": listed}}
     if kind in ("NumericRangeFilter", "TimeRangeFilter"):
         low, high = _pair(value)
-        keys = ("RangeMinimum", "RangeMaximum") if kind == "NumericRangeFilter" else ("RangeMinimumValue", "RangeMaximumValue")
+        keys = (
+            ("RangeMinimum", "RangeMaximum")
+            if kind == "NumericRangeFilter"
+            else ("RangeMinimumValue", "RangeMaximumValue")
+        )
         f = {**f, keys[0]: _static(low), keys[1]: _static(high)}
         return {k: v for k, v in f.items() if not (k in keys and v is None) and k != "SelectAllOptions"}
     if kind in ("NumericEqualityFilter", "TimeEqualityFilter"):
@@ -354,5 +378,3 @@ def filter_conditions(
             if condition is not None:
                 conditions.append(condition)
     return conditions
-
-

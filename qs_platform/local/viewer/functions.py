@@ -57,9 +57,24 @@ class Function:
 # ---- helpers ----------------------------------------------------------------------------------------------
 
 PERIODS = {
-    "YYYY": "year", "YEAR": "year", "Q": "quarter", "QUARTER": "quarter", "MM": "month", "MONTH": "month",
-    "WK": "week", "WEEK": "week", "DD": "day", "DAY": "day", "HH": "hour", "HOUR": "hour", "MI": "minute",
-    "MINUTE": "minute", "SS": "second", "SECOND": "second", "MS": "millisecond", "MILLISECOND": "millisecond",
+    "YYYY": "year",
+    "YEAR": "year",
+    "Q": "quarter",
+    "QUARTER": "quarter",
+    "MM": "month",
+    "MONTH": "month",
+    "WK": "week",
+    "WEEK": "week",
+    "DD": "day",
+    "DAY": "day",
+    "HH": "hour",
+    "HOUR": "hour",
+    "MI": "minute",
+    "MINUTE": "minute",
+    "SS": "second",
+    "SECOND": "second",
+    "MS": "millisecond",
+    "MILLISECOND": "millisecond",
 }
 _EXTRACT_ONLY = {"WD": "isodow"}  # extract('WD', d): day of the week
 
@@ -86,9 +101,11 @@ def _plain(args: list[Sql], function: str) -> None:
 
 def scalar(template: Callable[[list[str]], str]) -> Callable[[Call], Sql]:
     """A row-level function: its SQL from the arguments' SQL; aggregated if an argument is."""
+
     def build(call: Call) -> Sql:
         _plain(call.args, call.name)
         return Sql(template([a.text for a in call.args]), **_flags(call.args))
+
     return build
 
 
@@ -146,6 +163,7 @@ def windowed(call: Call, text: str, level: str, inner: list[Sql]) -> Sql:
 
 def aggregation(template: str, conditional: bool = False) -> Callable[[Call], Sql]:
     """`sum(x)`, `sumIf(x, condition)`, and level-aware `sum(x, [partition])` (a per-row window, PRE_AGG)."""
+
     def build(call: Call) -> Sql:
         args = list(call.args)
         partition = args.pop() if args and args[-1].is_list else None
@@ -159,6 +177,7 @@ def aggregation(template: str, conditional: bool = False) -> Callable[[Call], Sq
         if partition is None:
             return Sql(text, aggregate=True)
         return windowed(call, f"{text} {over(partition)}", "PRE_AGG", args)
+
     return build
 
 
@@ -168,6 +187,7 @@ def _percentile(function: str) -> Callable[[Call], Sql]:
 
 def period_to_date(template: str) -> Callable[[Call], Sql]:
     """periodToDateSum(measure, date, period[, endDate]): the aggregate over the period up to endDate (default now)."""
+
     def build(call: Call) -> Sql:
         measure, date, unit = call.args[0], call.args[1], period(call.args[2], call.name)
         end = call.args[3].text if len(call.args) > 3 else "current_timestamp"
@@ -178,6 +198,7 @@ def period_to_date(template: str) -> Callable[[Call], Sql]:
             f"AND CAST({date.text} AS TIMESTAMP) <= CAST({end} AS TIMESTAMP)"
         )
         return Sql(f"{template.format(measure.text)} FILTER (WHERE {condition})", aggregate=True)
+
     return build
 
 
@@ -187,7 +208,9 @@ def period_to_date(template: str) -> Callable[[Call], Sql]:
 def _ifelse(call: Call) -> Sql:
     args = call.args
     if len(args) < 3 or len(args) % 2 == 0:
-        raise ExpressionError("ifelse() takes condition, value pairs and a final else value (an odd number ≥ 3 of arguments)")
+        raise ExpressionError(
+            "ifelse() takes condition, value pairs and a final else value (an odd number ≥ 3 of arguments)"
+        )
     _plain(args, "ifelse")
     pairs = " ".join(f"WHEN {c.text} THEN {v.text}" for c, v in zip(args[:-1:2], args[1:-1:2]))
     return Sql(f"CASE {pairs} ELSE {args[-1].text} END", **_flags(args))
@@ -212,6 +235,7 @@ def _in(negate: bool) -> Callable[[Call], Sql]:
             listed = ", ".join(item.text for item, _ in values.items)
             return Sql(f"({value.text} {op}IN ({listed}))", **_flags([value, *[i for i, _ in values.items]]))
         return Sql(f"({op}list_contains({values.text}, {value.text}))", **_flags(call.args))  # a multi-valued parameter
+
     return build
 
 
@@ -220,6 +244,7 @@ def _in(negate: bool) -> Callable[[Call], Sql]:
 
 def _case_aware(sql_name: str) -> Callable[[Call], Sql]:
     """contains / startsWith / endsWith (expression, substring[, CASE_SENSITIVE | CASE_INSENSITIVE])."""
+
     def build(call: Call) -> Sql:
         args = list(call.args)
         option = args.pop().keyword if len(args) == 3 else "CASE_SENSITIVE"
@@ -230,6 +255,7 @@ def _case_aware(sql_name: str) -> Callable[[Call], Sql]:
         if option == "CASE_INSENSITIVE":
             text, part = f"lower({text})", f"lower({part})"
         return Sql(f"{sql_name}({text}, {part})", **_flags(args))
+
     return build
 
 
@@ -241,9 +267,28 @@ def _locate(a: list[str]) -> str:
 
 
 _JAVA_DATE_FORMAT = [  # longest first: QuickSight formats are Java's (yyyy-MM-dd'T'HH:mm:ss)
-    ("yyyy", "%Y"), ("YYYY", "%Y"), ("yy", "%y"), ("MMMM", "%B"), ("MMM", "%b"), ("MM", "%m"), ("M", "%-m"),
-    ("dd", "%d"), ("d", "%-d"), ("EEEE", "%A"), ("EEE", "%a"), ("E", "%a"), ("HH", "%H"), ("H", "%-H"),
-    ("hh", "%I"), ("h", "%-I"), ("mm", "%M"), ("ss", "%S"), ("SSS", "%g"), ("a", "%p"), ("Z", "%z"), ("z", "%Z"),
+    ("yyyy", "%Y"),
+    ("YYYY", "%Y"),
+    ("yy", "%y"),
+    ("MMMM", "%B"),
+    ("MMM", "%b"),
+    ("MM", "%m"),
+    ("M", "%-m"),
+    ("dd", "%d"),
+    ("d", "%-d"),
+    ("EEEE", "%A"),
+    ("EEE", "%a"),
+    ("E", "%a"),
+    ("HH", "%H"),
+    ("H", "%-H"),
+    ("hh", "%I"),
+    ("h", "%-I"),
+    ("mm", "%M"),
+    ("ss", "%S"),
+    ("SSS", "%g"),
+    ("a", "%p"),
+    ("Z", "%z"),
+    ("z", "%Z"),
 ]
 
 
@@ -253,7 +298,7 @@ def strftime_format(java: str) -> str:
         if java[i] == "'":
             end = java.find("'", i + 1)
             end = len(java) if end < 0 else end
-            out.append(java[i + 1:end].replace("%", "%%") or "'")
+            out.append(java[i + 1 : end].replace("%", "%%") or "'")
             i = end + 1
             continue
         for pattern, code in _JAVA_DATE_FORMAT:
@@ -284,7 +329,9 @@ def _parse_date(call: Call) -> Sql:
     value = call.args[0].text
     if len(call.args) == 1:
         return Sql(f"TRY_CAST({value} AS TIMESTAMP)", **_flags(call.args))
-    return Sql(f"try_strptime(CAST({value} AS VARCHAR), {_format_literal(call.args[1], call.name)})", **_flags(call.args))
+    return Sql(
+        f"try_strptime(CAST({value} AS VARCHAR), {_format_literal(call.args[1], call.name)})", **_flags(call.args)
+    )
 
 
 # ---- dates ------------------------------------------------------------------------------------------------
@@ -333,6 +380,7 @@ def _extract(call: Call) -> Sql:
 
 def over_function(template: str) -> Callable[[Call], Sql]:
     """sumOver(measure, [partition], level) and kin: `template` of the measure, windowed over the partition."""
+
     def build(call: Call) -> Sql:
         args, level = _level(call.args, call.name)
         measure, extra = args[0], args[1:]
@@ -340,26 +388,33 @@ def over_function(template: str) -> Callable[[Call], Sql]:
         _plain([measure, *extra], call.name)
         text = template.format(measure.text, *(e.text for e in extra))
         return windowed(call, f"{text} {over(partition)}", level, [measure])
+
     return build
 
 
 def ranking(template: str) -> Callable[[Call], Sql]:
     """rank([sort], [partition], level), denseRank, percentileRank."""
+
     def build(call: Call) -> Sql:
         args, level = _level(call.args, call.name)
         order = _list(args[0], call.name, "sort order")
         partition = _list(args[1], call.name, "partition") if len(args) > 1 else None
         text = template.format(over=over(partition, order))
         return windowed(call, text, level, [i for i, _ in order.items])
+
     return build
 
 
 def framed(template: str, frame: str) -> Callable[[Call], Sql]:
     """f(measure, [sort], [partition]) over a frame of the sorted partition: runningSum, firstValue and kin."""
+
     def build(call: Call) -> Sql:
         measure, order = call.args[0], _list(call.args[1], call.name, "sort order")
         partition = _list(call.args[2], call.name, "partition") if len(call.args) > 2 else None
-        return windowed(call, f"{template.format(measure.text)} {over(partition, order, frame)}", "POST_AGG_FILTER", [measure])
+        return windowed(
+            call, f"{template.format(measure.text)} {over(partition, order, frame)}", "POST_AGG_FILTER", [measure]
+        )
+
     return build
 
 
@@ -370,6 +425,7 @@ def running(template: str) -> Callable[[Call], Sql]:
 
 def moving(template: str) -> Callable[[Call], Sql]:
     """windowSum(measure, [sort], start, end, [partition]): rows from `start` before to `end` after this one."""
+
     def build(call: Call) -> Sql:
         measure, order, start, end = call.args[:4]
         order = _list(order, call.name, "sort order")
@@ -378,7 +434,10 @@ def moving(template: str) -> Callable[[Call], Sql]:
         if not all(isinstance(b, int) for b in bounds):
             raise ExpressionError(f"{call.name}(): the window bounds must be whole numbers")
         frame = f"ROWS BETWEEN {bounds[0]} PRECEDING AND {bounds[1]} FOLLOWING"
-        return windowed(call, f"{template.format(measure.text)} {over(partition, order, frame)}", "POST_AGG_FILTER", [measure])
+        return windowed(
+            call, f"{template.format(measure.text)} {over(partition, order, frame)}", "POST_AGG_FILTER", [measure]
+        )
+
     return build
 
 
@@ -398,6 +457,7 @@ def _lag_lead(direction: int) -> Callable[[Call], Sql]:
     def build(call: Call) -> Sql:
         measure, other = _offset_value(call, direction)
         return windowed(call, other, "POST_AGG_FILTER", [measure])
+
     return build
 
 
@@ -408,6 +468,7 @@ def _difference(percent: bool) -> Callable[[Call], Sql]:
         if percent:
             text = f"({text} / NULLIF({other}, 0))"
         return windowed(call, text, "POST_AGG_FILTER", [measure])
+
     return build
 
 
@@ -424,6 +485,7 @@ def _first_last(function: str) -> Callable[[Call], Sql]:
 
 def _period_over_period(kind: str) -> Callable[[Call], Sql]:
     """periodOverPeriod…(measure, date, period, offset): against the value `offset` periods before, in the visual."""
+
     def build(call: Call) -> Sql:
         measure, date = call.args[0], call.args[1]
         if len(call.args) > 2:
@@ -432,19 +494,26 @@ def _period_over_period(kind: str) -> Callable[[Call], Sql]:
         if not isinstance(offset, int):
             raise ExpressionError(f"{call.name}(): the offset must be a whole number")
         before = f"lag({measure.text}, {offset}) OVER (ORDER BY min(CAST({date.text} AS TIMESTAMP)))"
-        text = {"last": before, "difference": f"(({measure.text}) - {before})", "percent": f"((({measure.text}) - {before}) / NULLIF({before}, 0))"}[kind]
+        text = {
+            "last": before,
+            "difference": f"(({measure.text}) - {before})",
+            "percent": f"((({measure.text}) - {before}) / NULLIF({before}, 0))",
+        }[kind]
         return windowed(call, text, "POST_AGG_FILTER", [measure])
+
     return build
 
 
 def _period_to_date_over_time(template: str) -> Callable[[Call], Sql]:
     """periodToDateSumOverTime(measure, date, period): running within each period of the visual's rows."""
+
     def build(call: Call) -> Sql:
         measure, date = call.args[0], call.args[1]
         unit = period(call.args[2], call.name) if len(call.args) > 2 else "month"
         when = f"min(CAST({date.text} AS TIMESTAMP))"
         text = f"{template.format(measure.text)} OVER (PARTITION BY date_trunc('{unit}', {when}) ORDER BY {when} ROWS UNBOUNDED PRECEDING)"
         return windowed(call, text, "POST_AGG_FILTER", [measure])
+
     return build
 
 
@@ -452,16 +521,26 @@ def _period_to_date_over_time(template: str) -> Callable[[Call], Sql]:
 
 _F = Function
 _AGG, _COND, _DATE, _NUM, _STR, _TABLE = "aggregate", "conditional", "date", "numeric", "string", "table calculation"
-LEVEL_AWARE = "a per-row window over the partition (PRE_AGG); the visual then aggregates every row, not each partition once"
+LEVEL_AWARE = (
+    "a per-row window over the partition (PRE_AGG); the visual then aggregates every row, not each partition once"
+)
 _POP = "on the visual's rows ordered by the date: the previous row, whatever the visual's date granularity"
 
 
 def _catalogue() -> list[Function]:
     f: list[Function] = []
     for name, template in [
-        ("avg", "avg({0})"), ("count", "count({0})"), ("distinct_count", "count(DISTINCT {0})"), ("max", "max({0})"),
-        ("median", "median({0})"), ("min", "min({0})"), ("stdev", "stddev_samp({0})"), ("stdevp", "stddev_pop({0})"),
-        ("sum", "sum({0})"), ("var", "var_samp({0})"), ("varp", "var_pop({0})"),
+        ("avg", "avg({0})"),
+        ("count", "count({0})"),
+        ("distinct_count", "count(DISTINCT {0})"),
+        ("max", "max({0})"),
+        ("median", "median({0})"),
+        ("min", "min({0})"),
+        ("stdev", "stddev_samp({0})"),
+        ("stdevp", "stddev_pop({0})"),
+        ("sum", "sum({0})"),
+        ("var", "var_samp({0})"),
+        ("varp", "var_pop({0})"),
     ]:
         f.append(_F(name, _AGG, 1, 2, aggregation(template)))
         f.append(_F(f"{name}If", _AGG, 2, 2, aggregation(template, conditional=True)))
@@ -471,8 +550,15 @@ def _catalogue() -> list[Function]:
         _F("percentileDisc", _AGG, 2, 3, _percentile("quantile_disc")),
     ]
     for name, template in [
-        ("Avg", "avg({0})"), ("Count", "count({0})"), ("Max", "max({0})"), ("Median", "median({0})"), ("Min", "min({0})"),
-        ("StDev", "stddev_samp({0})"), ("StDevP", "stddev_pop({0})"), ("Sum", "sum({0})"), ("Var", "var_samp({0})"),
+        ("Avg", "avg({0})"),
+        ("Count", "count({0})"),
+        ("Max", "max({0})"),
+        ("Median", "median({0})"),
+        ("Min", "min({0})"),
+        ("StDev", "stddev_samp({0})"),
+        ("StDevP", "stddev_pop({0})"),
+        ("Sum", "sum({0})"),
+        ("Var", "var_samp({0})"),
         ("VarP", "var_pop({0})"),
     ]:
         f.append(_F(f"periodToDate{name}", _AGG, 3, 4, period_to_date(template)))
@@ -494,8 +580,24 @@ def _catalogue() -> list[Function]:
         _F("dateDiff", _DATE, 2, 3, _date_diff),
         _F("epochDate", _DATE, 1, 1, scalar(lambda a: f"make_timestamp(CAST({a[0]} AS BIGINT) * 1000000)")),
         _F("extract", _DATE, 2, 2, _extract),
-        _F("formatDate", _DATE, 1, 2, _format_date, "approximated", "Java date patterns mapped to strftime; locale English"),
-        _F("isWorkDay", _DATE, 1, 1, scalar(lambda a: f"(isodow(CAST({a[0]} AS DATE)) < 6)"), "approximated", "Monday to Friday"),
+        _F(
+            "formatDate",
+            _DATE,
+            1,
+            2,
+            _format_date,
+            "approximated",
+            "Java date patterns mapped to strftime; locale English",
+        ),
+        _F(
+            "isWorkDay",
+            _DATE,
+            1,
+            1,
+            scalar(lambda a: f"(isodow(CAST({a[0]} AS DATE)) < 6)"),
+            "approximated",
+            "Monday to Friday",
+        ),
         _F("netWorkDays", _DATE, 2, 2, scalar(_net_work_days), "approximated", "Monday to Friday; no holiday calendar"),
         _F("now", _DATE, 0, 0, scalar(lambda a: "CAST(current_timestamp AS TIMESTAMP)")),
         _F("parseDate", _DATE, 1, 3, _parse_date),
@@ -538,7 +640,15 @@ def _catalogue() -> list[Function]:
         _F("distinctCountOver", _TABLE, 1, 3, over_function("count(DISTINCT {0})")),
         _F("lag", _TABLE, 3, 4, _lag_lead(-1)),
         _F("lead", _TABLE, 3, 4, _lag_lead(1)),
-        _F("percentDifference", _TABLE, 3, 4, _difference(True), "approximated", "a ratio (0.25 for 25%), as a percent format shows it"),
+        _F(
+            "percentDifference",
+            _TABLE,
+            3,
+            4,
+            _difference(True),
+            "approximated",
+            "a ratio (0.25 for 25%), as a percent format shows it",
+        ),
         _F("avgOver", _TABLE, 1, 3, over_function("avg({0})")),
         _F("countOver", _TABLE, 1, 3, over_function("count({0})")),
         _F("maxOver", _TABLE, 1, 3, over_function("max({0})")),
@@ -546,12 +656,26 @@ def _catalogue() -> list[Function]:
         _F("percentileOver", _TABLE, 2, 4, over_function("quantile_disc({0}, ({1}) / 100.0)")),
         _F("percentileContOver", _TABLE, 2, 4, over_function("quantile_cont({0}, ({1}) / 100.0)")),
         _F("percentileDiscOver", _TABLE, 2, 4, over_function("quantile_disc({0}, ({1}) / 100.0)")),
-        _F("percentOfTotal", _TABLE, 1, 3, _percent_of_total, "approximated", "a ratio (0.25 for 25%), as a percent format shows it"),
+        _F(
+            "percentOfTotal",
+            _TABLE,
+            1,
+            3,
+            _percent_of_total,
+            "approximated",
+            "a ratio (0.25 for 25%), as a percent format shows it",
+        ),
         _F("periodOverPeriodDifference", _TABLE, 2, 4, _period_over_period("difference"), "approximated", _POP),
         _F("periodOverPeriodLastValue", _TABLE, 2, 4, _period_over_period("last"), "approximated", _POP),
         _F("periodOverPeriodPercentDifference", _TABLE, 2, 4, _period_over_period("percent"), "approximated", _POP),
     ]
-    for name, template in [("Avg", "avg({0})"), ("Count", "count({0})"), ("Max", "max({0})"), ("Min", "min({0})"), ("Sum", "sum({0})")]:
+    for name, template in [
+        ("Avg", "avg({0})"),
+        ("Count", "count({0})"),
+        ("Max", "max({0})"),
+        ("Min", "min({0})"),
+        ("Sum", "sum({0})"),
+    ]:
         f.append(_F(f"periodToDate{name}OverTime", _TABLE, 2, 3, _period_to_date_over_time(template)))
     f += [
         _F("stdevOver", _TABLE, 1, 3, over_function("stddev_samp({0})")),

@@ -56,7 +56,13 @@ def compute(visual_id: str, computation_kind: str, c: dict, run: Run) -> dict:
     if computation_kind == "UniqueValues":
         category = c["Category"]
         inner = next(iter(category.values()))
-        measure = {"CategoricalMeasureField": {"FieldId": inner.get("FieldId", "u"), "Column": inner["Column"], "AggregationFunction": "DISTINCT_COUNT"}}
+        measure = {
+            "CategoricalMeasureField": {
+                "FieldId": inner.get("FieldId", "u"),
+                "Column": inner["Column"],
+                "AggregationFunction": "DISTINCT_COUNT",
+            }
+        }
         rows = run(_table(visual_id, [], [measure]))
         return {"uniqueValues": _v(rows[0][0] if rows else None)}
     if computation_kind == "MaximumMinimum":
@@ -74,11 +80,26 @@ def compute(visual_id: str, computation_kind: str, c: dict, run: Run) -> dict:
         rows.sort(key=lambda r: r[0])
         now, before = (rows[-1] if rows else [None] * 3), (rows[-2] if len(rows) > 1 else [None] * 3)
         if computation_kind == "MetricComparison":
-            return {"timeValue": _v(now[0]), "fromValue": _v(now[1]), "targetValue": _v(now[2] if len(now) > 2 else None)}
-        result = {"timeValue": _v(now[0]), "value": _v(now[1]), "currentValue": _v(now[1]), "previousValue": _v(before[1])}
-        difference = now[1] - before[1] if isinstance(now[1], (int, float)) and isinstance(before[1], (int, float)) else None
-        return {**result, "absoluteDifference": _v(difference), "percentDifference": _v(_percent(now[1], before[1])),
-                "previousTimeValue": _v(before[0])}
+            return {
+                "timeValue": _v(now[0]),
+                "fromValue": _v(now[1]),
+                "targetValue": _v(now[2] if len(now) > 2 else None),
+            }
+        result = {
+            "timeValue": _v(now[0]),
+            "value": _v(now[1]),
+            "currentValue": _v(now[1]),
+            "previousValue": _v(before[1]),
+        }
+        difference = (
+            now[1] - before[1] if isinstance(now[1], (int, float)) and isinstance(before[1], (int, float)) else None
+        )
+        return {
+            **result,
+            "absoluteDifference": _v(difference),
+            "percentDifference": _v(_percent(now[1], before[1])),
+            "previousTimeValue": _v(before[0]),
+        }
     if computation_kind == "TopBottomMovers":
         return _movers(visual_id, c, run)
     return {}  # GrowthRate, Forecast
@@ -96,10 +117,19 @@ def _movers(visual_id: str, c: dict, run: Run) -> dict:
     for category in set(before) | set(now):
         a, b = before.get(category), now.get(category)
         difference = (b or 0) - (a or 0)
-        items.append({"categoryValue": _v(category), "currentValue": _v(b), "previousValue": _v(a),
-                      "absoluteDifference": _v(difference), "percentDifference": _v(_percent(b, a))})
+        items.append(
+            {
+                "categoryValue": _v(category),
+                "currentValue": _v(b),
+                "previousValue": _v(a),
+                "absoluteDifference": _v(difference),
+                "percentDifference": _v(_percent(b, a)),
+            }
+        )
     by_percent = c.get("SortOrder", "PERCENT_DIFFERENCE") == "PERCENT_DIFFERENCE"
-    key = (lambda i: i["percentDifference"]["value"] or 0) if by_percent else (lambda i: i["absoluteDifference"]["value"])
+    key = (
+        (lambda i: i["percentDifference"]["value"] or 0) if by_percent else (lambda i: i["absoluteDifference"]["value"])
+    )
     items.sort(key=key, reverse=c.get("Type", "TOP") == "TOP")
     items = items[: int(c.get("MoverSize") or 3)]
     return {"items": items, "itemsCount": len(items), "startTimeValue": _v(start), "endTimeValue": _v(end)}
@@ -152,8 +182,15 @@ def narrative_lines(narrative: str, results: dict[str, dict], evaluate: Callable
             return True
         left, op, right = operand(match.group(1)), match.group(2), operand(match.group(3))
         try:
-            return {"=": left == right, "!=": left != right, "<>": left != right, ">": left > right, "<": left < right,
-                    ">=": left >= right, "<=": left <= right}[op]
+            return {
+                "=": left == right,
+                "!=": left != right,
+                "<>": left != right,
+                ">": left > right,
+                "<": left < right,
+                ">=": left >= right,
+                "<=": left <= right,
+            }[op]
         except TypeError:
             return False
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from .context import QueryContext, _generic_aggregation
 from .wells import SelectItem, Wells
 
-def _order_by(ctx: QueryContext, wells: Wells, items: list[SelectItem], aliases: list[str], aggregated: bool) -> list[str]:
+
+def _order_by(
+    ctx: QueryContext, wells: Wells, items: list[SelectItem], aliases: list[str], aggregated: bool
+) -> list[str]:
     clauses = []
     by_field_id = {item.meta["field_id"]: alias for item, alias in zip(items, aliases) if item.meta["field_id"]}
     for option in wells.sort:
@@ -34,7 +37,9 @@ def _direction(sort: dict) -> str:
     return "DESC NULLS LAST" if sort.get("Direction") == "DESC" else "ASC NULLS LAST"
 
 
-def _column_sort(ctx: QueryContext, sort: dict, items: list[SelectItem], aliases: list[str], aggregated: bool) -> str | None:
+def _column_sort(
+    ctx: QueryContext, sort: dict, items: list[SelectItem], aliases: list[str], aggregated: bool
+) -> str | None:
     column = sort.get("SortBy") or {}
     expr = ctx.field_column(column)
     if not aggregated or expr.aggregate:
@@ -46,5 +51,3 @@ def _column_sort(ctx: QueryContext, sort: dict, items: list[SelectItem], aliases
         if item.meta["role"] == "dimension" and item.meta["column"] == column.get("ColumnName"):
             return alias
     return None
-
-

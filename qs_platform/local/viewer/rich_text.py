@@ -71,7 +71,9 @@ def rich_text_lines(
     return [line for line in lines if line]
 
 
-def _render(node: _Node, out: list[str], expression: Evaluate, condition: Condition, items: Items, index: int | None) -> None:
+def _render(
+    node: _Node, out: list[str], expression: Evaluate, condition: Condition, items: Items, index: int | None
+) -> None:
     for child in node.children:
         if isinstance(child, str):
             out.append(re.sub(r"\s*\n\s*", " ", child))

@@ -46,14 +46,14 @@ from .definition import (
     resolve_parameters,
     visual_kind,
 )
+from .expressions import evaluate_constant
+from .insights import compute, narrative_lines
 from .sql import (
     CompileError,
     compile_column_values,
     compile_visual,
     visual_dataset_identifier,
 )
-from .expressions import evaluate_constant
-from .insights import compute, narrative_lines
 from .thumbnail import dashboard_thumbnail_svg
 
 logger = logging.getLogger(__name__)
@@ -157,7 +157,15 @@ class ViewerApp:
             raise ApiError(400, '"filters" must be an object of FilterId -> value')
         kind, visual = visual_kind(wrapper)
         if kind == "EmptyVisual":
-            return {"visual_id": visual_id, "type": kind, "columns": [], "fields": [], "rows": [], "sql": "", "params": {}}
+            return {
+                "visual_id": visual_id,
+                "type": kind,
+                "columns": [],
+                "fields": [],
+                "rows": [],
+                "sql": "",
+                "params": {},
+            }
         if kind == "InsightVisual":
             return self._insight(definition, sheet, visual, values, filter_values)
         try:
@@ -202,10 +210,21 @@ class ViewerApp:
         if narrative:
             lines = narrative_lines(narrative, results, lambda text: evaluate_constant(text, values))
         else:
-            lines = [f"{name}: " + ", ".join(f"{k} {v['formattedValue']}" for k, v in result.items() if isinstance(v, dict))
-                     for name, result in results.items()]
-        return {"visual_id": visual_id, "type": "InsightVisual", "narrative": lines, "problems": problems,
-                "columns": [], "fields": [], "rows": [], "sql": ";\n\n".join(queries), "params": {}}
+            lines = [
+                f"{name}: " + ", ".join(f"{k} {v['formattedValue']}" for k, v in result.items() if isinstance(v, dict))
+                for name, result in results.items()
+            ]
+        return {
+            "visual_id": visual_id,
+            "type": "InsightVisual",
+            "narrative": lines,
+            "problems": problems,
+            "columns": [],
+            "fields": [],
+            "rows": [],
+            "sql": ";\n\n".join(queries),
+            "params": {},
+        }
 
     def control_values(self, dashboard_id: str, control_id: str) -> dict:
         definition = self.dashboard(dashboard_id).get("Definition") or {}
@@ -238,7 +257,11 @@ class ViewerApp:
             return None, selectable
         _, source_filter = filters_by_id(definition).get(control.get("SourceFilterId"), ("", {}))
         if not source_filter.get("Column"):
-            raise ApiError(422, f"filter control {control_id!r}: source filter {control.get('SourceFilterId')!r} not found", control_id=control_id)
+            raise ApiError(
+                422,
+                f"filter control {control_id!r}: source filter {control.get('SourceFilterId')!r} not found",
+                control_id=control_id,
+            )
         return source_filter["Column"], selectable
 
     def thumbnail(self, dashboard_id: str) -> str:
@@ -288,8 +311,16 @@ ROUTES: list[Route] = [
         ("GET", r"/dashboards/" + _ID.format("dashboard_id") + r"/thumbnail\.svg", "thumbnail_svg"),
         ("GET", r"/api/dashboards/?", "api_dashboards"),
         ("GET", r"/api/dashboards/" + _ID.format("dashboard_id"), "api_dashboard"),
-        ("POST", r"/api/dashboards/" + _ID.format("dashboard_id") + "/visuals/" + _ID.format("visual_id"), "api_visual"),
-        ("GET", r"/api/dashboards/" + _ID.format("dashboard_id") + "/controls/" + _ID.format("control_id") + "/values", "api_control_values"),
+        (
+            "POST",
+            r"/api/dashboards/" + _ID.format("dashboard_id") + "/visuals/" + _ID.format("visual_id"),
+            "api_visual",
+        ),
+        (
+            "GET",
+            r"/api/dashboards/" + _ID.format("dashboard_id") + "/controls/" + _ID.format("control_id") + "/values",
+            "api_control_values",
+        ),
     ]
 ]
 
@@ -489,7 +520,9 @@ def make_viewer_server(
     return server
 
 
-def serve(*, quicksight_client: Any, account_id: str, catalog_path: str | Path, host: str = "127.0.0.1", port: int = 8050) -> None:
+def serve(
+    *, quicksight_client: Any, account_id: str, catalog_path: str | Path, host: str = "127.0.0.1", port: int = 8050
+) -> None:
     """Serve until interrupted; prints the URL."""
     server = make_viewer_server(
         quicksight_client=quicksight_client, account_id=account_id, catalog_path=catalog_path, host=host, port=port
@@ -509,7 +542,9 @@ def main() -> None:  # pragma: no cover - convenience entry point: python -m qs_
     from qs_platform.local.quicksight import local_quicksight_client
 
     settings = Settings.from_env()
-    client = local_quicksight_client(settings.quicksight_store, region=settings.aws_region, account_id=settings.aws_account_id)
+    client = local_quicksight_client(
+        settings.quicksight_store, region=settings.aws_region, account_id=settings.aws_account_id
+    )
     serve(
         quicksight_client=client,
         account_id=settings.aws_account_id,

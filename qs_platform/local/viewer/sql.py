@@ -40,8 +40,14 @@ def _aliases(items: list[SelectItem]) -> list[str]:
 
 
 def _assemble(
-    relation: str, select: list[str], where: list[str], group_by: int | str, having: list[str], order: list[str],
-    limit: int | None, qualify: list[str] = (),
+    relation: str,
+    select: list[str],
+    where: list[str],
+    group_by: int | str,
+    having: list[str],
+    order: list[str],
+    limit: int | None,
+    qualify: list[str] = (),
 ) -> str:
     lines = ["SELECT", ",\n".join(f"    {s}" for s in select), f"FROM {relation} AS t"]
     if where:
@@ -80,14 +86,20 @@ def compile_visual(
         raise CompileError(f"malformed {kind} definition ({type(error).__name__}: {error})") from None
 
 
-def _compile(ctx: QueryContext, definition: dict, sheet_id: str, kind: str, visual: dict, filter_values: dict[str, Any]) -> CompiledQuery:
+def _compile(
+    ctx: QueryContext, definition: dict, sheet_id: str, kind: str, visual: dict, filter_values: dict[str, Any]
+) -> CompiledQuery:
     wells = field_wells(kind, visual)
     fields = _FieldCompiler(ctx, definition, custom_labels(kind, visual))
     aggregated = wells.unaggregated is None
     if wells.box_plot:
-        items = [fields.dimension(well, d) for well, d in wells.dimensions] + [s for _, m in wells.measures for s in fields.box_stats(m)]
+        items = [fields.dimension(well, d) for well, d in wells.dimensions] + [
+            s for _, m in wells.measures for s in fields.box_stats(m)
+        ]
     elif aggregated:
-        items = [fields.dimension(well, d) for well, d in wells.dimensions] + [fields.measure(well, m) for well, m in wells.measures]
+        items = [fields.dimension(well, d) for well, d in wells.dimensions] + [
+            fields.measure(well, m) for well, m in wells.measures
+        ]
     else:
         items = [fields.unaggregated(u) for u in wells.unaggregated]
     if not items:
@@ -109,11 +121,15 @@ def _compile(ctx: QueryContext, definition: dict, sheet_id: str, kind: str, visu
         limit = min(limit or CHART_ROW_LIMIT, CHART_ROW_LIMIT)
     select = [f"{item.sql} AS {alias}" for item, alias in zip(items, aliases)]
     order = _order_by(ctx, wells, items, aliases, aggregated)
-    sql = _assemble(ctx.wrap_relation(ctx.source.relation, where), select, where, group_by, having, order, limit, qualify)
+    sql = _assemble(
+        ctx.wrap_relation(ctx.source.relation, where), select, where, group_by, having, order, limit, qualify
+    )
     return CompiledQuery(sql, ctx.used_params(sql), [item.meta for item in items])
 
 
-def compile_column_values(definition: dict, column: dict, source: DatasetSource, parameter_values: dict[str, Any]) -> CompiledQuery:
+def compile_column_values(
+    definition: dict, column: dict, source: DatasetSource, parameter_values: dict[str, Any]
+) -> CompiledQuery:
     """Distinct values of a column (a dropdown's LinkToDataSetColumn)."""
     ctx = QueryContext(definition, source, parameter_values)
     try:
@@ -123,8 +139,18 @@ def compile_column_values(definition: dict, column: dict, source: DatasetSource,
     if expr.aggregate:
         raise CompileError(f"{column.get('ColumnName')!r} is aggregated; a control cannot list its values")
     alias = quote_identifier(column["ColumnName"])
-    sql = _assemble(source.relation, [f"DISTINCT {expr.text} AS {alias}"], [f"{expr.text} IS NOT NULL"], 0, [], ["1"], VALUES_LIMIT)
-    meta = {"field_id": None, "label": column["ColumnName"], "role": "dimension", "well": "values", "column": column["ColumnName"], "format": None, "granularity": None}
+    sql = _assemble(
+        source.relation, [f"DISTINCT {expr.text} AS {alias}"], [f"{expr.text} IS NOT NULL"], 0, [], ["1"], VALUES_LIMIT
+    )
+    meta = {
+        "field_id": None,
+        "label": column["ColumnName"],
+        "role": "dimension",
+        "well": "values",
+        "column": column["ColumnName"],
+        "format": None,
+        "granularity": None,
+    }
     return CompiledQuery(sql, ctx.used_params(sql), [meta])
 
 

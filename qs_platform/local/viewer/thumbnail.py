@@ -31,7 +31,10 @@ def _glyph(kind: str, x: float, y: float, w: float, h: float) -> str:
     if kind in ("BarChartVisual", "ComboChartVisual"):
         heights = (0.5, 0.8, 0.35, 0.65, 0.9, 0.45)
         band = w / len(heights)
-        bars = "".join(_box(x + i * band + band * 0.15, y + h * (1 - v), band * 0.7, h * v, fill=PALETTE[0]) for i, v in enumerate(heights))
+        bars = "".join(
+            _box(x + i * band + band * 0.15, y + h * (1 - v), band * 0.7, h * v, fill=PALETTE[0])
+            for i, v in enumerate(heights)
+        )
         if kind == "ComboChartVisual":
             points = " ".join(f"{x + (i + 0.5) * band:.1f},{y + h * (0.6 - 0.08 * i):.1f}" for i in range(len(heights)))
             bars += f'<polyline points="{points}" fill="none" stroke="{PALETTE[1]}" stroke-width="2"/>'
@@ -55,15 +58,35 @@ def _glyph(kind: str, x: float, y: float, w: float, h: float) -> str:
                 if kind in ("HeatMapVisual", "FilledMapVisual"):
                     fill = PALETTE[0]
                     opacity = 0.2 + 0.8 * ((r * 3 + c * 5) % 7) / 6
-                    cells.append(_box(x + c * w / cols, y + r * h / rows, w / cols - 1, h / rows - 1, fill=fill, fill_opacity=f"{opacity:.2f}"))
+                    cells.append(
+                        _box(
+                            x + c * w / cols,
+                            y + r * h / rows,
+                            w / cols - 1,
+                            h / rows - 1,
+                            fill=fill,
+                            fill_opacity=f"{opacity:.2f}",
+                        )
+                    )
                 else:
                     header = r == 0 or (kind == "PivotTableVisual" and c == 0)
-                    cells.append(_box(x + c * w / cols, y + r * h / rows, w / cols - 1, h / rows - 1, fill="#dfe5ee" if header else "#f1f4f8"))
+                    cells.append(
+                        _box(
+                            x + c * w / cols,
+                            y + r * h / rows,
+                            w / cols - 1,
+                            h / rows - 1,
+                            fill="#dfe5ee" if header else "#f1f4f8",
+                        )
+                    )
         return "".join(cells)
     if kind in ("ScatterPlotVisual", "GeospatialMapVisual"):
         dots = ((0.1, 0.8), (0.25, 0.55), (0.4, 0.7), (0.55, 0.3), (0.7, 0.45), (0.85, 0.15))
         color = PALETTE[2] if kind != "ScatterPlotVisual" else PALETTE[0]
-        return "".join(f'<circle cx="{x + w * dx:.1f}" cy="{y + h * dy:.1f}" r="{max(2.0, min(w, h) / 14):.1f}" fill="{color}"/>' for dx, dy in dots)
+        return "".join(
+            f'<circle cx="{x + w * dx:.1f}" cy="{y + h * dy:.1f}" r="{max(2.0, min(w, h) / 14):.1f}" fill="{color}"/>'
+            for dx, dy in dots
+        )
     return f'<text x="{x + w / 2:.1f}" y="{y + h / 2:.1f}" font-size="9" text-anchor="middle" fill="#a4281f">unsupported</text>'
 
 
@@ -91,7 +114,9 @@ def _placements(items: list[dict]) -> list[tuple[dict, int, int, int, int]]:
 def dashboard_thumbnail_svg(name: str, definition: dict) -> str:
     sheets = definition.get("Sheets") or []
     sheet = sheet_summary(sheets[0]) if sheets else {"visuals": [], "text_boxes": [], "name": ""}
-    items = [dict(v, element="visual") for v in sheet["visuals"]] + [dict(t, element="text", type="TextBox") for t in sheet["text_boxes"]]
+    items = [dict(v, element="visual") for v in sheet["visuals"]] + [
+        dict(t, element="text", type="TextBox") for t in sheet["text_boxes"]
+    ]
     placed = _placements(items)
     rows = max([r + rs for _, _, _, r, rs in placed] or [8])
     header = 22
@@ -108,9 +133,13 @@ def dashboard_thumbnail_svg(name: str, definition: dict) -> str:
         w, h = min(span, GRID_COLUMNS - min(column, GRID_COLUMNS - 1)) * unit - 3, row_span * ROW_HEIGHT - 3
         parts.append(_box(x, y, w, h, fill="#ffffff", stroke="#e3e7ee", rx="3"))
         if item["element"] == "text":
-            parts.append(f'<text x="{x + 4:.1f}" y="{y + 11:.1f}" font-size="8" fill="#475467">{escape(item.get("text", "")[:60])}</text>')
+            parts.append(
+                f'<text x="{x + 4:.1f}" y="{y + 11:.1f}" font-size="8" fill="#475467">{escape(item.get("text", "")[:60])}</text>'
+            )
             continue
-        parts.append(f'<text x="{x + 4:.1f}" y="{y + 10:.1f}" font-size="8" font-weight="600" fill="#1d2633">{escape((item.get("title") or "")[:48])}</text>')
+        parts.append(
+            f'<text x="{x + 4:.1f}" y="{y + 10:.1f}" font-size="8" font-weight="600" fill="#1d2633">{escape((item.get("title") or "")[:48])}</text>'
+        )
         parts.append(_glyph(item["type"], x + 6, y + 15, w - 12, h - 20))
     parts.append("</svg>")
     return "".join(parts)

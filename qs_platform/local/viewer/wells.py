@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .context import _AGGREGATIONS, _GRANULARITIES, _DATE_GRANULARITIES, CompileError, QueryContext, _generic_aggregation, _single, aggregate
+from .context import (
+    _AGGREGATIONS,
+    _DATE_GRANULARITIES,
+    _GRANULARITIES,
+    CompileError,
+    QueryContext,
+    _generic_aggregation,
+    _single,
+    aggregate,
+)
 from .definition import visual_kind
-from .visual_types import SUPPORTED_VISUALS, unsupported_reason
 from .expressions import translate
+from .visual_types import SUPPORTED_VISUALS, unsupported_reason
 
 TABLE_ROW_LIMIT = 1000
 CHART_ROW_LIMIT = 5000
@@ -124,8 +133,10 @@ def _scatter_wells(wells: dict) -> Wells:
     if "ScatterPlotUnaggregatedFieldWells" in wells:
         w = wells["ScatterPlotUnaggregatedFieldWells"]
         return Wells(
-            dimensions=_named("x", w.get("XAxis")) + _named("y", w.get("YAxis"))
-            + _named("category", w.get("Category")) + _named("label", w.get("Label")),
+            dimensions=_named("x", w.get("XAxis"))
+            + _named("y", w.get("YAxis"))
+            + _named("category", w.get("Category"))
+            + _named("label", w.get("Label")),
             measures=_named("size", w.get("Size")),
             limit=CHART_ROW_LIMIT,
         )
@@ -203,15 +214,23 @@ def field_wells(kind: str, visual: dict) -> Wells:
             default_order=order,
         )
     if kind == "GaugeChartVisual":
-        return Wells(measures=_named("value", wells.get("Values"))[:1] + _named("target", wells.get("TargetValues"))[:1])
+        return Wells(
+            measures=_named("value", wells.get("Values"))[:1] + _named("target", wells.get("TargetValues"))[:1]
+        )
     if kind == "BoxPlotVisual":
         aggregated = wells.get("BoxPlotAggregatedFieldWells") or {}
-        return Wells(dimensions=_named("category", aggregated.get("GroupBy")), measures=_named("value", aggregated.get("Values"))[:1],
-                     default_order="dimensions", box_plot=True)
+        return Wells(
+            dimensions=_named("category", aggregated.get("GroupBy")),
+            measures=_named("value", aggregated.get("Values"))[:1],
+            default_order="dimensions",
+            box_plot=True,
+        )
     if kind == "HistogramVisual":
         values = (wells.get("HistogramAggregatedFieldWells") or {}).get("Values") or []
         return Wells(unaggregated=[next(iter(v.values()), {}) for v in values[:1]], limit=CHART_ROW_LIMIT)
-    raise CompileError(f"unsupported visual: {kind} ({unsupported_reason(kind)}; the local viewer draws {', '.join(SUPPORTED_VISUALS)})")
+    raise CompileError(
+        f"unsupported visual: {kind} ({unsupported_reason(kind)}; the local viewer draws {', '.join(SUPPORTED_VISUALS)})"
+    )
 
 
 # kind -> ([(well, field-well key)] of dimensions, [(well, key)] of measures, default order)
@@ -221,7 +240,11 @@ _SIMPLE_WELLS = {
     "TreeMapVisual": ([("category", "Groups")], [("value", "Sizes"), ("color_value", "Colors")], "measure_desc"),
     "RadarChartVisual": ([("category", "Category"), ("color", "Color")], [("value", "Values")], "dimensions"),
     "WaterfallVisual": ([("category", "Categories"), ("color", "Breakdowns")], [("value", "Values")], "dimensions"),
-    "SankeyDiagramVisual": ([("source", "Source"), ("destination", "Destination")], [("value", "Weight")], "measure_desc"),
+    "SankeyDiagramVisual": (
+        [("source", "Source"), ("destination", "Destination")],
+        [("value", "Weight")],
+        "measure_desc",
+    ),
 }
 
 
@@ -249,7 +272,9 @@ class _FieldCompiler:
         self.labels = labels
         self.formats = _column_formats(definition)
 
-    def _meta(self, field_id: str | None, role: str, well: str, column: str, label: str, fmt: dict | None, **extra) -> dict:
+    def _meta(
+        self, field_id: str | None, role: str, well: str, column: str, label: str, fmt: dict | None, **extra
+    ) -> dict:
         column_format = self.formats.get((self.ctx.source.identifier, column))
         return {
             "field_id": field_id,
@@ -272,7 +297,9 @@ class _FieldCompiler:
         if kind == "DateDimensionField":
             granularity = dimension.get("DateGranularity") or "DAY"
             sql = _truncate(sql, granularity)
-        meta = self._meta(dimension.get("FieldId"), "dimension", well, name, name, number_format(dimension.get("FormatConfiguration")))
+        meta = self._meta(
+            dimension.get("FieldId"), "dimension", well, name, name, number_format(dimension.get("FormatConfiguration"))
+        )
         meta["granularity"] = granularity
         if well == "geo":
             meta["geographic_role"] = self.ctx.source.geographic_roles.get(name)
@@ -284,7 +311,9 @@ class _FieldCompiler:
         if kind == "CalculatedMeasureField":
             expr = translate(measure["Expression"], self.ctx)
             sql = expr.text if expr.aggregate else aggregate("SUM", expr.text)
-            return SelectItem(sql, self._meta(measure.get("FieldId"), "measure", well, "", measure.get("FieldId", ""), fmt))
+            return SelectItem(
+                sql, self._meta(measure.get("FieldId"), "measure", well, "", measure.get("FieldId", ""), fmt)
+            )
         name = measure["Column"]["ColumnName"]
         expr = self.ctx.field_column(measure["Column"])
         if expr.aggregate:  # an aggregated calculated field: QuickSight uses it as is
@@ -309,9 +338,18 @@ class _FieldCompiler:
         if expr.aggregate:
             raise CompileError(f"a box plot needs a row-level column, and {name!r} is aggregated")
         fmt = number_format(measure.get("FormatConfiguration"))
-        stats = [("min", "min({})"), ("q1", "quantile_cont({}, 0.25)"), ("median", "median({})"), ("q3", "quantile_cont({}, 0.75)"), ("max", "max({})")]
+        stats = [
+            ("min", "min({})"),
+            ("q1", "quantile_cont({}, 0.25)"),
+            ("median", "median({})"),
+            ("q3", "quantile_cont({}, 0.75)"),
+            ("max", "max({})"),
+        ]
         return [
-            SelectItem(template.format(expr.text), self._meta(measure.get("FieldId"), "measure", stat, name, f"{name} ({stat})", fmt))
+            SelectItem(
+                template.format(expr.text),
+                self._meta(measure.get("FieldId"), "measure", stat, name, f"{name} ({stat})", fmt),
+            )
             for stat, template in stats
         ]
 
@@ -328,5 +366,3 @@ def _truncate(sql: str, granularity: str) -> str:
         raise CompileError(f"date granularity {granularity} is not supported")
     truncated = f"date_trunc('{_GRANULARITIES[granularity]}', {sql})"
     return f"CAST({truncated} AS DATE)" if granularity in _DATE_GRANULARITIES else truncated
-
-

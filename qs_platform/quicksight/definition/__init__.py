@@ -44,7 +44,9 @@ def build_definition(
     """
     mandatory = sorted(set(absent) - set(dashboard.optional_datasets))
     if mandatory:
-        raise DashboardError(f"dashboard {dashboard.id}: datasets {mandatory} are absent and not in optional_datasets {dashboard.optional_datasets}")
+        raise DashboardError(
+            f"dashboard {dashboard.id}: datasets {mandatory} are absent and not in optional_datasets {dashboard.optional_datasets}"
+        )
     if dashboard.template:
         definition, report = bind_template(dashboard, dataset_arns)
     else:
@@ -54,7 +56,9 @@ def build_definition(
     return definition, report.merge(pruned)
 
 
-def compile_definition(dashboard: Dashboard, dataset_arns: dict[str, str], dataset_columns: dict[str, dict[str, str] | None]) -> dict:
+def compile_definition(
+    dashboard: Dashboard, dataset_arns: dict[str, str], dataset_columns: dict[str, dict[str, str] | None]
+) -> dict:
     """The validated Definition of a dashboard with every dataset present."""
     return build_definition(dashboard, dataset_arns, dataset_columns)[0]
 

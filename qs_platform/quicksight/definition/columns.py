@@ -31,7 +31,9 @@ def _create_view(con: duckdb.DuckDBPyConnection, config: ProjectConfig, name: st
     created.add(name)
 
 
-def offline_column_types(config: ProjectConfig, dataset_ids: list[str] | None = None) -> dict[str, dict[str, str] | None]:
+def offline_column_types(
+    config: ProjectConfig, dataset_ids: list[str] | None = None
+) -> dict[str, dict[str, str] | None]:
     """dataset id -> {column: QuickSight type}; None for a dataset whose table cannot be described offline."""
     con = duckdb.connect()
     con.execute("set TimeZone = 'UTC'; create schema raw; create schema processed")

@@ -82,7 +82,13 @@ def _measure(visual: Visual, measure: Measure, column_types: dict[str, str]) -> 
     field_id = measure_field_id(visual, measure)
     column = _column(visual.dataset, measure.column)
     if column_types.get(measure.column, "DECIMAL") not in NUMERIC_TYPES and measure.aggregation in COUNTING:
-        return {"CategoricalMeasureField": {"FieldId": field_id, "Column": column, "AggregationFunction": AGGREGATIONS[measure.aggregation]}}
+        return {
+            "CategoricalMeasureField": {
+                "FieldId": field_id,
+                "Column": column,
+                "AggregationFunction": AGGREGATIONS[measure.aggregation],
+            }
+        }
     field = {"FieldId": field_id, "Column": column, "FormatConfiguration": _number_format(measure)}
     if measure.aggregation != "none":
         field["AggregationFunction"] = {"SimpleNumericalAggregation": AGGREGATIONS[measure.aggregation]}
@@ -114,7 +120,9 @@ def _axis_labels(visual: Visual, fields: list[tuple[str, str, str]]) -> dict:
     }
 
 
-def _chart_labels(visual: Visual, category_key: str = "CategoryLabelOptions", value_key: str = "ValueLabelOptions") -> dict:
+def _chart_labels(
+    visual: Visual, category_key: str = "CategoryLabelOptions", value_key: str = "ValueLabelOptions"
+) -> dict:
     """Category/value axis labels of charts, when the spec names them."""
     labels = _labels(visual)
     category_id = dimension_field_id(visual, visual.category)
@@ -136,7 +144,11 @@ def _sort(visual: Visual, default: str) -> dict:
 
 def _field_options(visual: Visual) -> dict:
     labels = _labels(visual)
-    return {"FieldOptions": {"SelectedFieldOptions": [{"FieldId": f, "CustomLabel": label} for f, _, label in labels]}} if labels else {}
+    return (
+        {"FieldOptions": {"SelectedFieldOptions": [{"FieldId": f, "CustomLabel": label} for f, _, label in labels]}}
+        if labels
+        else {}
+    )
 
 
 def _configuration(visual: Visual, types: dict[str, str]) -> dict:
@@ -151,7 +163,10 @@ def _configuration(visual: Visual, types: dict[str, str]) -> dict:
     if visual.type == "kpi":
         return {"FieldWells": {"Values": values}}
     if visual.type == "table":
-        return {"FieldWells": {"TableAggregatedFieldWells": {"GroupBy": dims(visual.group_by), "Values": values}}, **_field_options(visual)}
+        return {
+            "FieldWells": {"TableAggregatedFieldWells": {"GroupBy": dims(visual.group_by), "Values": values}},
+            **_field_options(visual),
+        }
     if visual.type == "pivot":
         wells = {"Rows": dims(visual.group_by), "Columns": dims(visual.columns), "Values": values}
         return {"FieldWells": {"PivotTableAggregatedFieldWells": wells}, **_field_options(visual)}
@@ -185,7 +200,12 @@ def _configuration(visual: Visual, types: dict[str, str]) -> dict:
             **_chart_labels(visual, "CategoryLabelOptions", "PrimaryYAxisLabelOptions"),
         }
     if visual.type == "scatter":
-        wells = {"XAxis": values[:1], "YAxis": values[1:2], "Category": category, **({"Size": values[2:]} if len(values) > 2 else {})}
+        wells = {
+            "XAxis": values[:1],
+            "YAxis": values[1:2],
+            "Category": category,
+            **({"Size": values[2:]} if len(values) > 2 else {}),
+        }
         return {"FieldWells": {"ScatterPlotCategoricallyAggregatedFieldWells": wells}}
     if visual.type == "heatmap":
         wells = {"Rows": category, "Columns": dims(visual.columns), "Values": values}
@@ -194,7 +214,13 @@ def _configuration(visual: Visual, types: dict[str, str]) -> dict:
 
 
 def _visual(visual: Visual, column_types: dict[str, str]) -> dict:
-    return {VISUAL_KINDS[visual.type]: {"VisualId": visual.id, "Title": _title(visual.title), "ChartConfiguration": _configuration(visual, column_types)}}
+    return {
+        VISUAL_KINDS[visual.type]: {
+            "VisualId": visual.id,
+            "Title": _title(visual.title),
+            "ChartConfiguration": _configuration(visual, column_types),
+        }
+    }
 
 
 PARAMETER_KINDS = {
@@ -216,9 +242,15 @@ def _parameter_declaration(parameter: Parameter) -> dict:
 
 
 def _parameter_control(parameter: Parameter) -> dict | None:
-    base = {"ParameterControlId": f"control-{parameter.name}", "Title": parameter.title or parameter.name, "SourceParameterName": parameter.name}
+    base = {
+        "ParameterControlId": f"control-{parameter.name}",
+        "Title": parameter.title or parameter.name,
+        "SourceParameterName": parameter.name,
+    }
     if parameter.control == "slider":
-        return {"Slider": {**base, "MinimumValue": parameter.min, "MaximumValue": parameter.max, "StepSize": parameter.step}}
+        return {
+            "Slider": {**base, "MinimumValue": parameter.min, "MaximumValue": parameter.max, "StepSize": parameter.step}
+        }
     if parameter.control == "dropdown":
         return {"Dropdown": {**base, "Type": "SINGLE_SELECT", "SelectableValues": {"Values": parameter.values}}}
     if parameter.control == "date_picker":
@@ -232,7 +264,11 @@ def _filter(flt: Filter) -> dict:
     base = {"FilterId": flt.id, "Column": _column(flt.dataset, flt.column)}
     if flt.kind == "category":
         if flt.parameter:
-            custom = {"MatchOperator": "DOES_NOT_EQUAL" if flt.exclude else "EQUALS", "ParameterName": flt.parameter, "NullOption": "NON_NULLS_ONLY"}
+            custom = {
+                "MatchOperator": "DOES_NOT_EQUAL" if flt.exclude else "EQUALS",
+                "ParameterName": flt.parameter,
+                "NullOption": "NON_NULLS_ONLY",
+            }
             return {"CategoryFilter": {**base, "Configuration": {"CustomFilterConfiguration": custom}}}
         listed = {"MatchOperator": "DOES_NOT_CONTAIN" if flt.exclude else "CONTAINS", "NullOption": "NON_NULLS_ONLY"}
         listed.update({"CategoryValues": flt.values} if flt.values else {"SelectAllOptions": "FILTER_ALL_VALUES"})
@@ -242,19 +278,42 @@ def _filter(flt: Filter) -> dict:
             **({"RangeMinimum": {"StaticValue": float(flt.min)}} if flt.min is not None else {}),
             **({"RangeMaximum": {"StaticValue": float(flt.max)}} if flt.max is not None else {}),
         }
-        return {"NumericRangeFilter": {**base, **bounds, "IncludeMinimum": True, "IncludeMaximum": True, "NullOption": "NON_NULLS_ONLY"}}
+        return {
+            "NumericRangeFilter": {
+                **base,
+                **bounds,
+                "IncludeMinimum": True,
+                "IncludeMaximum": True,
+                "NullOption": "NON_NULLS_ONLY",
+            }
+        }
     bounds = {
         **({"RangeMinimumValue": {"StaticValue": _timestamp(flt.min)}} if flt.min is not None else {}),
         **({"RangeMaximumValue": {"StaticValue": _timestamp(flt.max)}} if flt.max is not None else {}),
     }
-    return {"TimeRangeFilter": {**base, **bounds, "IncludeMinimum": True, "IncludeMaximum": True, "NullOption": "NON_NULLS_ONLY", "TimeGranularity": "DAY"}}
+    return {
+        "TimeRangeFilter": {
+            **base,
+            **bounds,
+            "IncludeMinimum": True,
+            "IncludeMaximum": True,
+            "NullOption": "NON_NULLS_ONLY",
+            "TimeGranularity": "DAY",
+        }
+    }
 
 
 def _filter_scope(flt: Filter, sheet_ids: list[str]) -> dict:
     if not flt.scope:
-        return {"SelectedSheets": {"SheetVisualScopingConfigurations": [{"SheetId": s, "Scope": "ALL_VISUALS"} for s in sheet_ids]}}
+        return {
+            "SelectedSheets": {
+                "SheetVisualScopingConfigurations": [{"SheetId": s, "Scope": "ALL_VISUALS"} for s in sheet_ids]
+            }
+        }
     scoped = [
-        {"SheetId": s.sheet, "Scope": "SELECTED_VISUALS", "VisualIds": s.visuals} if s.visuals else {"SheetId": s.sheet, "Scope": "ALL_VISUALS"}
+        {"SheetId": s.sheet, "Scope": "SELECTED_VISUALS", "VisualIds": s.visuals}
+        if s.visuals
+        else {"SheetId": s.sheet, "Scope": "ALL_VISUALS"}
         for s in flt.scope
     ]
     return {"SelectedSheets": {"SheetVisualScopingConfigurations": scoped}}
@@ -275,7 +334,15 @@ def _filter_control(flt: Filter) -> dict | None:
     if flt.control == "dropdown":
         return {"Dropdown": {**base, "Type": "MULTI_SELECT"}}
     if flt.control == "slider":
-        return {"Slider": {**base, "MinimumValue": float(flt.min), "MaximumValue": float(flt.max), "StepSize": flt.step, "Type": "RANGE"}}
+        return {
+            "Slider": {
+                **base,
+                "MinimumValue": float(flt.min),
+                "MaximumValue": float(flt.max),
+                "StepSize": flt.step,
+                "Type": "RANGE",
+            }
+        }
     if flt.control == "date_picker":
         return {"DateTimePicker": {**base, "Type": "DATE_RANGE"}}
     return None
@@ -287,7 +354,14 @@ def _grid(visuals: list[Visual]) -> dict:
         if column + visual.width > GRID_COLUMNS:
             column, row, row_height = 0, row + row_height, 0
         elements.append(
-            {"ElementId": visual.id, "ElementType": "VISUAL", "ColumnIndex": column, "ColumnSpan": visual.width, "RowIndex": row, "RowSpan": visual.height}
+            {
+                "ElementId": visual.id,
+                "ElementType": "VISUAL",
+                "ColumnIndex": column,
+                "ColumnSpan": visual.width,
+                "RowIndex": row,
+                "RowSpan": visual.height,
+            }
         )
         column += visual.width
         row_height = max(row_height, visual.height)
@@ -314,19 +388,24 @@ def _sheet(dashboard: Dashboard, sheet: Sheet, types: dict[str, dict[str, str]])
     return entry
 
 
-def compile_spec(dashboard: Dashboard, dataset_arns: dict[str, str], dataset_columns: dict[str, dict[str, str]]) -> dict:
+def compile_spec(
+    dashboard: Dashboard, dataset_arns: dict[str, str], dataset_columns: dict[str, dict[str, str]]
+) -> dict:
     """The Definition of a sheets-based spec, unvalidated. `dataset_columns[dataset][column]` is the QuickSight
     type (STRING, INTEGER, DECIMAL, DATETIME); calculated fields count as DECIMAL."""
     types = {ds: dict(cols) for ds, cols in dataset_columns.items()}
     for field in dashboard.calculated_fields:
         types.setdefault(field.dataset, {})[field.name] = "DECIMAL"
     definition = {
-        "DataSetIdentifierDeclarations": [{"Identifier": ds, "DataSetArn": dataset_arns[ds]} for ds in dashboard.datasets],
+        "DataSetIdentifierDeclarations": [
+            {"Identifier": ds, "DataSetArn": dataset_arns[ds]} for ds in dashboard.datasets
+        ],
         "Sheets": [_sheet(dashboard, sheet, types) for sheet in dashboard.sheets],
     }
     if dashboard.calculated_fields:
         definition["CalculatedFields"] = [
-            {"DataSetIdentifier": f.dataset, "Name": f.name, "Expression": f.expression} for f in dashboard.calculated_fields
+            {"DataSetIdentifier": f.dataset, "Name": f.name, "Expression": f.expression}
+            for f in dashboard.calculated_fields
         ]
     if dashboard.parameters:
         definition["ParameterDeclarations"] = [_parameter_declaration(p) for p in dashboard.parameters]

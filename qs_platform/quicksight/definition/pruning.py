@@ -31,7 +31,10 @@ class PruneReport:
         return {k: v for k, v in self.__dict__.items() if v}
 
     def lines(self) -> list[str]:
-        return [f"pruned {len(items)} {kind.replace('_', ' ')}: {', '.join(items)}" for kind, items in self.as_dict().items()]
+        return [
+            f"pruned {len(items)} {kind.replace('_', ' ')}: {', '.join(items)}"
+            for kind, items in self.as_dict().items()
+        ]
 
 
 def depends_on(value: object, absent: set[str]) -> bool:
@@ -61,7 +64,9 @@ def _prune_sheet_visuals(sheet: dict, absent: set[str], report: PruneReport) -> 
         sheet["ParameterControls"] = controls
 
 
-def _prune_filter_groups(definition: dict, absent: set[str], gone_sheets: set[str], gone_visuals: set[str], report: PruneReport) -> set[str]:
+def _prune_filter_groups(
+    definition: dict, absent: set[str], gone_sheets: set[str], gone_visuals: set[str], report: PruneReport
+) -> set[str]:
     """Drop filters over absent datasets and scopes to removed sheets/visuals; a group left empty goes. Returns the
     ids of every removed filter (their controls go too)."""
     removed_filters: set[str] = set()
@@ -98,7 +103,9 @@ def _prune_filter_groups(definition: dict, absent: set[str], gone_sheets: set[st
     return removed_filters
 
 
-def _prune_controls_and_layouts(sheet: dict, removed_filters: set[str], gone_visuals: set[str], report: PruneReport) -> None:
+def _prune_controls_and_layouts(
+    sheet: dict, removed_filters: set[str], gone_visuals: set[str], report: PruneReport
+) -> None:
     controls = []
     for control in sheet.get("FilterControls", []):
         inner = _inner(control)
@@ -128,7 +135,9 @@ def prune_definition(definition: dict, absent: set[str] | list[str]) -> tuple[di
     if not absent:
         return definition, report
     pruned = copy.deepcopy(definition)
-    pruned["DataSetIdentifierDeclarations"] = [d for d in pruned["DataSetIdentifierDeclarations"] if d["Identifier"] not in absent]
+    pruned["DataSetIdentifierDeclarations"] = [
+        d for d in pruned["DataSetIdentifierDeclarations"] if d["Identifier"] not in absent
+    ]
     for key, kind in (("CalculatedFields", "calculated_fields"), ("ColumnConfigurations", "column_configurations")):
         if key in pruned:
             kept = [item for item in pruned[key] if not depends_on(item, absent)]
@@ -137,7 +146,9 @@ def prune_definition(definition: dict, absent: set[str] | list[str]) -> tuple[di
     for declaration in pruned.get("ParameterDeclarations", []):
         inner = _inner(declaration)
         if "MappedDataSetParameters" in inner:
-            inner["MappedDataSetParameters"] = [m for m in inner["MappedDataSetParameters"] if m.get("DataSetIdentifier") not in absent]
+            inner["MappedDataSetParameters"] = [
+                m for m in inner["MappedDataSetParameters"] if m.get("DataSetIdentifier") not in absent
+            ]
         if depends_on(inner.get("DefaultValues", {}).get("DynamicValue"), absent):
             del inner["DefaultValues"]["DynamicValue"]
     for sheet in pruned["Sheets"]:

@@ -18,7 +18,13 @@ import yaml
 from qs_platform.config.models import Dashboard, TemplateBinding, normalise_column_name
 from qs_platform.quicksight.definition.pruning import PruneReport, prune_definition
 from qs_platform.quicksight.definition.validator import DashboardError, walk
-from qs_platform.quicksight.expression_language import ExpressionError, column_references, is_keyword, rename_columns, tokenize
+from qs_platform.quicksight.expression_language import (
+    ExpressionError,
+    column_references,
+    is_keyword,
+    rename_columns,
+    tokenize,
+)
 
 
 @lru_cache(maxsize=8)
@@ -35,7 +41,9 @@ def load_template(path: str | Path) -> dict:
         text = _read(str(path), path.stat().st_mtime)
         data = yaml.safe_load(text) if is_yaml else json.loads(text)
     except (OSError, json.JSONDecodeError, yaml.YAMLError) as error:
-        raise DashboardError(f"template {path}: cannot read a {'YAML' if is_yaml else 'JSON'} Definition: {error}") from error
+        raise DashboardError(
+            f"template {path}: cannot read a {'YAML' if is_yaml else 'JSON'} Definition: {error}"
+        ) from error
     definition = data.get("Definition", data) if isinstance(data, dict) else None
     if not isinstance(definition, dict) or "DataSetIdentifierDeclarations" not in definition:
         raise DashboardError(f"template {path}: no Definition with DataSetIdentifierDeclarations in it")
@@ -81,7 +89,9 @@ def column_renames(binding: TemplateBinding, definition: dict) -> dict[str, dict
             placeholder = reference["DataSetIdentifier"]
             names = [reference["ColumnName"]] if "ColumnName" in reference else []
             names += [c for _, _, c in column_references(reference.get("Expression", ""))]
-            physical.setdefault(placeholder, set()).update(n for n in names if n not in calculated.get(placeholder, set()))
+            physical.setdefault(placeholder, set()).update(
+                n for n in names if n not in calculated.get(placeholder, set())
+            )
     for placeholder, names in physical.items():
         for name in names:
             renames[placeholder].setdefault(name, normalise_column_name(name))
@@ -100,7 +110,9 @@ def rename_expression(expression: str, renames: dict[str, str]) -> str:
     for index in reversed(range(len(tokens) - 1)):
         token = tokens[index]
         if token.kind == "name" and is_keyword(token.text) and token.text in renames and tokens[index + 1].text != "(":
-            expression = expression[: token.pos] + "{" + renames[token.text] + "}" + expression[token.pos + len(token.text) :]
+            expression = (
+                expression[: token.pos] + "{" + renames[token.text] + "}" + expression[token.pos + len(token.text) :]
+            )
     return expression
 
 

@@ -20,13 +20,22 @@ NUMERIC_TYPES = ("INTEGER", "DECIMAL")
 PARAMETER_REFERENCE = re.compile(r"\$\{(\w+)\}")
 COLUMN_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 PARAMETER_NAME_KEYS = ("ParameterName", "SourceParameterName", "DestinationParameterName")
-SHEET_ELEMENT_ID_KEYS = ("VisualId", "FilterControlId", "ParameterControlId", "SheetTextBoxId", "SheetImageId", "InsightVisualId")
+SHEET_ELEMENT_ID_KEYS = (
+    "VisualId",
+    "FilterControlId",
+    "ParameterControlId",
+    "SheetTextBoxId",
+    "SheetImageId",
+    "InsightVisualId",
+)
 
 _validator = ParamValidator()
 _service_model = botocore.session.get_session().get_service_model("quicksight")
 DEFINITION_SHAPE = _service_model.operation_model("CreateDashboard").input_shape.members["Definition"]
 # The members of these one-of shapes are the kinds of field definitions (NumericalMeasureField, DateDimensionField…).
-FIELD_KINDS = frozenset(_service_model.shape_for("MeasureField").members) | frozenset(_service_model.shape_for("DimensionField").members)
+FIELD_KINDS = frozenset(_service_model.shape_for("MeasureField").members) | frozenset(
+    _service_model.shape_for("DimensionField").members
+)
 # The column kinds each field or filter kind needs; absent kinds take any column type.
 NEEDS_NUMERIC = {"NumericalMeasureField", "NumericalDimensionField", "NumericRangeFilter", "NumericEqualityFilter"}
 NEEDS_DATE = {"DateDimensionField", "DateMeasureField", "TimeRangeFilter", "TimeEqualityFilter", "RelativeDatesFilter"}
@@ -72,7 +81,9 @@ class Node:
 def _entering(value: dict, key: str, where: tuple[str, ...]) -> tuple[str, ...]:
     if key == "Sheets" and "SheetId" in value:
         name = value.get("Name", "")
-        named = f" ({name!r})" if name and name.lower() != str(value["SheetId"]).lower() else ""  # exported ids are uuids
+        named = (
+            f" ({name!r})" if name and name.lower() != str(value["SheetId"]).lower() else ""
+        )  # exported ids are uuids
         return (*where, f"sheet {value['SheetId']}{named}")
     if "VisualId" in value and key.endswith("Visual"):
         return (*where, f"visual {value['VisualId']}")
@@ -123,12 +134,15 @@ def _is_union(shape) -> bool:
         return True
     members = shape.members
     return (
-        len(members) > 1 and not shape.required_members
+        len(members) > 1
+        and not shape.required_members
         and all(name.endswith(shape.name) and member.type_name == "structure" for name, member in members.items())
     )
 
 
-def shape_problems(value: object, shape=DEFINITION_SHAPE, path: str = "Definition", where: tuple[str, ...] = (), key: str = "") -> Iterator[str]:
+def shape_problems(
+    value: object, shape=DEFINITION_SHAPE, path: str = "Definition", where: tuple[str, ...] = (), key: str = ""
+) -> Iterator[str]:
     """Enum values and exactly-one-member unions, walked along the service model (unknown keys are botocore's)."""
     if shape.type_name == "structure" and isinstance(value, dict):
         where = _entering(value, key, where)
@@ -151,7 +165,11 @@ def shape_problems(value: object, shape=DEFINITION_SHAPE, path: str = "Definitio
 
 def _botocore_problems(definition: dict) -> list[str]:
     report = _validator.validate(definition, DEFINITION_SHAPE)
-    return [f"Definition shape: {line.strip()}" for line in report.generate_report().splitlines()[1:]] if report.has_errors() else []
+    return (
+        [f"Definition shape: {line.strip()}" for line in report.generate_report().splitlines()[1:]]
+        if report.has_errors()
+        else []
+    )
 
 
 def _declared_datasets(definition: dict) -> set[str]:
@@ -203,7 +221,10 @@ def _broken_in_export(name: str) -> bool:
 
 def _expression_problems(definition: dict, columns: dict[str, dict[str, str] | None]) -> Iterator[str]:
     calculated = _calculated(definition)
-    by_arn_id = {d.get("DataSetArn", "").rsplit("/", 1)[-1]: d.get("Identifier") for d in definition.get("DataSetIdentifierDeclarations", [])}
+    by_arn_id = {
+        d.get("DataSetArn", "").rsplit("/", 1)[-1]: d.get("Identifier")
+        for d in definition.get("DataSetIdentifierDeclarations", [])
+    }
     for field in definition.get("CalculatedFields", []):
         dataset = field.get("DataSetIdentifier")
         for used in dict.fromkeys(c for _, _, c in column_references(field.get("Expression", ""))):
@@ -226,7 +247,11 @@ def _parameter_problems(nodes: list[Node], definition: dict) -> Iterator[str]:
     for node in nodes:
         if isinstance(node.value, str):
             # in an expression, ${…} inside a comment or a string is no reference
-            used = set(parameter_references(node.value) if node.key == "Expression" else PARAMETER_REFERENCE.findall(node.value))
+            used = set(
+                parameter_references(node.value)
+                if node.key == "Expression"
+                else PARAMETER_REFERENCE.findall(node.value)
+            )
             if node.key in PARAMETER_NAME_KEYS:
                 used.add(node.value)
             # ${<uuid>}: a reference by id, resolved by QuickSight (exports write them for dataset parameters)
@@ -253,16 +278,29 @@ def _field_id_problems(nodes: list[Node]) -> Iterator[str]:
 
 
 def _sheet_elements(sheet: dict) -> set[str]:
-    return {n.value for n in walk(sheet) if n.key in SHEET_ELEMENT_ID_KEYS and isinstance(n.value, str) and "Layouts" not in n.path}
+    return {
+        n.value
+        for n in walk(sheet)
+        if n.key in SHEET_ELEMENT_ID_KEYS and isinstance(n.value, str) and "Layouts" not in n.path
+    }
 
 
 def _scope_problems(definition: dict) -> Iterator[str]:
     sheets = {s.get("SheetId"): s for s in definition.get("Sheets", [])}
-    visuals = {sheet_id: {next(iter(v.values())).get("VisualId") for v in s.get("Visuals", []) if v} for sheet_id, s in sheets.items()}
-    filter_ids = {n.value["FilterId"] for n in walk(definition.get("FilterGroups", [])) if isinstance(n.value, dict) and "FilterId" in n.value}
+    visuals = {
+        sheet_id: {next(iter(v.values())).get("VisualId") for v in s.get("Visuals", []) if v}
+        for sheet_id, s in sheets.items()
+    }
+    filter_ids = {
+        n.value["FilterId"]
+        for n in walk(definition.get("FilterGroups", []))
+        if isinstance(n.value, dict) and "FilterId" in n.value
+    }
     for group in definition.get("FilterGroups", []):
         where = f"filter group {group.get('FilterGroupId')}"
-        selected = group.get("ScopeConfiguration", {}).get("SelectedSheets", {}).get("SheetVisualScopingConfigurations", [])
+        selected = (
+            group.get("ScopeConfiguration", {}).get("SelectedSheets", {}).get("SheetVisualScopingConfigurations", [])
+        )
         for scope in selected:
             sheet_id = scope.get("SheetId")
             if sheet_id not in sheets:
@@ -314,7 +352,12 @@ def definition_problems(
     return list(dict.fromkeys(problems))
 
 
-def check_definition(dashboard_id: str, definition: dict, columns: dict[str, dict[str, str] | None], geographic: dict[str, set[str]] | None = None) -> None:
+def check_definition(
+    dashboard_id: str,
+    definition: dict,
+    columns: dict[str, dict[str, str] | None],
+    geographic: dict[str, set[str]] | None = None,
+) -> None:
     problems = definition_problems(definition, columns, geographic)
     if problems:
         raise DashboardError("\n".join(f"dashboard {dashboard_id}: {p}" for p in problems))

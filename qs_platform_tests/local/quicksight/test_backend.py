@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -156,7 +156,9 @@ def test_attach_refuses_other_services(store):
 
 
 def test_data_source_round_trip(qs):
-    created = create_data_source(qs, Permissions=[{"Principal": "arn:aws:iam::1:role/a", "Actions": ["quicksight:DescribeDataSource"]}])
+    created = create_data_source(
+        qs, Permissions=[{"Principal": "arn:aws:iam::1:role/a", "Actions": ["quicksight:DescribeDataSource"]}]
+    )
     assert created["Arn"] == f"{ARN_PREFIX}:datasource/lake"
     assert created["Status"] == 202
 
@@ -237,7 +239,11 @@ def test_output_columns_follow_logical_transforms(qs):
             "DataTransforms": [
                 {"RenameColumnOperation": {"ColumnName": "region", "NewColumnName": "Region"}},
                 {"CastColumnTypeOperation": {"ColumnName": "amount", "NewColumnType": "INTEGER"}},
-                {"CreateColumnsOperation": {"Columns": [{"ColumnName": "double", "ColumnId": "d", "Expression": "amount*2"}]}},
+                {
+                    "CreateColumnsOperation": {
+                        "Columns": [{"ColumnName": "double", "ColumnId": "d", "Expression": "amount*2"}]
+                    }
+                },
                 {"ProjectOperation": {"ProjectedColumns": ["double", "Region"]}},
             ],
         }
@@ -283,7 +289,9 @@ def test_strict_ingestion_runs_then_completes(store):
     created = qs.create_ingestion(AwsAccountId=ACCOUNT, DataSetId="sales", IngestionId="run-1")
     assert created["IngestionStatus"] == "INITIALIZED"
     statuses = [
-        qs.describe_ingestion(AwsAccountId=ACCOUNT, DataSetId="sales", IngestionId="run-1")["Ingestion"]["IngestionStatus"]
+        qs.describe_ingestion(AwsAccountId=ACCOUNT, DataSetId="sales", IngestionId="run-1")["Ingestion"][
+            "IngestionStatus"
+        ]
         for _ in range(3)
     ]
     assert statuses[0] in ("QUEUED", "RUNNING")
@@ -325,7 +333,9 @@ def test_missing_resource_raises_not_found(qs, kind):
     [
         lambda qs: qs.update_data_source(AwsAccountId=ACCOUNT, DataSourceId="nope", Name="x"),
         lambda qs: qs.delete_data_source(AwsAccountId=ACCOUNT, DataSourceId="nope"),
-        lambda qs: qs.update_data_set(AwsAccountId=ACCOUNT, DataSetId="nope", Name="x", ImportMode="SPICE", PhysicalTableMap=_physical_table()),
+        lambda qs: qs.update_data_set(
+            AwsAccountId=ACCOUNT, DataSetId="nope", Name="x", ImportMode="SPICE", PhysicalTableMap=_physical_table()
+        ),
         lambda qs: qs.delete_data_set(AwsAccountId=ACCOUNT, DataSetId="nope"),
         lambda qs: qs.update_dashboard(AwsAccountId=ACCOUNT, DashboardId="nope", Name="x", Definition=_definition()),
         lambda qs: qs.delete_dashboard(AwsAccountId=ACCOUNT, DashboardId="nope"),
@@ -371,7 +381,10 @@ def test_dashboard_versions_and_publishing(qs):
     assert created["CreationStatus"] == "CREATION_SUCCESSFUL"
 
     updated = qs.update_dashboard(
-        AwsAccountId=ACCOUNT, DashboardId="board", Name="Board v2", Definition=_definition("sales", sheet="Second"),
+        AwsAccountId=ACCOUNT,
+        DashboardId="board",
+        Name="Board v2",
+        Definition=_definition("sales", sheet="Second"),
         VersionDescription="second cut",
     )
     assert updated["VersionArn"].endswith("/version/2")
@@ -426,7 +439,9 @@ def test_dashboard_missing_version_and_version_delete(qs):
     qs.delete_dashboard(AwsAccountId=ACCOUNT, DashboardId="board")
     assert qs.list_dashboards(AwsAccountId=ACCOUNT)["DashboardSummaryList"] == []
     create_dashboard(qs)  # the id is free again, versions start over
-    assert qs.describe_dashboard(AwsAccountId=ACCOUNT, DashboardId="board")["Dashboard"]["Version"]["VersionNumber"] == 1
+    assert (
+        qs.describe_dashboard(AwsAccountId=ACCOUNT, DashboardId="board")["Dashboard"]["Version"]["VersionNumber"] == 1
+    )
 
 
 def test_dashboard_permissions_including_link_sharing(qs):
@@ -445,7 +460,7 @@ def test_dashboard_permissions_including_link_sharing(qs):
 
 
 def test_definition_is_stored_exactly_including_datetimes_and_decimals(qs):
-    when = datetime(2024, 5, 1, 12, 30, tzinfo=timezone.utc)
+    when = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)
     definition = _definition("sales")
     definition["ParameterDeclarations"] = [
         {
@@ -466,7 +481,9 @@ def test_definition_is_stored_exactly_including_datetimes_and_decimals(qs):
     create_dashboard(qs, definition=definition)
     stored = qs.describe_dashboard_definition(AwsAccountId=ACCOUNT, DashboardId="board")["Definition"]
     assert stored == definition
-    assert stored["ParameterDeclarations"][0]["DateTimeParameterDeclaration"]["DefaultValues"]["StaticValues"][0] == when
+    assert (
+        stored["ParameterDeclarations"][0]["DateTimeParameterDeclaration"]["DefaultValues"]["StaticValues"][0] == when
+    )
     threshold = stored["ParameterDeclarations"][1]["DecimalParameterDeclaration"]["DefaultValues"]["StaticValues"]
     assert threshold == [1.25] and isinstance(threshold[0], float)  # a double, as botocore parses it
 
@@ -475,16 +492,25 @@ def test_timestamps_come_back_as_aws_answers_them_not_as_sent(qs):
     """botocore accepts '2017/01/01' for a timestamp and sends epoch seconds; QuickSight answers a timestamp, which
     botocore parses to an aware UTC datetime. The store keeps what was sent; the answer is what AWS would give."""
     definition = _definition("sales")
-    definition["ParameterDeclarations"] = [{"DateTimeParameterDeclaration": {
-        "Name": "since", "DefaultValues": {"StaticValues": ["2017/01/01", "2024-05-01T12:30:00+02:00"]},
-        "ValueWhenUnset": {"CustomValue": "2016/12/31"},
-    }}]
+    definition["ParameterDeclarations"] = [
+        {
+            "DateTimeParameterDeclaration": {
+                "Name": "since",
+                "DefaultValues": {"StaticValues": ["2017/01/01", "2024-05-01T12:30:00+02:00"]},
+                "ValueWhenUnset": {"CustomValue": "2016/12/31"},
+            }
+        }
+    ]
     create_dashboard(qs, definition=definition)
-    declaration = qs.describe_dashboard_definition(AwsAccountId=ACCOUNT, DashboardId="board")["Definition"]["ParameterDeclarations"][0]
+    declaration = qs.describe_dashboard_definition(AwsAccountId=ACCOUNT, DashboardId="board")["Definition"][
+        "ParameterDeclarations"
+    ][0]
     datetime_declaration = declaration["DateTimeParameterDeclaration"]
     assert datetime_declaration["DefaultValues"]["StaticValues"] == [
-        datetime(2017, 1, 1, tzinfo=timezone.utc), datetime(2024, 5, 1, 10, 30, tzinfo=timezone.utc)]
-    assert datetime_declaration["ValueWhenUnset"]["CustomValue"] == datetime(2016, 12, 31, tzinfo=timezone.utc)
+        datetime(2017, 1, 1, tzinfo=UTC),
+        datetime(2024, 5, 1, 10, 30, tzinfo=UTC),
+    ]
+    assert datetime_declaration["ValueWhenUnset"]["CustomValue"] == datetime(2016, 12, 31, tzinfo=UTC)
     assert datetime_declaration["Name"] == "since"  # strings stay strings
 
 

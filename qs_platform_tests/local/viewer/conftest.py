@@ -484,8 +484,8 @@ def definition() -> dict:
                             "Column": col("start_date"),
                             "IncludeMinimum": True,
                             "IncludeMaximum": False,
-                            "RangeMinimumValue": {"StaticValue": dt.datetime(2024, 2, 1, tzinfo=dt.timezone.utc)},
-                            "RangeMaximumValue": {"StaticValue": dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc)},
+                            "RangeMinimumValue": {"StaticValue": dt.datetime(2024, 2, 1, tzinfo=dt.UTC)},
+                            "RangeMaximumValue": {"StaticValue": dt.datetime(2024, 3, 1, tzinfo=dt.UTC)},
                             "NullOption": "NON_NULLS_ONLY",
                         }
                     },
@@ -559,8 +559,8 @@ class FakeQuickSight:
                     "Arn": f"arn:aws:quicksight:{REGION}:{ACCOUNT}:dashboard/{i}",
                     "DashboardId": i,
                     "Name": self.dashboards[i][0],
-                    "CreatedTime": dt.datetime(2024, 4, 1, tzinfo=dt.timezone.utc),
-                    "LastUpdatedTime": dt.datetime(2024, 4, 2, tzinfo=dt.timezone.utc),
+                    "CreatedTime": dt.datetime(2024, 4, 1, tzinfo=dt.UTC),
+                    "LastUpdatedTime": dt.datetime(2024, 4, 2, tzinfo=dt.UTC),
                     "PublishedVersionNumber": 1,
                 }
                 for i in page

@@ -456,7 +456,7 @@ def extra_definition() -> dict:
             "DateTimeParameterDeclaration": {
                 "Name": "Since",
                 "TimeGranularity": "DAY",
-                "DefaultValues": {"StaticValues": [dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc)]},
+                "DefaultValues": {"StaticValues": [dt.datetime(2024, 3, 1, tzinfo=dt.UTC)]},
             }
         },
     ]

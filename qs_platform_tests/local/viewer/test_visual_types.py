@@ -92,9 +92,7 @@ def test_box_plot_waterfall_sankey_gauge_and_histogram_numbers(every):
     sankey = ask(every, "sankey")
     assert sum(r[2] for r in sankey["rows"]) == pytest.approx(TOTAL_COST)
     assert ask(every, "gauge")["rows"] == [[TOTAL_COST, 40]]
-    assert sorted(r[0] for r in ask(every, "histogram")["rows"]) == sorted(
-        float(r[5]) for r in ROWS
-    )
+    assert sorted(r[0] for r in ask(every, "histogram")["rows"]) == sorted(float(r[5]) for r in ROWS)
 
 
 def test_insight_computations_fill_the_narrative(every):

@@ -7,7 +7,14 @@ import yaml
 from qs_platform.config.models import Dashboard
 
 COLUMNS = {
-    "sales": {"region": "STRING", "country": "STRING", "product": "STRING", "order_date": "DATETIME", "amount": "DECIMAL", "units": "INTEGER"},
+    "sales": {
+        "region": "STRING",
+        "country": "STRING",
+        "product": "STRING",
+        "order_date": "DATETIME",
+        "amount": "DECIMAL",
+        "units": "INTEGER",
+    },
     "targets": {"region": "STRING", "target": "DECIMAL"},
 }
 GEOGRAPHIC = {"sales": {"country"}, "targets": set()}

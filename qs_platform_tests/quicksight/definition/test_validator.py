@@ -18,8 +18,8 @@ from qs_platform.quicksight.definition import (
     definition_problems,
 )
 from qs_platform_tests.conftest import CONFIG_DIR, PROJECT
-from qs_platform_tests.quicksight.definition.conftest import COLUMNS, GEOGRAPHIC, SPEC
 from qs_platform_tests.quicksight.conftest import arns
+from qs_platform_tests.quicksight.definition.conftest import COLUMNS, GEOGRAPHIC, SPEC
 
 runner = CliRunner()
 
@@ -43,10 +43,12 @@ def bar(definition: dict) -> dict:
 def test_bad_enum_value_is_refused_with_its_place_and_the_valid_values(definition):
     bar(definition)["ChartConfiguration"]["Orientation"] = "DIAGONAL"
     problems = definition_problems(definition, COLUMNS)
-    assert problems == [(
-        "sheet charts: visual bar: Definition.Sheets[0].Visuals[2].BarChartVisual.ChartConfiguration.Orientation: "
-        "'DIAGONAL' is not a valid BarChartOrientation; expected one of ['HORIZONTAL', 'VERTICAL']"
-    )]
+    assert problems == [
+        (
+            "sheet charts: visual bar: Definition.Sheets[0].Visuals[2].BarChartVisual.ChartConfiguration.Orientation: "
+            "'DIAGONAL' is not a valid BarChartOrientation; expected one of ['HORIZONTAL', 'VERTICAL']"
+        )
+    ]
 
 
 def test_two_members_of_a_union_are_refused(definition):
@@ -54,28 +56,40 @@ def test_two_members_of_a_union_are_refused(definition):
     wrapper["PieChartVisual"] = copy.deepcopy(definition["Sheets"][0]["Visuals"][4]["PieChartVisual"])
     problems = definition_problems(definition, COLUMNS)
     assert any(
-        p.startswith("sheet charts: Definition.Sheets[0].Visuals[2]: a Visual takes exactly one of its members, got ['BarChartVisual', 'PieChartVisual']")
+        p.startswith(
+            "sheet charts: Definition.Sheets[0].Visuals[2]: a Visual takes exactly one of its members, got ['BarChartVisual', 'PieChartVisual']"
+        )
         for p in problems
     ), problems
 
 
 def test_two_kinds_of_one_field_are_refused(definition):
     value = bar(definition)["ChartConfiguration"]["FieldWells"]["BarChartAggregatedFieldWells"]["Values"][0]
-    value["CategoricalMeasureField"] = {"FieldId": "bar.amount.count", "Column": value["NumericalMeasureField"]["Column"], "AggregationFunction": "COUNT"}
+    value["CategoricalMeasureField"] = {
+        "FieldId": "bar.amount.count",
+        "Column": value["NumericalMeasureField"]["Column"],
+        "AggregationFunction": "COUNT",
+    }
     problems = definition_problems(definition, COLUMNS)
-    assert problems == [(
-        "sheet charts: visual bar: Definition.Sheets[0].Visuals[2].BarChartVisual.ChartConfiguration.FieldWells.BarChartAggregatedFieldWells"
-        ".Values[0]: a MeasureField takes exactly one of its members, got ['CategoricalMeasureField', 'NumericalMeasureField']"
-    )]
+    assert problems == [
+        (
+            "sheet charts: visual bar: Definition.Sheets[0].Visuals[2].BarChartVisual.ChartConfiguration.FieldWells.BarChartAggregatedFieldWells"
+            ".Values[0]: a MeasureField takes exactly one of its members, got ['CategoricalMeasureField', 'NumericalMeasureField']"
+        )
+    ]
 
 
 def test_undeclared_dataset_identifier_is_refused(definition):
-    bar(definition)["ChartConfiguration"]["FieldWells"]["BarChartAggregatedFieldWells"]["Values"][0]["NumericalMeasureField"]["Column"]["DataSetIdentifier"] = "ghost"
+    bar(definition)["ChartConfiguration"]["FieldWells"]["BarChartAggregatedFieldWells"]["Values"][0][
+        "NumericalMeasureField"
+    ]["Column"]["DataSetIdentifier"] = "ghost"
     problems = definition_problems(definition, COLUMNS)
-    assert problems == [(
-        "sheet charts: visual bar: field bar.amount.sum: Sheets[0].Visuals[2].BarChartVisual.ChartConfiguration.FieldWells.BarChartAggregatedFieldWells"
-        ".Values[0].NumericalMeasureField.Column: dataset identifier 'ghost' is not declared in DataSetIdentifierDeclarations ['sales', 'targets']"
-    )]
+    assert problems == [
+        (
+            "sheet charts: visual bar: field bar.amount.sum: Sheets[0].Visuals[2].BarChartVisual.ChartConfiguration.FieldWells.BarChartAggregatedFieldWells"
+            ".Values[0].NumericalMeasureField.Column: dataset identifier 'ghost' is not declared in DataSetIdentifierDeclarations ['sales', 'targets']"
+        )
+    ]
 
 
 def test_unknown_column_is_refused_naming_sheet_visual_and_field(spec):
@@ -89,10 +103,16 @@ def test_unknown_column_is_refused_naming_sheet_visual_and_field(spec):
 
 def test_column_of_the_wrong_type_is_refused(spec):
     summed_text = with_visual(spec, values=[{"column": "product", "aggregation": "sum"}], color=None)
-    with pytest.raises(DashboardError, match=r"sheet charts: visual bar: field 'product' of dataset 'sales' is STRING, a NumericalMeasureField needs a numeric"):
+    with pytest.raises(
+        DashboardError,
+        match=r"sheet charts: visual bar: field 'product' of dataset 'sales' is STRING, a NumericalMeasureField needs a numeric",
+    ):
         compile_definition(summed_text, arns(spec), COLUMNS)
     monthly_text = with_visual(spec, category={"column": "region", "granularity": "MONTH"})
-    with pytest.raises(DashboardError, match=r"visual bar: field 'region' of dataset 'sales' is STRING, a DateDimensionField needs a DATETIME column"):
+    with pytest.raises(
+        DashboardError,
+        match=r"visual bar: field 'region' of dataset 'sales' is STRING, a DateDimensionField needs a DATETIME column",
+    ):
         compile_definition(monthly_text, arns(spec), COLUMNS)
 
 
@@ -100,17 +120,29 @@ def test_undeclared_parameter_is_refused(spec, definition):
     definition["CalculatedFields"][0]["Expression"] = "sum({amount}) * ${Inflation}"
     bar(definition)["Title"]["FormatText"] = {"PlainText": "Amount at ${Rate}"}
     problems = definition_problems(definition, COLUMNS)
-    assert any("calculated field 'projected': CalculatedFields[0].Expression: parameter 'Inflation' is not declared" in p for p in problems), problems
-    assert any(p.startswith("sheet charts: visual bar: Sheets[0].Visuals[2].BarChartVisual.Title.FormatText.PlainText: parameter 'Rate' is not declared") for p in problems), problems
+    assert any(
+        "calculated field 'projected': CalculatedFields[0].Expression: parameter 'Inflation' is not declared" in p
+        for p in problems
+    ), problems
+    assert any(
+        p.startswith(
+            "sheet charts: visual bar: Sheets[0].Visuals[2].BarChartVisual.Title.FormatText.PlainText: parameter 'Rate' is not declared"
+        )
+        for p in problems
+    ), problems
     data = spec.model_dump()
     data["calculated_fields"][0]["expression"] = "sum({amount}) * ${Inflation}"
-    with pytest.raises(ValueError, match=r"calculated field 'projected' uses \$\{Inflation\}, which is not a declared parameter"):
+    with pytest.raises(
+        ValueError, match=r"calculated field 'projected' uses \$\{Inflation\}, which is not a declared parameter"
+    ):
         Dashboard.model_validate(data)
 
 
 def test_duplicate_field_id_is_refused(spec):
     twice = with_visual(spec, type="combo", values=[{"column": "amount"}], line_values=[{"column": "amount"}])
-    with pytest.raises(DashboardError, match=r"sheet charts: visual bar: FieldId 'bar.amount.sum' is used twice in the visual"):
+    with pytest.raises(
+        DashboardError, match=r"sheet charts: visual bar: FieldId 'bar.amount.sum' is used twice in the visual"
+    ):
         compile_definition(twice, arns(spec), COLUMNS)
 
 
@@ -120,19 +152,27 @@ def test_filter_scope_to_a_missing_visual_or_sheet_is_refused(spec):
     with pytest.raises(DashboardError) as refused:
         compile_definition(Dashboard.model_validate(data), arns(spec), COLUMNS)
     message = str(refused.value)
-    assert "filter group group-dates: scope: sheet charts: visual 'lines' does not exist on that sheet; visuals: [" in message
+    assert (
+        "filter group group-dates: scope: sheet charts: visual 'lines' does not exist on that sheet; visuals: ["
+        in message
+    )
     assert "filter group group-dates: scope: sheet 'chart' does not exist; sheets: ['charts', 'tables']" in message
 
 
 def test_map_needs_a_geographic_column(spec):
-    with pytest.raises(DashboardError, match=r"sheet charts: visual map: field 'country': a map needs a geographic column .* geographic columns: \[\]"):
+    with pytest.raises(
+        DashboardError,
+        match=r"sheet charts: visual map: field 'country': a map needs a geographic column .* geographic columns: \[\]",
+    ):
         build_definition(spec, arns(spec), COLUMNS, geographic={"sales": set()})
 
 
 def test_unknown_column_in_a_calculated_field_is_refused(definition):
     definition["CalculatedFields"][0]["Expression"] = "sum(amount_eur) * (1 + ${Growth})"
     problems = definition_problems(definition, COLUMNS)
-    assert problems == [f"calculated field 'projected': 'amount_eur' is not a column of dataset 'sales' nor a calculated field of it (columns: {sorted(COLUMNS['sales'])})"]
+    assert problems == [
+        f"calculated field 'projected': 'amount_eur' is not a column of dataset 'sales' nor a calculated field of it (columns: {sorted(COLUMNS['sales'])})"
+    ]
 
 
 def test_spec_errors_name_the_file_and_key(tmp_path):
@@ -145,7 +185,12 @@ def test_spec_errors_name_the_file_and_key(tmp_path):
     with pytest.raises(ConfigError) as refused:
         load_config(folder)
     problems = refused.value.problems
-    assert any(p.startswith(f"{folder / 'quicksight' / 'held_out.yaml'}: dashboards.0.sheets.0.visuals.2.type: Input should be 'kpi', 'bar'") for p in problems), problems
+    assert any(
+        p.startswith(
+            f"{folder / 'quicksight' / 'held_out.yaml'}: dashboards.0.sheets.0.visuals.2.type: Input should be 'kpi', 'bar'"
+        )
+        for p in problems
+    ), problems
     assert any("dashboards.0.parameters.3: a slider needs min, max and step" in p for p in problems), problems
 
 
@@ -194,7 +239,9 @@ def test_validate_command_checks_a_held_out_spec_and_refuses_a_broken_one(held_o
     assert "dashboard held-out: OK — 1 sheets, 4 visuals" in result.output
     assert "dashboard logistics-assessment: OK — 16 sheets, 58 visuals" in result.output  # every placeholder bound
     assert "pruned" not in result.output.split("dashboard logistics-assessment")[1].split("\ndashboard ")[0]
-    spec_file.write_text(HELD_OUT.replace("{column: total_estimated_cost}", "{column: total_cost}").replace("visuals: [cost-days]", ""))
+    spec_file.write_text(
+        HELD_OUT.replace("{column: total_estimated_cost}", "{column: total_cost}").replace("visuals: [cost-days]", "")
+    )
     result = runner.invoke(app, ["validate"])
     assert result.exit_code == 1
     assert (
@@ -229,13 +276,16 @@ def test_words_in_expression_comments_and_strings_are_not_columns(definition):
     ]
 
 
-@pytest.mark.parametrize("expression", [
-    "sumOver(sum({amount}), [{region}], PRE_AGG)",
-    "avgOver({amount}, [], PRE_FILTER)",
-    "rank([sum({amount}) DESC], [{region}], POST_AGG_FILTER)",
-    "ifelse(contains({product}, 'x', CASE_INSENSITIVE) AND startsWith({region}, 'N', CASE_SENSITIVE), 1, 0)",
-    "periodOverPeriodDifference(sum({amount}), {order_date}, MONTH, 1)",
-])
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "sumOver(sum({amount}), [{region}], PRE_AGG)",
+        "avgOver({amount}, [], PRE_FILTER)",
+        "rank([sum({amount}) DESC], [{region}], POST_AGG_FILTER)",
+        "ifelse(contains({product}, 'x', CASE_INSENSITIVE) AND startsWith({region}, 'N', CASE_SENSITIVE), 1, 0)",
+        "periodOverPeriodDifference(sum({amount}), {order_date}, MONTH, 1)",
+    ],
+)
 def test_quicksight_keywords_are_not_columns(definition, expression):
     definition["CalculatedFields"][0]["Expression"] = expression
     assert definition_problems(definition, COLUMNS) == []
@@ -244,7 +294,10 @@ def test_quicksight_keywords_are_not_columns(definition, expression):
 def test_exported_reference_forms_are_resolved_or_left_to_quicksight(definition):
     """`{<dataset id>.column}` is checked in that dataset; `{<ColumnId>}`, `${<id>}` and QuickSight's `Missing…`
     markers for deleted references are accepted, as QuickSight accepts them."""
-    definition["DataSetIdentifierDeclarations"][0]["DataSetArn"] = definition["DataSetIdentifierDeclarations"][0]["DataSetArn"].rsplit("/", 1)[0] + "/4879c257-b359-4a5e-a959-d7762da430ff"
+    definition["DataSetIdentifierDeclarations"][0]["DataSetArn"] = (
+        definition["DataSetIdentifierDeclarations"][0]["DataSetArn"].rsplit("/", 1)[0]
+        + "/4879c257-b359-4a5e-a959-d7762da430ff"
+    )
     definition["CalculatedFields"][0]["Expression"] = (
         "sum({4879c257-b359-4a5e-a959-d7762da430ff.amount}) + sum({0b4c0cab-545f-447d-b10c-8a7993a858e1}) + ${6ae4e600-65a3-4537-b750-9cc75de0b58d}"
     )
@@ -254,24 +307,48 @@ def test_exported_reference_forms_are_resolved_or_left_to_quicksight(definition)
         "calculated field 'projected': 'amount_eur' is not a column of dataset 'sales' nor a calculated field of it"
     ]
     definition["CalculatedFields"][0]["Expression"] = "sum({amount})"
-    bar(definition)["ChartConfiguration"]["FieldWells"]["BarChartAggregatedFieldWells"]["Category"][0]["CategoricalDimensionField"]["Column"] = {
-        "DataSetIdentifier": "MissingDataSetId_MissingDataSetId_9497cc49-c9b1-4dcd-8bcc-c16396898f29", "ColumnName": "region"}
-    definition["FilterGroups"][0]["Filters"][0]["CategoryFilter"]["Column"]["ColumnName"] = "MissingColumnId_2d2c8d29_ca597aad.region"
+    bar(definition)["ChartConfiguration"]["FieldWells"]["BarChartAggregatedFieldWells"]["Category"][0][
+        "CategoricalDimensionField"
+    ]["Column"] = {
+        "DataSetIdentifier": "MissingDataSetId_MissingDataSetId_9497cc49-c9b1-4dcd-8bcc-c16396898f29",
+        "ColumnName": "region",
+    }
+    definition["FilterGroups"][0]["Filters"][0]["CategoryFilter"]["Column"]["ColumnName"] = (
+        "MissingColumnId_2d2c8d29_ca597aad.region"
+    )
     assert definition_problems(definition, COLUMNS) == []
 
 
 def test_computations_of_an_insight_visual_share_field_ids(definition):
-    value = {"NumericalMeasureField": {"FieldId": "total", "Column": {"DataSetIdentifier": "sales", "ColumnName": "amount"}}}
-    when = {"DateDimensionField": {"FieldId": "when", "Column": {"DataSetIdentifier": "sales", "ColumnName": "order_date"}}}
-    insight = {"InsightVisual": {
-        "VisualId": "insight", "DataSetIdentifier": "sales",
-        "InsightConfiguration": {"Computations": [
-            {"TotalAggregation": {"ComputationId": "c1", "Name": "Total", "Value": value}},
-            {"MaximumMinimum": {"ComputationId": "c2", "Name": "Max", "Type": "MAXIMUM", "Time": when, "Value": value}},
-        ]},
-    }}
+    value = {
+        "NumericalMeasureField": {"FieldId": "total", "Column": {"DataSetIdentifier": "sales", "ColumnName": "amount"}}
+    }
+    when = {
+        "DateDimensionField": {"FieldId": "when", "Column": {"DataSetIdentifier": "sales", "ColumnName": "order_date"}}
+    }
+    insight = {
+        "InsightVisual": {
+            "VisualId": "insight",
+            "DataSetIdentifier": "sales",
+            "InsightConfiguration": {
+                "Computations": [
+                    {"TotalAggregation": {"ComputationId": "c1", "Name": "Total", "Value": value}},
+                    {
+                        "MaximumMinimum": {
+                            "ComputationId": "c2",
+                            "Name": "Max",
+                            "Type": "MAXIMUM",
+                            "Time": when,
+                            "Value": value,
+                        }
+                    },
+                ]
+            },
+        }
+    }
     definition["Sheets"][0]["Visuals"].append(insight)
     assert definition_problems(definition, COLUMNS) == []
     insight["InsightVisual"]["InsightConfiguration"]["Computations"][1]["MaximumMinimum"]["Time"] = {
-        "DateDimensionField": {**when["DateDimensionField"], "FieldId": "total"}}
+        "DateDimensionField": {**when["DateDimensionField"], "FieldId": "total"}
+    }
     assert any("FieldId 'total' is used twice in the visual" in p for p in definition_problems(definition, COLUMNS))
