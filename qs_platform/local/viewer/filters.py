@@ -235,16 +235,7 @@ def _top_bottom_filter(ctx: QueryContext, f: dict) -> Condition | None:
     return Condition(f"{expr.text} IN ({ranked})")
 
 
-_RELATIVE_UNITS = {
-    "YEAR": "year",
-    "QUARTER": "quarter",
-    "MONTH": "month",
-    "WEEK": "week",
-    "DAY": "day",
-    "HOUR": "hour",
-    "MINUTE": "minute",
-    "SECOND": "second",
-}
+_RELATIVE_UNITS = {name: unit for name, unit in _GRANULARITIES.items() if name != "MILLISECOND"}
 
 
 def _relative_dates_filter(ctx: QueryContext, f: dict) -> Condition | None:

@@ -29,6 +29,14 @@ CHROMIUM_ARGS = [
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
+BROWSER_TESTS = [  # the marks of every browser test: skipped, saying why, where Chromium or playwright is missing
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed (apt-get install chromium)"),
+    pytest.mark.skipif(
+        sync_playwright is None, reason="the playwright Python package is not installed (pip install playwright)"
+    ),
+]
+
 
 class PageWatch:
     """Console errors, page errors, failed requests and requests to other hosts seen by a page."""

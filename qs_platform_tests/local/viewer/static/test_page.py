@@ -21,20 +21,14 @@ try:
 except ImportError:  # pragma: no cover - depends on the environment
     sync_playwright = None
 from qs_platform_tests.local.viewer.static.conftest import (
-    CHROMIUM,
+    BROWSER_TESTS,
     PageWatch,
     kpi_text,
     visual_states,
     wait_until_ready,
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed (apt-get install chromium)"),
-    pytest.mark.skipif(
-        sync_playwright is None, reason="the playwright Python package is not installed (pip install playwright)"
-    ),
-]
+pytestmark = BROWSER_TESTS
 
 
 @pytest.fixture

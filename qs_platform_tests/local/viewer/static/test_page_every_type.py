@@ -6,27 +6,18 @@ draws its marks, the three unsupported ones name themselves, the title follows $
 
 from __future__ import annotations
 
-import pytest
-
 from qs_platform_tests.local.viewer.conftest import EVERY_ID, build_catalog, every_type_client, start_viewer
 from qs_platform_tests.local.viewer.static.conftest import (
-    CHROMIUM,
+    BROWSER_TESTS,
     PageWatch,
     assert_clean,
     count,
     screenshot,
-    sync_playwright,
     visual_states,
     wait_until_ready,
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed (apt-get install chromium)"),
-    pytest.mark.skipif(
-        sync_playwright is None, reason="the playwright Python package is not installed (pip install playwright)"
-    ),
-]
+pytestmark = BROWSER_TESTS
 
 MARKS = {
     "gauge": "path.gauge-value",

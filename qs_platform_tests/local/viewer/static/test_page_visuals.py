@@ -21,25 +21,18 @@ from qs_platform_tests.local.viewer.conftest import (
     start_viewer,
 )
 from qs_platform_tests.local.viewer.static.conftest import (
-    CHROMIUM,
+    BROWSER_TESTS,
     PageWatch,
     assert_clean,
     count,
     each_sheet,
     kpi_text,
     screenshot,
-    sync_playwright,
     visual_states,
     wait_until_ready,
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed (apt-get install chromium)"),
-    pytest.mark.skipif(
-        sync_playwright is None, reason="the playwright Python package is not installed (pip install playwright)"
-    ),
-]
+pytestmark = BROWSER_TESTS
 
 
 @pytest.fixture
