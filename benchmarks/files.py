@@ -39,7 +39,7 @@ def ready_world(root: Path) -> World:
 
 
 def many_files_with_sync(count: int = 1000) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:  # run workers may outlive the daemon briefly
         world = ready_world(Path(tmp))
         expected = SEED_ROWS + land_small_files(world, count)
         seconds, done = world.sync()
@@ -50,7 +50,7 @@ def many_files_with_sync(count: int = 1000) -> dict:
 
 
 def many_files_with_daemon(count: int = 1000, timeout: float = 600) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:  # run workers may outlive the daemon briefly
         world = ready_world(Path(tmp))
         with daemon(world):
             time.sleep(15)  # the daemon and its code server start, the first ticks find nothing to do
@@ -63,7 +63,7 @@ def latency_under_daemon(count: int = 10, timeout: float = 300) -> dict:
     import dagster as dg
 
     latencies = []
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:  # run workers may outlive the daemon briefly
         world = ready_world(Path(tmp))
         with daemon(world), dg.DagsterInstance.from_config(str(world.home)) as instance:
             time.sleep(15)
@@ -93,7 +93,7 @@ def latency_under_daemon(count: int = 10, timeout: float = 300) -> dict:
 def quiet_sync_quicksight_calls() -> dict:
     from qs_platform.local.quicksight import LocalQuickSightBackend
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:  # run workers may outlive the daemon briefly
         world = ready_world(Path(tmp))
         backend = LocalQuickSightBackend(world.lake / "_quicksight" / "quicksight.sqlite", account_id="111122223333")
         backend.reset_call_log()

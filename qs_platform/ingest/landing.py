@@ -14,7 +14,7 @@ from qs_platform.config.models import Source
 from qs_platform.ingest.archives import is_archive
 from qs_platform.lake import Lake, LakeObject
 
-MAX_FILES_PER_RUN = 500
+MAX_FILES_PER_RUN = 1000
 MAX_BYTES_PER_RUN = 2 << 30
 
 

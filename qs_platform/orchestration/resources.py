@@ -57,7 +57,7 @@ class LakeResource(dg.ConfigurableResource):
 class IngestResource(dg.ConfigurableResource):
     """How landed files are grouped into runs, and when a file that keeps killing its run is given up on."""
 
-    max_files_per_run: int = 500
+    max_files_per_run: int = 1000
     max_bytes_per_run: int = 2 << 30
     max_runs_in_flight: int = 4  # per source: queued or running raw runs the landing sensor leaves before it waits
     max_run_deaths: int = 3  # a file whose loading killed the run this many times is quarantined
