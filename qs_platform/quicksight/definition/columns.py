@@ -66,7 +66,7 @@ _STRING_FUNCTIONS = frozenset(
     f.lower()
     for f in (
         "concat contains startsWith endsWith left right substring split locate strlen toLower toUpper trim ltrim "
-        "rtrim replace parseDate parseDecimal parseInt parseJson toString"
+        "rtrim replace parseDate parseDecimal parseInt parseJson"  # not toString: it takes any type
     ).split()
 )
 _NUMBER_FUNCTIONS = frozenset(

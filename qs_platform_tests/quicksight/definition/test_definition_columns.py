@@ -18,6 +18,11 @@ def definition() -> dict:
             {"DataSetIdentifier": "ds", "Name": "Days", "Expression": "ifelse(parseInt(month) = 4, 30, 31)"},
             {"DataSetIdentifier": "ds", "Name": "Next", "Expression": "addDateTime(1, MONTH, {billing_period})"},
             {"DataSetIdentifier": "ds", "Name": "Ratio", "Expression": "{a} / {b}"},
+            {
+                "DataSetIdentifier": "ds",
+                "Name": "Share",
+                "Expression": "percentOfTotal(sum({b}), [toString(usage_date)])",
+            },
         ],
         "Sheets": [
             {
@@ -67,7 +72,7 @@ def test_columns_typed_by_use_and_calculated_fields_followed():
     columns = infer_definition_columns(definition())["ds"]
     types = {name: column["type"] for name, column in columns.items()}
     assert types == {
-        "usage_date": "DATETIME",  # a date field
+        "usage_date": "DATETIME",  # a date field (toString takes any type: no string evidence)
         "region": "STRING",  # a categorical field and a category filter
         "unblended": "DECIMAL",  # read by a calculated field summed as a measure
         "net": "DECIMAL",
