@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import re
 import subprocess
 import sys
@@ -40,8 +41,13 @@ REGION = "us-east-1"
 DATASOURCE_ARN = f"arn:aws:quicksight:{REGION}:{ACCOUNT}:datasource/local-catalog"
 ROWS = 50
 RESULTS = Path(__file__).with_name("render_coverage.json")
-CID_MIRROR = Path("/work/.mirror/aws-solutions-library-samples+cloud-intelligence-dashboards-framework/repo")
-LOGISTICS = Path("/work/shared/data/seeds/logistics/quicksight/dashboard_definition_template.json")
+WORKSPACE = Path(__file__).resolve().parents[2]  # beside the checkout: ../shared and the fetched repositories
+CID_MIRROR = Path(
+    os.environ.get(
+        "QS_CID_REPO", WORKSPACE / ".mirror/aws-solutions-library-samples+cloud-intelligence-dashboards-framework/repo"
+    )
+)  # a bare clone of github.com/aws-solutions-library-samples/cloud-intelligence-dashboards-framework
+LOGISTICS = WORKSPACE / "shared/data/seeds/logistics/quicksight/dashboard_definition_template.json"
 DUCKDB_TYPES = {"STRING": "VARCHAR", "DECIMAL": "DOUBLE", "INTEGER": "BIGINT", "DATETIME": "TIMESTAMP"}
 CLASSES = ("data", "empty", "unsupported", "error")
 
