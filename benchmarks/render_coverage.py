@@ -40,7 +40,7 @@ ACCOUNT = "111122223333"
 REGION = "us-east-1"
 DATASOURCE_ARN = f"arn:aws:quicksight:{REGION}:{ACCOUNT}:datasource/local-catalog"
 ROWS = 50
-RESULTS = Path(__file__).with_name("render_coverage.json")
+RESULTS = Path(__file__).with_name("render_coverage.json")  # --without-filters: render_coverage_without_filters.json
 WORKSPACE = Path(__file__).resolve().parents[2]  # beside the checkout: ../shared and the fetched repositories
 CID_MIRROR = Path(
     os.environ.get(
@@ -254,6 +254,11 @@ def percent(part: int, whole: int) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="*", help="Definition files (JSON or YAML); default: CID mirror + logistics")
+    parser.add_argument(
+        "--without-filters",
+        action="store_true",
+        help="drop every filter group first: a visual empty only with its filters is the synthetic rows, not the viewer",
+    )
     args = parser.parse_args()
     sources = [(str(p), Path(p).read_text()) for p in args.paths] if args.paths else default_sources()
     results = []
@@ -261,6 +266,8 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as workdir:
             try:
                 definition = read_definition(name, text)
+                if args.without_filters:
+                    definition.pop("FilterGroups", None)
                 results.append(measure(name, definition, Path(workdir)))
             except Exception as error:  # a Definition that cannot be deployed is a page-level failure of its own
                 results.append(
@@ -317,8 +324,9 @@ def main() -> int:
         "error_classes": groups["error"].most_common(),
         "unsupported_classes": groups["unsupported"].most_common(),
     }
-    RESULTS.write_text(json.dumps({"summary": summary, "dashboards": results}, indent=1, default=str) + "\n")
-    print(f"\nwrote {RESULTS}")
+    results_file = RESULTS.with_stem(RESULTS.stem + "_without_filters") if args.without_filters else RESULTS
+    results_file.write_text(json.dumps({"summary": summary, "dashboards": results}, indent=1, default=str) + "\n")
+    print(f"\nwrote {results_file}")
     return 0
 
 
