@@ -71,6 +71,7 @@ class QueryContext:
         self._resolving: list[str] = []
         self._parameters: dict[str, str] = {}  # parameter name -> its placeholder (bound once per query)
         self._row_level: list[tuple[str, str, str]] = []  # (alias, SQL, level) of per-row window columns
+        self.grouped: dict[str, str] = {}  # a date column's SQL -> the visual's grouping of it (windows use that)
 
     def bind(self, value: Any) -> str:
         name = f"p{len(self.params)}"

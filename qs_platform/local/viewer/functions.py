@@ -113,20 +113,38 @@ def simple(sql_name: str) -> Callable[[Call], Sql]:
     return scalar(lambda a: f"{sql_name}({', '.join(a)})")
 
 
-def _partition_clause(partition: Sql | None) -> str:
+def _regrouped(text: str, groups: dict[str, str]) -> str:
+    """A partition or sort field of a window over the visual's rows, on the visual's groups: a date column the visual
+    groups by month is that month there (QuickSight's reading; the raw column is not in the GROUP BY)."""
+    for column, grouped in groups.items():
+        text = text.replace(column, grouped)
+    return text
+
+
+def _partition_clause(partition: Sql | None, groups: dict[str, str]) -> str:
     if partition is None or not partition.items:
         return ""
-    return "PARTITION BY " + ", ".join(item.text for item, _ in partition.items)
+    return "PARTITION BY " + ", ".join(_regrouped(item.text, groups) for item, _ in partition.items)
 
 
-def _order_clause(order: Sql | None) -> str:
+def _order_clause(order: Sql | None, groups: dict[str, str]) -> str:
     if order is None or not order.items:
         return ""
-    return "ORDER BY " + ", ".join(f"{item.text} {direction or 'ASC'} NULLS LAST" for item, direction in order.items)
+    return "ORDER BY " + ", ".join(
+        f"{_regrouped(item.text, groups)} {direction or 'ASC'} NULLS LAST" for item, direction in order.items
+    )
 
 
-def over(partition: Sql | None = None, order: Sql | None = None, frame: str = "") -> str:
-    return "OVER (" + " ".join(p for p in (_partition_clause(partition), _order_clause(order), frame) if p) + ")"
+def visual_groups(call: Call, level: str) -> dict[str, str]:
+    """Raw column SQL -> the visual's grouped SQL of it, for a window at the visual's level (none below it)."""
+    return dict(getattr(call.resolver, "grouped", {})) if level == "POST_AGG_FILTER" else {}
+
+
+def over(
+    partition: Sql | None = None, order: Sql | None = None, frame: str = "", groups: dict[str, str] | None = None
+) -> str:
+    clauses = (_partition_clause(partition, groups or {}), _order_clause(order, groups or {}), frame)
+    return "OVER (" + " ".join(p for p in clauses if p) + ")"
 
 
 def _list(arg: Sql | None, function: str, what: str) -> Sql | None:
@@ -387,7 +405,7 @@ def over_function(template: str) -> Callable[[Call], Sql]:
         partition = _list(extra.pop(), call.name, "partition") if extra and extra[-1].is_list else None
         _plain([measure, *extra], call.name)
         text = template.format(measure.text, *(e.text for e in extra))
-        return windowed(call, f"{text} {over(partition)}", level, [measure])
+        return windowed(call, f"{text} {over(partition, groups=visual_groups(call, level))}", level, [measure])
 
     return build
 
@@ -399,7 +417,7 @@ def ranking(template: str) -> Callable[[Call], Sql]:
         args, level = _level(call.args, call.name)
         order = _list(args[0], call.name, "sort order")
         partition = _list(args[1], call.name, "partition") if len(args) > 1 else None
-        text = template.format(over=over(partition, order))
+        text = template.format(over=over(partition, order, groups=visual_groups(call, level)))
         return windowed(call, text, level, [i for i, _ in order.items])
 
     return build
@@ -411,8 +429,12 @@ def framed(template: str, frame: str) -> Callable[[Call], Sql]:
     def build(call: Call) -> Sql:
         measure, order = call.args[0], _list(call.args[1], call.name, "sort order")
         partition = _list(call.args[2], call.name, "partition") if len(call.args) > 2 else None
+        groups = visual_groups(call, "POST_AGG_FILTER")
         return windowed(
-            call, f"{template.format(measure.text)} {over(partition, order, frame)}", "POST_AGG_FILTER", [measure]
+            call,
+            f"{template.format(measure.text)} {over(partition, order, frame, groups)}",
+            "POST_AGG_FILTER",
+            [measure],
         )
 
     return build
@@ -434,8 +456,12 @@ def moving(template: str) -> Callable[[Call], Sql]:
         if not all(isinstance(b, int) for b in bounds):
             raise ExpressionError(f"{call.name}(): the window bounds must be whole numbers")
         frame = f"ROWS BETWEEN {bounds[0]} PRECEDING AND {bounds[1]} FOLLOWING"
+        groups = visual_groups(call, "POST_AGG_FILTER")
         return windowed(
-            call, f"{template.format(measure.text)} {over(partition, order, frame)}", "POST_AGG_FILTER", [measure]
+            call,
+            f"{template.format(measure.text)} {over(partition, order, frame, groups)}",
+            "POST_AGG_FILTER",
+            [measure],
         )
 
     return build
@@ -450,7 +476,8 @@ def _offset_value(call: Call, default_direction: int) -> tuple[Sql, str]:
     partition = _list(call.args[3], call.name, "partition") if len(call.args) > 3 else None
     offset *= default_direction if call.name.lower() in ("lag", "lead") else 1
     function = "lead" if offset > 0 else "lag"
-    return measure, f"{function}({measure.text}, {abs(offset)}) {over(partition, order)}"
+    groups = visual_groups(call, "POST_AGG_FILTER")
+    return measure, f"{function}({measure.text}, {abs(offset)}) {over(partition, order, groups=groups)}"
 
 
 def _lag_lead(direction: int) -> Callable[[Call], Sql]:
@@ -476,7 +503,8 @@ def _percent_of_total(call: Call) -> Sql:
     args, level = _level(call.args, call.name)
     measure = args[0]
     partition = _list(args[1], call.name, "partition") if len(args) > 1 else None
-    return windowed(call, f"(({measure.text}) / NULLIF(sum({measure.text}) {over(partition)}, 0))", level, [measure])
+    window = over(partition, groups=visual_groups(call, level))
+    return windowed(call, f"(({measure.text}) / NULLIF(sum({measure.text}) {window}, 0))", level, [measure])
 
 
 def _first_last(function: str) -> Callable[[Call], Sql]:

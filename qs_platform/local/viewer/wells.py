@@ -297,6 +297,7 @@ class _FieldCompiler:
         if kind == "DateDimensionField":
             granularity = dimension.get("DateGranularity") or "DAY"
             sql = _truncate(sql, granularity)
+            self.ctx.grouped.setdefault(expr.text, sql)
         meta = self._meta(
             dimension.get("FieldId"), "dimension", well, name, name, number_format(dimension.get("FormatConfiguration"))
         )

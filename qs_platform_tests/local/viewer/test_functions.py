@@ -15,6 +15,7 @@ from qs_platform.local.viewer.context import QueryContext
 from qs_platform.local.viewer.datasets import DatasetSource
 from qs_platform.local.viewer.expressions import ExpressionError, evaluate_constant, translate
 from qs_platform.local.viewer.functions import CATALOGUE, FUNCTIONS, strftime_format
+from qs_platform.local.viewer.sql import compile_visual
 
 ROWS = [  # g, x, n, d, s, j
     ("a", 1.0, 1, dt.datetime(2024, 1, 1), "Ab-Cd-Ef", '{"k": "v1"}'),
@@ -277,3 +278,36 @@ def test_readme_coverage_table_is_generated_from_the_catalogues():
 
     text = README.read_text(encoding="utf-8")
     assert readme_with_table(text) == text, "run: python -m qs_platform.local.viewer.coverage --write"
+
+
+def test_a_window_at_the_visuals_level_partitions_by_the_visuals_grouping_of_a_date(con):
+    """QuickSight reads `[{d}]` in a table calculation as the visual's field: the month it groups by, not the day."""
+    definition = {
+        "CalculatedFields": [
+            {"DataSetIdentifier": "t", "Name": "share", "Expression": "percentOfTotal(sum({x}), [toString({d})])"},
+            {"DataSetIdentifier": "t", "Name": "previous", "Expression": "lag(sum({x}), [{d} ASC], 1)"},
+        ]
+    }
+    column = {"DataSetIdentifier": "t", "ColumnName": "d"}
+    wells = {
+        "Category": [{"DateDimensionField": {"FieldId": "month", "Column": column, "DateGranularity": "MONTH"}}],
+        "Values": [
+            {"NumericalMeasureField": {"FieldId": f, "Column": {"DataSetIdentifier": "t", "ColumnName": f}}}
+            for f in ("share", "previous")
+        ],
+    }
+    visual = {
+        "LineChartVisual": {
+            "VisualId": "v",
+            "ChartConfiguration": {"FieldWells": {"LineChartAggregatedFieldWells": wells}},
+        }
+    }
+
+    query = compile_visual(definition, "s", visual, DatasetSource("t", "t", "t", COLUMNS), {})
+
+    rows = con.execute(query.sql, query.params).fetchall()
+    assert [(str(month)[:7], share, previous) for month, share, previous in sorted(rows)] == [
+        ("2024-01", 1.0, None),
+        ("2024-02", 1.0, 3.0),
+        ("2024-03", 1.0, 3.0),
+    ]
