@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qs_platform.local.quicksight.context import Ctx, Handler, ensure_absent, requested_data_source, without
 from qs_platform.local.quicksight.pagination import paginate
-from qs_platform.local.quicksight.permissions import apply_permission_changes
+from qs_platform.local.quicksight.permissions import permission_operations
 
 _DATA_SOURCE_NON_SPEC = ("AwsAccountId", "DataSourceId", "Permissions", "Tags", "FolderArns", "Credentials")
 
@@ -73,26 +73,11 @@ def _list_data_sources(ctx: Ctx, p: dict) -> dict:
     return {"DataSources": page, **token}
 
 
-def _describe_data_source_permissions(ctx: Ctx, p: dict) -> dict:
-    arn, body = requested_data_source(ctx, p)
-    return {"DataSourceArn": arn, "DataSourceId": body["DataSourceId"], "Permissions": body["Permissions"]}
-
-
-def _update_data_source_permissions(ctx: Ctx, p: dict) -> dict:
-    arn, body = requested_data_source(ctx, p)
-    body["Permissions"] = apply_permission_changes(
-        body["Permissions"], p.get("GrantPermissions", []), p.get("RevokePermissions", [])
-    )
-    ctx.tx.update(arn, body)
-    return {"DataSourceArn": arn, "DataSourceId": body["DataSourceId"]}
-
-
 OPERATIONS: dict[str, tuple[Handler, int]] = {  # operation -> (handler, HTTP status AWS answers with on success)
     "CreateDataSource": (_create_data_source, 202),
     "DescribeDataSource": (_describe_data_source, 200),
     "UpdateDataSource": (_update_data_source, 202),
     "DeleteDataSource": (_delete_data_source, 200),
     "ListDataSources": (_list_data_sources, 200),
-    "DescribeDataSourcePermissions": (_describe_data_source_permissions, 200),
-    "UpdateDataSourcePermissions": (_update_data_source_permissions, 200),
+    **permission_operations("DataSource", requested_data_source),
 }

@@ -7,7 +7,7 @@ import uuid
 from qs_platform.local.quicksight.context import Ctx, Handler, ensure_absent, requested_data_set, without
 from qs_platform.local.quicksight.ingestions import start_ingestion
 from qs_platform.local.quicksight.pagination import paginate
-from qs_platform.local.quicksight.permissions import apply_permission_changes
+from qs_platform.local.quicksight.permissions import permission_operations
 
 _DATA_SET_NON_SPEC = ("AwsAccountId", "DataSetId", "Permissions", "Tags", "FolderArns")
 _CREATE_ONLY_DATA_SET_FIELDS = ("UseAs",)
@@ -153,26 +153,11 @@ def _list_data_sets(ctx: Ctx, p: dict) -> dict:
     return {"DataSetSummaries": page, **token}
 
 
-def _describe_data_set_permissions(ctx: Ctx, p: dict) -> dict:
-    arn, body = requested_data_set(ctx, p)
-    return {"DataSetArn": arn, "DataSetId": body["DataSetId"], "Permissions": body["Permissions"]}
-
-
-def _update_data_set_permissions(ctx: Ctx, p: dict) -> dict:
-    arn, body = requested_data_set(ctx, p)
-    body["Permissions"] = apply_permission_changes(
-        body["Permissions"], p.get("GrantPermissions", []), p.get("RevokePermissions", [])
-    )
-    ctx.tx.update(arn, body)
-    return {"DataSetArn": arn, "DataSetId": body["DataSetId"]}
-
-
 OPERATIONS: dict[str, tuple[Handler, int]] = {  # operation -> (handler, HTTP status AWS answers with on success)
     "CreateDataSet": (_create_data_set, 201),
     "DescribeDataSet": (_describe_data_set, 200),
     "UpdateDataSet": (_update_data_set, 200),
     "DeleteDataSet": (_delete_data_set, 200),
     "ListDataSets": (_list_data_sets, 200),
-    "DescribeDataSetPermissions": (_describe_data_set_permissions, 200),
-    "UpdateDataSetPermissions": (_update_data_set_permissions, 200),
+    **permission_operations("DataSet", requested_data_set),
 }

@@ -429,15 +429,16 @@ def framed(template: str, frame: str) -> Callable[[Call], Sql]:
     def build(call: Call) -> Sql:
         measure, order = call.args[0], _list(call.args[1], call.name, "sort order")
         partition = _list(call.args[2], call.name, "partition") if len(call.args) > 2 else None
-        groups = visual_groups(call, "POST_AGG_FILTER")
-        return windowed(
-            call,
-            f"{template.format(measure.text)} {over(partition, order, frame, groups)}",
-            "POST_AGG_FILTER",
-            [measure],
-        )
+        return _over_visual_rows(call, template, measure, partition, order, frame)
 
     return build
+
+
+def _over_visual_rows(call: Call, template: str, measure: Sql, partition: Sql | None, order: Sql, frame: str) -> Sql:
+    """`template` of the measure over a frame of the visual's sorted rows."""
+    groups = visual_groups(call, "POST_AGG_FILTER")
+    text = f"{template.format(measure.text)} {over(partition, order, frame, groups)}"
+    return windowed(call, text, "POST_AGG_FILTER", [measure])
 
 
 def running(template: str) -> Callable[[Call], Sql]:
@@ -456,13 +457,7 @@ def moving(template: str) -> Callable[[Call], Sql]:
         if not all(isinstance(b, int) for b in bounds):
             raise ExpressionError(f"{call.name}(): the window bounds must be whole numbers")
         frame = f"ROWS BETWEEN {bounds[0]} PRECEDING AND {bounds[1]} FOLLOWING"
-        groups = visual_groups(call, "POST_AGG_FILTER")
-        return windowed(
-            call,
-            f"{template.format(measure.text)} {over(partition, order, frame, groups)}",
-            "POST_AGG_FILTER",
-            [measure],
-        )
+        return _over_visual_rows(call, template, measure, partition, order, frame)
 
     return build
 
