@@ -1,6 +1,6 @@
 """Our own small Athena client: region, workgroup and result location explicit, endpoint from the standard AWS settings.
 
-dagster-aws's AthenaClientResource has no region, endpoint or output location and breaks under moto (DESIGN.md);
+dagster-aws's AthenaClientResource has no region, endpoint or output location and breaks under moto (the team's ../shared/DESIGN.md, "traps");
 the Dagster resource configuring this client is `orchestration.resources.AthenaResource`.
 A query is started, polled with exponential backoff until it reaches a final state, and its results are read
 page by page (GetQueryResults returns at most 1000 rows per call; the first row of a SELECT is the header).
