@@ -26,7 +26,7 @@ from qs_platform.ingest.keys import encode_key
 from qs_platform.ingest.validation import checked_select
 from qs_platform.lake import Lake
 from qs_platform.sql.engine import DUCKDB_MACHINE_ERRORS
-from qs_platform.sql.text import quote, sql_string
+from qs_platform.sql.text import constant_string, quote, sql_string
 
 LINEAGE_COLUMNS = {
     "_source_key": "VARCHAR",
@@ -95,10 +95,10 @@ def _lineage(
     fields: dict[str, str], landing_key: str, content_hash: str, ingested_at: datetime, first_line: int
 ) -> str:
     return ", ".join(
-        [f"{sql_string(value)} as {quote(name)}" for name, value in fields.items()]
+        [f"{constant_string(value)} as {quote(name)}" for name, value in fields.items()]
         + [
-            f"{sql_string(landing_key)} as _source_key",
-            f"{sql_string(content_hash)} as _content_hash",
+            f"{constant_string(landing_key)} as _source_key",
+            f"{constant_string(content_hash)} as _content_hash",
             f"cast({sql_string(ingested_at.isoformat(sep=' '))} as timestamp) as _ingested_at",
             f"cast({first_line} as bigint) as _first_line",
         ]
@@ -135,13 +135,12 @@ def _load(
     out_key, q_key = raw_key(source, landing_key), quarantined_rows_key(source, landing_key)
     try:
         with lake.staged_write(out_key) as target:
-            con.execute(
-                f"copy (select *, {lineage} from ({select})) to {sql_string(str(target))} (format parquet, compression {RAW_COMPRESSION})"
+            total, rejected = _copy_counted(
+                con,
+                f"copy (select *, {lineage} from ({select})) to {sql_string(str(target))} "
+                f"(format parquet, compression {RAW_COMPRESSION}, return_stats)",
             )
             written = f"read_parquet({sql_string(str(target))})"
-            total, rejected = con.execute(
-                f"select count(*), count(_reject) from {written}"
-            ).fetchone()  # NULL if loaded
             by_rule = (
                 dict(
                     con.execute(
@@ -180,6 +179,13 @@ def _load(
         children=children,
         content_hash=content_hash,
     )
+
+
+def _copy_counted(con, copy: str) -> tuple[int, int]:
+    """(records written, records rejected) of a raw file's COPY, from the statistics it returns: `_reject` is NULL
+    for a loaded record, so the file is not read again to count."""
+    _, total, _, _, statistics, *_ = con.execute(copy).fetchone()
+    return total, total - int(statistics[quote("_reject")]["null_count"])
 
 
 def is_content_error(error: duckdb.Error) -> bool:

@@ -56,9 +56,9 @@ def typed_expression(column: Column, text: str) -> str:
     if column.type in ("string", "varchar"):
         return text
     typed = f"try_cast({text} as {column.duckdb_type})"
-    if column.type in INTEGER_TYPES:  # DuckDB would round '1.5' to 2 and read '0x10' as 16
-        plain = f"strpos({text}, '.') = 0 and strpos({text}, 'x') = 0 and strpos({text}, 'X') = 0"
-        return f"case when {plain} or try_cast({text} as DOUBLE) = {typed} then {typed} end"
+    if column.type in INTEGER_TYPES:  # DuckDB would round '1.5' to 2 and read '0x10' as 16, '0b11' as 3
+        canonical = f"cast({typed} as varchar) = {text}"  # the common value: its own canonical text
+        return f"case when {canonical} or try_cast({text} as DOUBLE) = {typed} then {typed} end"
     decimal = DECIMAL_TYPE.match(column.type)
     if decimal:  # DuckDB would round 0.005 into decimal(18,2)
         precision, scale = int(decimal.group(1)), int(decimal.group(2))
@@ -173,7 +173,9 @@ def checked_select(
         if isinstance(rule, UniqueRule)
     )
     found = violations(source, columns, first_line)
-    bad = " or ".join(f"({v.condition})" for v in found) or "false"
+    # a CASE tests each condition only on the records no earlier one flagged; an OR chain in a projection would
+    # evaluate every condition on every record (a fifth of the pass, measured)
+    bad = f"case {' '.join(f'when {v.condition} then true' for v in found)} else false end" if found else "false"
     names = ", ".join(f"case when {v.condition} then {sql_string(v.name)} end" for v in found)
     messages = ", ".join(f"case when {v.condition} then {v.message} end" for v in found)
     original = ", ".join(f"{sql_string(c.column_name)}, {text_ref(c.column_name)}" for c in columns)

@@ -1,6 +1,7 @@
 """Raw layer: the real seed file loads typed; bad rows and unreadable files are quarantined with reasons."""
 
 import csv
+from decimal import Decimal
 
 import pytest
 
@@ -93,13 +94,20 @@ def test_values_that_do_not_convert_exactly_are_rejected_not_rounded(lake, sourc
                 "3,1/2/2000,,Toronto Water,PASS,3,0.005,\n",  # more decimals than decimal(18,2) holds
                 "4,1/2/2000,,Toronto Water,PASS, 7 ,12.50,\n",  # spaces and a trailing zero are fine
                 "5,1/2/2000,,Toronto Water,PASS,0x10,1,\n",  # hexadecimal is not an integer here
+                "6,1/2/2000,,Toronto Water,PASS,0b101,1,\n",  # nor binary
+                "7,1/2/2000,,Toronto Water,PASS,15e-1,1,\n",  # an exponent that leaves a fraction
+                "8,1/2/2000,,Toronto Water,PASS,+8,1e-3,\n",  # too many decimals by exponent
+                "9,1/2/2000,,Toronto Water,PASS,009,1,\n",  # a sign, leading zeros and 1e1 are exact
+                "10,1/2/2000,,Toronto Water,PASS,1e1,1,\n",
             ]
         ),
     )
     result = ingest(lake, source, key)
-    assert result.rejected_by_rule == {"type_ward_id": 3, "type_estimated_cost": 1}
-    assert raw_records(lake, source, key).select("id, ward_id, estimated_cost").fetchall() == [
-        (4, 7, __import__("decimal").Decimal("12.50"))
+    assert result.rejected_by_rule == {"type_ward_id": 5, "type_estimated_cost": 2}
+    assert raw_records(lake, source, key).select("id, ward_id, estimated_cost").order("id").fetchall() == [
+        (4, 7, Decimal("12.50")),
+        (9, 9, Decimal("1.00")),
+        (10, 10, Decimal("1.00")),
     ]
 
 

@@ -4,7 +4,7 @@ import duckdb
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qs_platform.sql.text import quote, sql_string
+from qs_platform.sql.text import constant_string, quote, sql_string
 
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40)
 
@@ -13,6 +13,15 @@ TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_ch
 @given(TEXT)
 def test_a_quoted_string_is_read_back_as_exactly_itself(value):
     assert duckdb.execute(f"select {sql_string(value)}").fetchone()[0] == value
+
+
+@settings(max_examples=100, derandomize=True, deadline=None)
+@given(TEXT)
+def test_a_constant_string_column_is_written_and_read_back_as_a_string(tmp_path_factory, value):
+    path = tmp_path_factory.mktemp("constant") / "file.parquet"
+    con = duckdb.connect()
+    con.execute(f"copy (select {constant_string(value)} as k from range(3)) to '{path}' (format parquet)")
+    assert con.execute(f"select typeof(k), k from '{path}'").fetchall() == [("VARCHAR", value)] * 3
 
 
 @settings(max_examples=200, derandomize=True, deadline=None)
