@@ -51,7 +51,7 @@ def write_children(
     records: FileRecords,
 ) -> dict[str, dict]:
     """Write every child table of one file; {child: {"loaded": n, "rejected": n}}."""
-    from qs_platform.ingest.load import RAW_COMPRESSION, write_quarantined_rows
+    from qs_platform.ingest.load import RAW_COMPRESSION, copy_counted, write_quarantined_rows
 
     counts = {}
     for child in source.children:
@@ -69,13 +69,12 @@ def write_children(
         lineage = "_source_key, _content_hash, _ingested_at"  # the parent file's
         target_key = child_raw_key(source, child, landing_key)
         with lake.staged_write(target_key) as target:
-            con.execute(
+            total, rejected = copy_counted(
+                con,
                 f"copy (select c.*, p.* from ({select}) as c, (select {lineage} from read_parquet({sql_string(raw_file)}) limit 1) as p) "
-                f"to {sql_string(str(target))} (format parquet, compression {RAW_COMPRESSION})"
+                f"to {sql_string(str(target))} (format parquet, compression {RAW_COMPRESSION}, return_stats)",
             )
-            loaded, rejected = con.execute(
-                f"select count(*) - count(_reject), count(_reject) from read_parquet({sql_string(str(target))})"
-            ).fetchone()
+            loaded = total - rejected
             if rejected:
                 write_quarantined_rows(
                     con,

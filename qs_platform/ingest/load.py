@@ -135,7 +135,7 @@ def _load(
     out_key, q_key = raw_key(source, landing_key), quarantined_rows_key(source, landing_key)
     try:
         with lake.staged_write(out_key) as target:
-            total, rejected = _copy_counted(
+            total, rejected = copy_counted(
                 con,
                 f"copy (select *, {lineage} from ({select})) to {sql_string(str(target))} "
                 f"(format parquet, compression {RAW_COMPRESSION}, return_stats)",
@@ -181,9 +181,9 @@ def _load(
     )
 
 
-def _copy_counted(con, copy: str) -> tuple[int, int]:
-    """(records written, records rejected) of a raw file's COPY, from the statistics it returns: `_reject` is NULL
-    for a loaded record, so the file is not read again to count."""
+def copy_counted(con, copy: str) -> tuple[int, int]:
+    """(records written, records rejected) of the COPY `copy` (with `return_stats`) of a raw file, from the
+    statistics it returns: `_reject` is NULL for a loaded record, so the file is not read again to count."""
     _, total, _, _, statistics, *_ = con.execute(copy).fetchone()
     return total, total - int(statistics[quote("_reject")]["null_count"])
 
