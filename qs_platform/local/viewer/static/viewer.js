@@ -388,14 +388,23 @@
     });
   }
 
+  // inline_errors: a control whose values cannot be computed answers 200 + {error}, so the browser logs nothing
+  function controlValues(control) {
+    return api(dashboardPath("/controls/" + encodeURIComponent(control.control_id) + "/values?inline_errors=1"))
+      .then(function (payload) {
+        if (payload.error) { throw new Error(payload.error); }
+        return payload.values;
+      });
+  }
+
   function listControl(control, row) {
     const select = element("select");
     select.id = "control-" + control.control_id;
     select.multiple = control.multi;
     fillOptions(select, control.values, state.params[control.parameter]);
     if (control.linked) {
-      api(dashboardPath("/controls/" + encodeURIComponent(control.control_id) + "/values"))
-        .then(function (payload) { fillOptions(select, payload.values, state.params[control.parameter]); })
+      controlValues(control)
+        .then(function (values) { fillOptions(select, values, state.params[control.parameter]); })
         .catch(function (error) { select.title = error.message; select.classList.add("invalid"); });
     }
     select.addEventListener("change", function () {
@@ -470,8 +479,8 @@
     const current = filterValue(control);
     fillOptions(select, control.values, current, "(all)");
     if (control.linked) {
-      api(dashboardPath("/controls/" + encodeURIComponent(control.control_id) + "/values"))
-        .then(function (payload) { fillOptions(select, payload.values, filterValue(control), "(all)"); })
+      controlValues(control)
+        .then(function (values) { fillOptions(select, values, filterValue(control), "(all)"); })
         .catch(function (error) { select.title = error.message; select.classList.add("invalid"); });
     }
     select.addEventListener("change", function () {
