@@ -72,6 +72,7 @@ class QueryContext:
         self._parameters: dict[str, str] = {}  # parameter name -> its placeholder (bound once per query)
         self._row_level: list[tuple[str, str, str]] = []  # (alias, SQL, level) of per-row window columns
         self.grouped: dict[str, str] = {}  # a date column's SQL -> the visual's grouping of it (windows use that)
+        self.nested: list[str] = []  # SQL of table calculations another one takes, each computed per visual row
 
     def bind(self, value: Any) -> str:
         name = f"p{len(self.params)}"
@@ -96,6 +97,13 @@ class QueryContext:
         alias = f"__row_level_{len(self._row_level)}"
         self._row_level.append((alias, sql, level))
         return Sql(quote_identifier(alias))
+
+    def visual_level(self, sql: Sql) -> Sql:
+        """A table calculation's value on each row of the visual, for another table calculation to take: computed in
+        a query of its own grouped like the visual (`nested_queries`), joined to the visual's rows on its groups."""
+        if sql.text not in self.nested:
+            self.nested.append(sql.text)
+        return Sql(f"any_value({nested_name(self.nested.index(sql.text))}.value)", aggregate=True)
 
     def wrap_relation(self, relation: str, where: list[str]) -> str:
         """The relation under the visual with its per-row window columns: PRE_FILTER ones over every row, then
@@ -157,6 +165,10 @@ class QueryContext:
     def field_column(self, column: dict) -> Sql:
         """A field well / filter / sort `Column` {DataSetIdentifier, ColumnName} of this dataset."""
         return self.column(column["ColumnName"])
+
+
+def nested_name(index: int) -> str:
+    return f"__nested_{index}"
 
 
 def _single(wrapper: dict) -> tuple[str, dict]:

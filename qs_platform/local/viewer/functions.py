@@ -14,7 +14,7 @@ level-aware aggregation) is a per-row window over that partition. `[]` is the wh
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from qs_platform.quicksight.expression_language import ExpressionError
 
@@ -160,6 +160,29 @@ def _level(args: list[Sql], function: str) -> tuple[list[Sql], str]:
     if args and args[-1].keyword in ("PRE_AGG", "PRE_FILTER", "POST_AGG_FILTER"):
         return args[:-1], args[-1].keyword
     return args, "POST_AGG_FILTER"
+
+
+def lift_nested(call: Call) -> Call:
+    """A table calculation of another one (`sumOver(x)` where x holds `minOver(sum(y))`, legal in QuickSight): DuckDB
+    cannot nest window calls, so each argument that is a window over the visual's rows is computed per row of the
+    visual in a query of its own first (the resolver's `visual_level`) and taken here as that row's value."""
+    if not any(a.window or any(item.window for item, _ in a.items) for a in call.args):
+        return call
+    visual_level = getattr(call.resolver, "visual_level", None)
+    if visual_level is None:
+        raise ExpressionError(f"{call.name}() of another table calculation is not available here")
+
+    def lifted(arg: Sql) -> Sql:
+        return visual_level(arg) if arg.window else arg
+
+    args = []
+    for arg in call.args:
+        if arg.is_list:
+            items = tuple((lifted(item), direction) for item, direction in arg.items)
+            text = "(" + ", ".join(item.text for item, _ in items) + ")"
+            arg = replace(arg, text=text, items=items, aggregate=any(item.aggregate for item, _ in items))
+        args.append(lifted(arg))
+    return Call(call.name, args, call.resolver)
 
 
 def windowed(call: Call, text: str, level: str, inner: list[Sql]) -> Sql:
@@ -543,7 +566,8 @@ def _period_to_date_over_time(template: str) -> Callable[[Call], Sql]:
 # ---- the catalogue ----------------------------------------------------------------------------------------
 
 _F = Function
-_AGG, _COND, _DATE, _NUM, _STR, _TABLE = "aggregate", "conditional", "date", "numeric", "string", "table calculation"
+TABLE_CALCULATION = "table calculation"
+_AGG, _COND, _DATE, _NUM, _STR, _TABLE = "aggregate", "conditional", "date", "numeric", "string", TABLE_CALCULATION
 LEVEL_AWARE = (
     "a per-row window over the partition (PRE_AGG); the visual then aggregates every row, not each partition once"
 )
@@ -732,4 +756,14 @@ ALIASES: dict[str, str] = {"average": "avg", "distinctcount": "distinct_count", 
 for _alias, _target in ALIASES.items():
     FUNCTIONS[_alias] = FUNCTIONS[_target]
 
-__all__ = ["ALIASES", "CATALOGUE", "FUNCTIONS", "LEVEL_AWARE", "Call", "Function", "Sql"]
+__all__ = [
+    "ALIASES",
+    "CATALOGUE",
+    "FUNCTIONS",
+    "LEVEL_AWARE",
+    "TABLE_CALCULATION",
+    "Call",
+    "Function",
+    "Sql",
+    "lift_nested",
+]

@@ -311,3 +311,36 @@ def test_a_window_at_the_visuals_level_partitions_by_the_visuals_grouping_of_a_d
         ("2024-02", 1.0, 3.0),
         ("2024-03", 1.0, 3.0),
     ]
+
+
+def test_a_table_calculation_of_another_one_is_computed_per_visual_row_first(con):
+    """QuickSight nests table calculations (CUDOS: `sumOver()` of a field holding `minOver(sum(x))`); DuckDB cannot
+    nest window calls, so the inner one is computed in a query grouped like the visual and joined on its groups."""
+    fields = {
+        "floor": "minOver(sum({x}))",
+        "excess": "sum({x}) - {floor}",
+        "total excess": "sumOver({excess})",
+        "share of excess": "percentOfTotal({excess})",
+    }
+    definition = {
+        "CalculatedFields": [{"DataSetIdentifier": "t", "Name": n, "Expression": e} for n, e in fields.items()]
+    }
+    wells = {
+        "Category": [
+            {"CategoricalDimensionField": {"FieldId": "g", "Column": {"DataSetIdentifier": "t", "ColumnName": "g"}}}
+        ],
+        "Values": [
+            {"NumericalMeasureField": {"FieldId": f, "Column": {"DataSetIdentifier": "t", "ColumnName": f}}}
+            for f in ("excess", "total excess", "share of excess")
+        ],
+    }
+    visual = {
+        "BarChartVisual": {
+            "VisualId": "v",
+            "ChartConfiguration": {"FieldWells": {"BarChartAggregatedFieldWells": wells}},
+        }
+    }
+
+    query = compile_visual(definition, "s", visual, DatasetSource("t", "t", "t", COLUMNS), {})
+
+    assert sorted(con.execute(query.sql, query.params).fetchall()) == [("a", 0.0, 4.0, 0.0), ("b", 4.0, 4.0, 1.0)]
