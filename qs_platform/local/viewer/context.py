@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .datasets import DatasetSource, quote_identifier
@@ -54,6 +54,7 @@ class CompiledQuery:
     sql: str
     params: dict[str, Any]
     fields: list[dict]  # one per result column: field_id, label, role, well, column, granularity, format
+    notes: list[str] = field(default_factory=list)  # what the viewer did differently, for the visual's card
 
 
 class QueryContext:
@@ -72,6 +73,7 @@ class QueryContext:
         self._parameters: dict[str, str] = {}  # parameter name -> its placeholder (bound once per query)
         self._row_level: list[tuple[str, str, str]] = []  # (alias, SQL, level) of per-row window columns
         self.grouped: dict[str, str] = {}  # a date column's SQL -> the visual's grouping of it (windows use that)
+        self.notes: list[str] = []  # what the visual should say it did differently (shown on its card)
         self.nested: list[str] = []  # SQL of table calculations another one takes, each computed per visual row
 
     def bind(self, value: Any) -> str:
@@ -158,9 +160,16 @@ class QueryContext:
         return {name: value for name, value in self.params.items() if name in used}
 
     def parameter_value(self, name: str) -> Any:
+        """A filter's parameter value. One the Definition does not declare (an export's `MissingParameter…`, left by a
+        deleted parameter; QuickSight accepts it) is unset, so its filter is not applied: the visual notes why."""
         if name not in self.parameter_values:
-            raise CompileError(f"unknown parameter {name!r}")
+            self.note(f"filter parameter {name!r} is not declared in the Definition: the filter is not applied")
+            return None
         return self.parameter_values[name]
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
 
     def field_column(self, column: dict) -> Sql:
         """A field well / filter / sort `Column` {DataSetIdentifier, ColumnName} of this dataset."""

@@ -182,6 +182,7 @@ class ViewerApp:
             "rows": rows,
             "sql": query.sql,
             "params": json_value(query.params),
+            "notes": query.notes,
         }
 
     def _insight(self, definition: dict, sheet: dict, visual: dict, values: dict, filter_values: dict) -> dict:

@@ -123,12 +123,14 @@ def _compile(
     select = [f"{item.sql} AS {alias}" for item, alias in zip(items, aliases)]
     order = _order_by(ctx, wells, items, aliases, aggregated)
     relation = ctx.wrap_relation(ctx.source.relation, where)
-    if ctx.nested and group_by == "ALL":
-        raise CompileError("a table calculation of another one is not supported in an unaggregated table")
-    keys = [item.sql for item in items[: int(group_by or 0)]]
-    ctes, joins = _nested_queries(ctx, relation, keys, where, having)
+    ctes, joins = "", []
+    if ctx.nested:
+        if group_by == "ALL":
+            raise CompileError("a table calculation of another one is not supported in an unaggregated table")
+        keys = [item.sql for item in items[: int(group_by)]]
+        ctes, joins = _nested_queries(ctx, relation, keys, where, having)
     sql = ctes + _assemble(relation, select, where, group_by, having, order, limit, qualify, joins)
-    return CompiledQuery(sql, ctx.used_params(sql), [item.meta for item in items])
+    return CompiledQuery(sql, ctx.used_params(sql), [item.meta for item in items], ctx.notes)
 
 
 def _nested_queries(

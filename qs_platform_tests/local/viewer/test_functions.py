@@ -1,4 +1,4 @@
-"""Every function of the viewer's QuickSight catalogue, translated and run by DuckDB on four rows.
+"""Every function of the viewer's QuickSight catalogue, translated and run by DuckDB on four rows (the conftest's `con`).
 
 Each translated function has an example here with the value QuickSight's reference gives for it (a test fails when
 a function is added to the catalogue without one); the level-aware forms run through the real QueryContext.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
 import pytest
 
 from qs_platform.local.viewer.context import QueryContext
@@ -16,14 +15,9 @@ from qs_platform.local.viewer.datasets import DatasetSource
 from qs_platform.local.viewer.expressions import ExpressionError, evaluate_constant, translate
 from qs_platform.local.viewer.functions import CATALOGUE, FUNCTIONS, strftime_format
 from qs_platform.local.viewer.sql import compile_visual
+from qs_platform_tests.local.viewer.conftest import FOUR_COLUMNS as COLUMNS
+from qs_platform_tests.local.viewer.conftest import bar_visual
 
-ROWS = [  # g, x, n, d, s, j
-    ("a", 1.0, 1, dt.datetime(2024, 1, 1), "Ab-Cd-Ef", '{"k": "v1"}'),
-    ("a", 2.0, 2, dt.datetime(2024, 1, 15), "x y", '{"k": "v2"}'),
-    ("b", 3.0, 3, dt.datetime(2024, 2, 1), "  pad ", '{"k": "v3"}'),
-    ("b", 4.0, 4, dt.datetime(2024, 3, 1), "1.5", '{"k": "v4"}'),
-]
-COLUMNS = ("g", "x", "n", "d", "s", "j")
 D = dt.datetime
 
 # function -> (expression, shape, expected): shape "row" = the first row's value, "rows" = every row's value,
@@ -165,15 +159,6 @@ EXAMPLES: dict[str, tuple[str, str, object]] = {
     "windowMin": ("windowMin(sum({x}), [{g} ASC], 1, 0)", "groups", [3.0, 3.0]),
     "windowSum": ("windowSum(sum({x}), [{g} ASC], 1, 1)", "groups", [10.0, 10.0]),
 }
-
-
-@pytest.fixture(scope="module")
-def con():
-    connection = duckdb.connect()
-    connection.execute("CREATE TABLE t (g VARCHAR, x DOUBLE, n BIGINT, d TIMESTAMP, s VARCHAR, j VARCHAR)")
-    connection.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)", ROWS)
-    yield connection
-    connection.close()
 
 
 def run(con, expression: str, shape: str, parameters: dict | None = None, calculated: list[dict] | None = None):
@@ -325,21 +310,7 @@ def test_a_table_calculation_of_another_one_is_computed_per_visual_row_first(con
     definition = {
         "CalculatedFields": [{"DataSetIdentifier": "t", "Name": n, "Expression": e} for n, e in fields.items()]
     }
-    wells = {
-        "Category": [
-            {"CategoricalDimensionField": {"FieldId": "g", "Column": {"DataSetIdentifier": "t", "ColumnName": "g"}}}
-        ],
-        "Values": [
-            {"NumericalMeasureField": {"FieldId": f, "Column": {"DataSetIdentifier": "t", "ColumnName": f}}}
-            for f in ("excess", "total excess", "share of excess")
-        ],
-    }
-    visual = {
-        "BarChartVisual": {
-            "VisualId": "v",
-            "ChartConfiguration": {"FieldWells": {"BarChartAggregatedFieldWells": wells}},
-        }
-    }
+    visual = bar_visual("g", "excess", "total excess", "share of excess")
 
     query = compile_visual(definition, "s", visual, DatasetSource("t", "t", "t", COLUMNS), {})
 
