@@ -286,7 +286,7 @@ class ViewerApp:
         except CatalogUnavailable as error:
             raise ApiError(503, str(error), **context) from None
         except QueryFailed as error:
-            raise ApiError(422, f"query failed: {error}", sql=sql, **context) from None
+            raise ApiError(422, f"the query cannot run: {error}", sql=sql, **context) from None
 
 
 def _error_code(error: ClientError) -> str:
