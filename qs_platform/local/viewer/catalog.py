@@ -47,6 +47,10 @@ _READABLE = [  # DuckDB's message (its first line, without the error class) -> w
         "column {2} holds {0!r}, which is not the number the Definition compares it with",
     ),
     (
+        r'column "(.*)" must appear in the GROUP BY clause',
+        "column {0} is used over the visual's rows but is not one of the visual's fields",
+    ),
+    (
         r"Could not convert string '(.*)' to (\w+)",
         "the value {0!r} is not a valid {1}",
     ),

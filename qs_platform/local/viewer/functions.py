@@ -185,9 +185,12 @@ def lift_nested(call: Call) -> Call:
     return Call(call.name, args, call.resolver)
 
 
-def windowed(call: Call, text: str, level: str, inner: list[Sql]) -> Sql:
-    """A window function at its level: over the visual's rows, or a per-row column under the visual."""
+def windowed(call: Call, text: str, level: str, inner: list[Sql], counts_fields: bool = False) -> Sql:
+    """A window function at its level: over the visual's rows, or a per-row column under the visual. A count at the
+    visual's level (`countOver({pricing_unit}, [{resource_id}])`) may take a field the visual groups by."""
     if level == "POST_AGG_FILTER":
+        if counts_fields and not any(a.aggregate for a in inner):
+            return Sql(text, aggregate=True, window=True)
         if not any(a.aggregate for a in inner):
             raise ExpressionError(f"{call.name}() at the visual's level needs an aggregated measure such as sum(x)")
         return Sql(text, aggregate=True, window=True)
@@ -419,7 +422,7 @@ def _extract(call: Call) -> Sql:
 # ---- table calculations -----------------------------------------------------------------------------------
 
 
-def over_function(template: str) -> Callable[[Call], Sql]:
+def over_function(template: str, counts_fields: bool = False) -> Callable[[Call], Sql]:
     """sumOver(measure, [partition], level) and kin: `template` of the measure, windowed over the partition."""
 
     def build(call: Call) -> Sql:
@@ -428,7 +431,8 @@ def over_function(template: str) -> Callable[[Call], Sql]:
         partition = _list(extra.pop(), call.name, "partition") if extra and extra[-1].is_list else None
         _plain([measure, *extra], call.name)
         text = template.format(measure.text, *(e.text for e in extra))
-        return windowed(call, f"{text} {over(partition, groups=visual_groups(call, level))}", level, [measure])
+        window = over(partition, groups=visual_groups(call, level))
+        return windowed(call, f"{text} {window}", level, [measure], counts_fields)
 
     return build
 
@@ -684,7 +688,7 @@ def _catalogue() -> list[Function]:
         _F("trim", _STR, 1, 1, simple("trim")),
         # table calculations
         _F("difference", _TABLE, 3, 4, _difference(False)),
-        _F("distinctCountOver", _TABLE, 1, 3, over_function("count(DISTINCT {0})")),
+        _F("distinctCountOver", _TABLE, 1, 3, over_function("count(DISTINCT {0})", counts_fields=True)),
         _F("lag", _TABLE, 3, 4, _lag_lead(-1)),
         _F("lead", _TABLE, 3, 4, _lag_lead(1)),
         _F(
@@ -697,7 +701,7 @@ def _catalogue() -> list[Function]:
             "a ratio (0.25 for 25%), as a percent format shows it",
         ),
         _F("avgOver", _TABLE, 1, 3, over_function("avg({0})")),
-        _F("countOver", _TABLE, 1, 3, over_function("count({0})")),
+        _F("countOver", _TABLE, 1, 3, over_function("count({0})", counts_fields=True)),
         _F("maxOver", _TABLE, 1, 3, over_function("max({0})")),
         _F("minOver", _TABLE, 1, 3, over_function("min({0})")),
         _F("percentileOver", _TABLE, 2, 4, over_function("quantile_disc({0}, ({1}) / 100.0)")),

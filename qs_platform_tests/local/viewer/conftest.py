@@ -75,20 +75,34 @@ def con():
     connection.close()
 
 
+def _t_fields(kind: str, names) -> list[dict]:
+    return [{kind: {"FieldId": n, "Column": {"DataSetIdentifier": "t", "ColumnName": n}}} for n in names]
+
+
 def bar_visual(category: str, *values: str, visual_id: str = "v") -> dict:
     """A bar chart of dataset `t`: `category` on the axis, each of `values` a measure (a column or calculated field)."""
-    column = {"DataSetIdentifier": "t", "ColumnName": category}
     wells = {
-        "Category": [{"CategoricalDimensionField": {"FieldId": category, "Column": column}}],
-        "Values": [
-            {"NumericalMeasureField": {"FieldId": v, "Column": {"DataSetIdentifier": "t", "ColumnName": v}}}
-            for v in values
-        ],
+        "Category": _t_fields("CategoricalDimensionField", [category]),
+        "Values": _t_fields("NumericalMeasureField", values),
     }
     return {
         "BarChartVisual": {
             "VisualId": visual_id,
             "ChartConfiguration": {"FieldWells": {"BarChartAggregatedFieldWells": wells}},
+        }
+    }
+
+
+def table_visual(group_by: tuple[str, ...], values: tuple[str, ...], visual_id: str = "v") -> dict:
+    """A table of dataset `t` grouped by the `group_by` columns, with the `values` measures."""
+    wells = {
+        "GroupBy": _t_fields("CategoricalDimensionField", group_by),
+        "Values": _t_fields("NumericalMeasureField", values),
+    }
+    return {
+        "TableVisual": {
+            "VisualId": visual_id,
+            "ChartConfiguration": {"FieldWells": {"TableAggregatedFieldWells": wells}},
         }
     }
 

@@ -16,7 +16,7 @@ from qs_platform.local.viewer.expressions import ExpressionError, evaluate_const
 from qs_platform.local.viewer.functions import CATALOGUE, FUNCTIONS, strftime_format
 from qs_platform.local.viewer.sql import compile_visual
 from qs_platform_tests.local.viewer.conftest import FOUR_COLUMNS as COLUMNS
-from qs_platform_tests.local.viewer.conftest import bar_visual
+from qs_platform_tests.local.viewer.conftest import bar_visual, table_visual
 
 D = dt.datetime
 
@@ -315,3 +315,21 @@ def test_a_table_calculation_of_another_one_is_computed_per_visual_row_first(con
     query = compile_visual(definition, "s", visual, DatasetSource("t", "t", "t", COLUMNS), {})
 
     assert sorted(con.execute(query.sql, query.params).fetchall()) == [("a", 0.0, 4.0, 0.0), ("b", 4.0, 4.0, 1.0)]
+
+
+def test_a_count_over_the_visuals_rows_may_count_a_field_the_visual_groups_by(con):
+    """CUDOS: `countOver({pricing_unit}, [{resource_id}])` counts the visual's rows of each resource (a dimension, no
+    aggregation: only counts take one); other table calculations at the visual's level still need an aggregate."""
+    definition = {
+        "CalculatedFields": [{"DataSetIdentifier": "t", "Name": "rows of g", "Expression": "countOver({n}, [{g}])"}]
+    }
+    visual = table_visual(("g", "n"), ("x", "rows of g"))
+
+    query = compile_visual(definition, "s", visual, DatasetSource("t", "t", "t", COLUMNS), {})
+
+    assert sorted(con.execute(query.sql, query.params).fetchall()) == [
+        ("a", 1, 1.0, 2),
+        ("a", 2, 2.0, 2),
+        ("b", 3, 3.0, 2),
+        ("b", 4, 4.0, 2),
+    ]
