@@ -103,6 +103,7 @@ _PRECEDENCE = ("STRING!", "DATETIME", "DECIMAL", "STRING", "DECIMAL?", "DATETIME
 
 
 _EQUALITY = ("=", "<>", "!=", "==")
+_SEARCHES = frozenset(("contains", "startswith", "endswith"))
 _ORDERING = ("<", ">", "<=", ">=")
 
 
@@ -168,6 +169,8 @@ def _expression_uses(expression: str) -> list[tuple[str, str | None, str | None]
                 implied = "DATETIME"
             elif op in ("+", "-", "*", "/") or (op in _EQUALITY + _ORDERING and value.kind == "number"):
                 implied = implied or "DECIMAL"
+        if function in _SEARCHES and after[:2] and after[0].text == "," and after[1].kind == "string":
+            literal = after[1].text[1:-1]  # contains({summary}, 'three years'): a row holding it matches
         if implied is None and any(f in _NUMBER_FUNCTIONS for f in stack):
             implied = "DECIMAL?"  # somewhere inside sum(…): a number unless something says otherwise
         uses.append((name, implied, literal))

@@ -117,3 +117,13 @@ def test_comparisons_with_now_or_a_number_and_sorts_by_a_sum_type_their_columns(
         "type_id": "DECIMAL",
         "sort_index": "DECIMAL",
     }
+
+
+def test_the_text_a_column_is_searched_for_is_one_of_its_values():
+    """cora's `contains({recommended_resource_summary}, 'three years')`: synthetic rows holding it make it match."""
+    d = definition()
+    d["CalculatedFields"].append(
+        {"DataSetIdentifier": "ds", "Name": "Term", "Expression": "ifelse(contains({summary}, 'three years'), 3, 1)"}
+    )
+
+    assert infer_definition_columns(d)["ds"]["summary"] == {"type": "STRING", "values": ["three years"]}
