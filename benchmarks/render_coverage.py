@@ -98,6 +98,34 @@ def synthetic_value(column: str, info: dict, i: int, today: dt.datetime):
     return pool[i % len(pool)]
 
 
+def parameter_filter_values(definition: dict) -> dict[tuple[str, str], list[str]]:
+    """(dataset identifier, column) -> the default values of the parameters its category filters are bound to (a
+    dashboard filtered on ${Top} = 'Top' shows rows only if some row holds 'Top')."""
+    defaults = {}
+    for wrapper in definition.get("ParameterDeclarations", []):
+        for declaration in wrapper.values():
+            statics = (declaration.get("DefaultValues") or {}).get("StaticValues") or []
+            defaults[declaration.get("Name")] = [str(v) for v in statics]
+    found: dict[tuple[str, str], list[str]] = {}
+    for group in definition.get("FilterGroups", []):
+        for wrapper in group.get("Filters", []):
+            f = wrapper.get("CategoryFilter") or {}
+            custom = (f.get("Configuration") or {}).get("CustomFilterConfiguration") or {}
+            column = f.get("Column") or {}
+            if custom.get("ParameterName") in defaults and column:
+                key = (column["DataSetIdentifier"], column["ColumnName"])
+                found.setdefault(key, []).extend(defaults[custom["ParameterName"]])
+    return found
+
+
+def add_parameter_values(tables: dict[str, dict[str, dict]], definition: dict) -> None:
+    """Put the parameter defaults a column is filtered on among the strings its synthetic rows take."""
+    for (identifier, column), values in parameter_filter_values(definition).items():
+        info = tables.get(identifier, {}).get(column)
+        if info and info["type"] == "STRING":
+            info["values"] = list(dict.fromkeys([*values, *info["values"]]))
+
+
 def build_catalog(path: Path, tables: dict[str, dict[str, dict]]) -> None:
     today = dt.datetime.now(dt.UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
     con = duckdb.connect(str(path))
@@ -198,6 +226,7 @@ def measure(name: str, definition: dict, workdir: Path) -> dict:
             if column.lower() in seen:
                 del columns[column]
             seen.add(column.lower())
+    add_parameter_values(tables, definition)
     catalog = workdir / "catalog.duckdb"
     build_catalog(catalog, tables)
     dashboard_id = "d-" + table_name(Path(name.split(":", 1)[-1]).stem)[:60]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import math
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -28,7 +29,47 @@ class CatalogUnavailable(RuntimeError):
 
 
 class QueryFailed(RuntimeError):
-    """DuckDB rejected or failed a query."""
+    """DuckDB rejected or failed a query; the message is a readable sentence (`readable_error`), not DuckDB's."""
+
+
+_READABLE = [  # DuckDB's message (its first line, without the error class) -> what a dashboard reader is told
+    (
+        r"Cannot compare values of type (\w+) and type (\w+)",
+        "a {0} value is compared with a {1} one: the dataset's column types are not the ones the Definition expects",
+    ),
+    (
+        r"Cannot mix values of type (\w+) and (\w+) in (\w+) expression",
+        "an ifelse/switch gives both {0} and {1} values: the dataset's column types are not the ones the Definition "
+        "expects",
+    ),
+    (
+        r"Could not convert string '(.*)' to (\w+) when casting from source column (.*)",
+        "column {2} holds {0!r}, which is not the number the Definition compares it with",
+    ),
+    (
+        r'column "(.*)" must appear in the GROUP BY clause',
+        "column {0} is used over the visual's rows but is not one of the visual's fields",
+    ),
+    (
+        r"Could not convert string '(.*)' to (\w+)",
+        "the value {0!r} is not a valid {1}",
+    ),
+    (
+        r"No function matches the given name and argument types '(\w+)\((.*?)\)'",
+        "{0}() cannot take a {1} value: the dataset's column types are not the ones the Definition expects",
+    ),
+]
+
+
+def readable_error(message: str) -> str:
+    """DuckDB's error as a sentence naming what does not fit (its SQL context and caret lines dropped)."""
+    first = message.strip().split("\n")[0]
+    detail = re.sub(r"^[A-Za-z ]+Error: ", "", first).strip()
+    for pattern, text in _READABLE:
+        match = re.search(pattern, detail)
+        if match:
+            return text.format(*match.groups())
+    return detail.rstrip(".")
 
 
 def _is_lock_error(error: Exception) -> bool:
@@ -69,7 +110,7 @@ def run_query(path: str | Path, sql: str, params: dict[str, Any] | None = None) 
             columns = [d[0] for d in result.description]
             rows = [[json_value(v) for v in row] for row in result.fetchall()]
         except duckdb.Error as error:
-            raise QueryFailed(str(error).strip()) from None
+            raise QueryFailed(readable_error(str(error))) from None
     return columns, rows
 
 

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .datasets import DatasetSource, quote_identifier
@@ -54,6 +54,7 @@ class CompiledQuery:
     sql: str
     params: dict[str, Any]
     fields: list[dict]  # one per result column: field_id, label, role, well, column, granularity, format
+    notes: list[str] = field(default_factory=list)  # what the viewer did differently, for the visual's card
 
 
 class QueryContext:
@@ -72,6 +73,8 @@ class QueryContext:
         self._parameters: dict[str, str] = {}  # parameter name -> its placeholder (bound once per query)
         self._row_level: list[tuple[str, str, str]] = []  # (alias, SQL, level) of per-row window columns
         self.grouped: dict[str, str] = {}  # a date column's SQL -> the visual's grouping of it (windows use that)
+        self.notes: list[str] = []  # what the visual should say it did differently (shown on its card)
+        self.nested: list[str] = []  # SQL of table calculations another one takes, each computed per visual row
 
     def bind(self, value: Any) -> str:
         name = f"p{len(self.params)}"
@@ -96,6 +99,13 @@ class QueryContext:
         alias = f"__row_level_{len(self._row_level)}"
         self._row_level.append((alias, sql, level))
         return Sql(quote_identifier(alias))
+
+    def visual_level(self, sql: Sql) -> Sql:
+        """A table calculation's value on each row of the visual, for another table calculation to take: computed in
+        a query of its own grouped like the visual (`nested_queries`), joined to the visual's rows on its groups."""
+        if sql.text not in self.nested:
+            self.nested.append(sql.text)
+        return Sql(f"any_value({nested_name(self.nested.index(sql.text))}.value)", aggregate=True)
 
     def wrap_relation(self, relation: str, where: list[str]) -> str:
         """The relation under the visual with its per-row window columns: PRE_FILTER ones over every row, then
@@ -150,13 +160,24 @@ class QueryContext:
         return {name: value for name, value in self.params.items() if name in used}
 
     def parameter_value(self, name: str) -> Any:
+        """A filter's parameter value. One the Definition does not declare (an export's `MissingParameter…`, left by a
+        deleted parameter; QuickSight accepts it) is unset, so its filter is not applied: the visual notes why."""
         if name not in self.parameter_values:
-            raise CompileError(f"unknown parameter {name!r}")
+            self.note(f"filter parameter {name!r} is not declared in the Definition: the filter is not applied")
+            return None
         return self.parameter_values[name]
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
 
     def field_column(self, column: dict) -> Sql:
         """A field well / filter / sort `Column` {DataSetIdentifier, ColumnName} of this dataset."""
         return self.column(column["ColumnName"])
+
+
+def nested_name(index: int) -> str:
+    return f"__nested_{index}"
 
 
 def _single(wrapper: dict) -> tuple[str, dict]:

@@ -30,6 +30,9 @@ def coverage_table() -> str:
     )
     rows.append(f"| level | `sum(x, [a])` (level-aware aggregation, any aggregate) | | approximated | {LEVEL_AWARE} |")
     rows.append(
+        "| level | a table calculation of another one (`sumOver(x)`, x holding `minOver(sum(y))`) | | supported | the inner one per row of the visual in a query grouped like it, joined on the groups |"
+    )
+    rows.append(
         "| syntax | `//` and `/* */` comments, `[]`, `[a DESC]`, `CASE_SENSITIVE` / `CASE_INSENSITIVE` | | supported | |"
     )
     aliases = ", ".join(f"`{alias}` = `{target}`" for alias, target in ALIASES.items())

@@ -29,7 +29,7 @@ from qs_platform.quicksight.expression_language import (
 )
 from qs_platform.sql.text import sql_string
 
-from .functions import FUNCTIONS, Call, Sql
+from .functions import FUNCTIONS, TABLE_CALCULATION, Call, Sql, lift_nested
 
 __all__ = ["ExpressionError", "Resolver", "Sql", "evaluate_constant", "sql_string", "tokenize", "translate"]
 
@@ -259,7 +259,8 @@ def _apply(name: str, args: list[Sql], pos: int, resolver: Resolver) -> Sql:
             else f"{function.min_args} to {function.max_args}"
         )
         raise ExpressionError(f"{name}() takes {expected} argument(s), got {len(args)}")
-    return function.build(Call(function.name, args, resolver))
+    call = Call(function.name, args, resolver)
+    return function.build(lift_nested(call) if function.category == TABLE_CALCULATION else call)
 
 
 def translate(expression: str, resolver: Resolver) -> Sql:

@@ -14,7 +14,7 @@ level-aware aggregation) is a per-row window over that partition. `[]` is the wh
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from qs_platform.quicksight.expression_language import ExpressionError
 
@@ -162,9 +162,35 @@ def _level(args: list[Sql], function: str) -> tuple[list[Sql], str]:
     return args, "POST_AGG_FILTER"
 
 
-def windowed(call: Call, text: str, level: str, inner: list[Sql]) -> Sql:
-    """A window function at its level: over the visual's rows, or a per-row column under the visual."""
+def lift_nested(call: Call) -> Call:
+    """A table calculation of another one (`sumOver(x)` where x holds `minOver(sum(y))`, legal in QuickSight): DuckDB
+    cannot nest window calls, so each argument that is a window over the visual's rows is computed per row of the
+    visual in a query of its own first (the resolver's `visual_level`) and taken here as that row's value."""
+    if not any(a.window or any(item.window for item, _ in a.items) for a in call.args):
+        return call
+    visual_level = getattr(call.resolver, "visual_level", None)
+    if visual_level is None:
+        raise ExpressionError(f"{call.name}() of another table calculation is not available here")
+
+    def lifted(arg: Sql) -> Sql:
+        return visual_level(arg) if arg.window else arg
+
+    args = []
+    for arg in call.args:
+        if arg.is_list:
+            items = tuple((lifted(item), direction) for item, direction in arg.items)
+            text = "(" + ", ".join(item.text for item, _ in items) + ")"
+            arg = replace(arg, text=text, items=items, aggregate=any(item.aggregate for item, _ in items))
+        args.append(lifted(arg))
+    return Call(call.name, args, call.resolver)
+
+
+def windowed(call: Call, text: str, level: str, inner: list[Sql], counts_fields: bool = False) -> Sql:
+    """A window function at its level: over the visual's rows, or a per-row column under the visual. A count at the
+    visual's level (`countOver({pricing_unit}, [{resource_id}])`) may take a field the visual groups by."""
     if level == "POST_AGG_FILTER":
+        if counts_fields and not any(a.aggregate for a in inner):
+            return Sql(text, aggregate=True, window=True)
         if not any(a.aggregate for a in inner):
             raise ExpressionError(f"{call.name}() at the visual's level needs an aggregated measure such as sum(x)")
         return Sql(text, aggregate=True, window=True)
@@ -396,7 +422,7 @@ def _extract(call: Call) -> Sql:
 # ---- table calculations -----------------------------------------------------------------------------------
 
 
-def over_function(template: str) -> Callable[[Call], Sql]:
+def over_function(template: str, counts_fields: bool = False) -> Callable[[Call], Sql]:
     """sumOver(measure, [partition], level) and kin: `template` of the measure, windowed over the partition."""
 
     def build(call: Call) -> Sql:
@@ -405,7 +431,8 @@ def over_function(template: str) -> Callable[[Call], Sql]:
         partition = _list(extra.pop(), call.name, "partition") if extra and extra[-1].is_list else None
         _plain([measure, *extra], call.name)
         text = template.format(measure.text, *(e.text for e in extra))
-        return windowed(call, f"{text} {over(partition, groups=visual_groups(call, level))}", level, [measure])
+        window = over(partition, groups=visual_groups(call, level))
+        return windowed(call, f"{text} {window}", level, [measure], counts_fields)
 
     return build
 
@@ -543,7 +570,8 @@ def _period_to_date_over_time(template: str) -> Callable[[Call], Sql]:
 # ---- the catalogue ----------------------------------------------------------------------------------------
 
 _F = Function
-_AGG, _COND, _DATE, _NUM, _STR, _TABLE = "aggregate", "conditional", "date", "numeric", "string", "table calculation"
+TABLE_CALCULATION = "table calculation"
+_AGG, _COND, _DATE, _NUM, _STR, _TABLE = "aggregate", "conditional", "date", "numeric", "string", TABLE_CALCULATION
 LEVEL_AWARE = (
     "a per-row window over the partition (PRE_AGG); the visual then aggregates every row, not each partition once"
 )
@@ -660,7 +688,7 @@ def _catalogue() -> list[Function]:
         _F("trim", _STR, 1, 1, simple("trim")),
         # table calculations
         _F("difference", _TABLE, 3, 4, _difference(False)),
-        _F("distinctCountOver", _TABLE, 1, 3, over_function("count(DISTINCT {0})")),
+        _F("distinctCountOver", _TABLE, 1, 3, over_function("count(DISTINCT {0})", counts_fields=True)),
         _F("lag", _TABLE, 3, 4, _lag_lead(-1)),
         _F("lead", _TABLE, 3, 4, _lag_lead(1)),
         _F(
@@ -673,7 +701,7 @@ def _catalogue() -> list[Function]:
             "a ratio (0.25 for 25%), as a percent format shows it",
         ),
         _F("avgOver", _TABLE, 1, 3, over_function("avg({0})")),
-        _F("countOver", _TABLE, 1, 3, over_function("count({0})")),
+        _F("countOver", _TABLE, 1, 3, over_function("count({0})", counts_fields=True)),
         _F("maxOver", _TABLE, 1, 3, over_function("max({0})")),
         _F("minOver", _TABLE, 1, 3, over_function("min({0})")),
         _F("percentileOver", _TABLE, 2, 4, over_function("quantile_disc({0}, ({1}) / 100.0)")),
@@ -732,4 +760,14 @@ ALIASES: dict[str, str] = {"average": "avg", "distinctcount": "distinct_count", 
 for _alias, _target in ALIASES.items():
     FUNCTIONS[_alias] = FUNCTIONS[_target]
 
-__all__ = ["ALIASES", "CATALOGUE", "FUNCTIONS", "LEVEL_AWARE", "Call", "Function", "Sql"]
+__all__ = [
+    "ALIASES",
+    "CATALOGUE",
+    "FUNCTIONS",
+    "LEVEL_AWARE",
+    "TABLE_CALCULATION",
+    "Call",
+    "Function",
+    "Sql",
+    "lift_nested",
+]

@@ -193,6 +193,7 @@ class ViewerApp:
             "rows": rows,
             "sql": query.sql,
             "params": json_value(query.params),
+            "notes": query.notes,
         }
 
     def _insight(self, definition: dict, sheet: dict, visual: dict, values: dict, filter_values: dict) -> dict:
@@ -296,7 +297,7 @@ class ViewerApp:
         except CatalogUnavailable as error:
             raise ApiError(503, str(error), **context) from None
         except QueryFailed as error:
-            raise ApiError(422, f"query failed: {error}", sql=sql, **context) from None
+            raise ApiError(422, f"the query cannot run: {error}", sql=sql, **context) from None
 
 
 def _error_code(error: ClientError) -> str:

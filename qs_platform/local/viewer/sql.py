@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .context import CompiledQuery, CompileError, QueryContext
+from .context import CompiledQuery, CompileError, QueryContext, nested_name
 from .datasets import DatasetSource, quote_identifier
 from .definition import visual_kind
 from .expressions import ExpressionError
@@ -48,8 +48,9 @@ def _assemble(
     order: list[str],
     limit: int | None,
     qualify: list[str] = (),
+    joins: list[str] = (),
 ) -> str:
-    lines = ["SELECT", ",\n".join(f"    {s}" for s in select), f"FROM {relation} AS t"]
+    lines = ["SELECT", ",\n".join(f"    {s}" for s in select), f"FROM {relation} AS t", *joins]
     if where:
         lines.append("WHERE " + "\n  AND ".join(where))
     if group_by == "ALL":
@@ -121,10 +122,31 @@ def _compile(
         limit = min(limit or CHART_ROW_LIMIT, CHART_ROW_LIMIT)
     select = [f"{item.sql} AS {alias}" for item, alias in zip(items, aliases)]
     order = _order_by(ctx, wells, items, aliases, aggregated)
-    sql = _assemble(
-        ctx.wrap_relation(ctx.source.relation, where), select, where, group_by, having, order, limit, qualify
-    )
-    return CompiledQuery(sql, ctx.used_params(sql), [item.meta for item in items])
+    relation = ctx.wrap_relation(ctx.source.relation, where)
+    ctes, joins = "", []
+    if ctx.nested:
+        if group_by == "ALL":
+            raise CompileError("a table calculation of another one is not supported in an unaggregated table")
+        keys = [item.sql for item in items[: int(group_by)]]
+        ctes, joins = _nested_queries(ctx, relation, keys, where, having)
+    sql = ctes + _assemble(relation, select, where, group_by, having, order, limit, qualify, joins)
+    return CompiledQuery(sql, ctx.used_params(sql), [item.meta for item in items], ctx.notes)
+
+
+def _nested_queries(
+    ctx: QueryContext, relation: str, keys: list[str], where: list[str], having: list[str]
+) -> tuple[str, list[str]]:
+    """The WITH clause computing each table calculation another one takes (`QueryContext.visual_level`) over rows
+    grouped like the visual's, and the LEFT JOINs bringing each group's value to the visual's rows."""
+    ctes, joins = [], []
+    for index, text in enumerate(ctx.nested):
+        name = nested_name(index)
+        select = [f"{key} AS __key_{i}" for i, key in enumerate(keys)] + [f"{text} AS value"]
+        query = _assemble(relation, select, where, len(keys), having, [], None, joins=list(joins))
+        ctes.append(f"{name} AS (\n{query}\n)")
+        on = " AND ".join(f"{key} IS NOT DISTINCT FROM {name}.__key_{i}" for i, key in enumerate(keys))
+        joins.append(f"LEFT JOIN {name} ON {on or 'TRUE'}")
+    return ("WITH " + ",\n".join(ctes) + "\n" if ctes else ""), joins
 
 
 def compile_column_values(

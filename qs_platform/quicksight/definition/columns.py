@@ -102,6 +102,22 @@ _CONTEXT_TYPES = {
 _PRECEDENCE = ("STRING!", "DATETIME", "DECIMAL", "STRING", "DECIMAL?", "DATETIME?")
 
 
+_EQUALITY = ("=", "<>", "!=", "==")
+_SEARCHES = frozenset(("contains", "startswith", "endswith"))
+_ORDERING = ("<", ">", "<=", ">=")
+
+
+def _compared(side: list, now_call: tuple[str, str, str]) -> tuple[str | None, object, bool]:
+    """(operator, the token on its other side, whether that is `now()`) for the tokens on one side of a column
+    reference, nearest first; (None, None, False) when no operator is there."""
+    if len(side) < 2 or side[0].kind != "op":
+        return None, None, False
+    call = side[1:4]
+    shape = tuple("name" if t.kind == "name" else t.text for t in call)
+    now = shape == now_call and any(t.kind == "name" and t.text.lower() == "now" for t in call)
+    return side[0].text, side[1], now
+
+
 def _expression_uses(expression: str) -> list[tuple[str, str | None, str | None]]:
     """(column, implied type or None, string literal compared with it or None) per column reference."""
     from qs_platform.quicksight.expression_language import (
@@ -143,17 +159,40 @@ def _expression_uses(expression: str) -> list[tuple[str, str | None, str | None]
             implied = "STRING!"
         elif function in _NUMBER_FUNCTIONS:
             implied = "DECIMAL"
-        sides = [tokens[index + 1 : index + 3], list(reversed(tokens[max(index - 2, 0) : index]))]
-        for side in (s for s in sides if len(s) == 2):
-            op, value = side
-            if op.text in ("=", "<>", "!=", "==") and value.kind == "string":
+        after, before = tokens[index + 1 : index + 5], list(reversed(tokens[max(index - 4, 0) : index]))
+        for op, value, now in (_compared(after, ("name", "(", ")")), _compared(before, (")", "(", "name"))):
+            if op is None:
+                continue
+            if op in _EQUALITY and value.kind == "string":
                 implied, literal = "STRING!", value.text[1:-1]
-            elif op.text in ("+", "-", "*", "/") or (op.text in ("<", ">", "<=", ">=") and value.kind == "number"):
+            elif now:  # now() >= {year_3_start}
+                implied = "DATETIME"
+            elif op in ("+", "-", "*", "/") or (op in _EQUALITY + _ORDERING and value.kind == "number"):
                 implied = implied or "DECIMAL"
+        if function in _SEARCHES and after[:2] and after[0].text == "," and after[1].kind == "string":
+            literal = after[1].text[1:-1]  # contains({summary}, 'three years'): a row holding it matches
         if implied is None and any(f in _NUMBER_FUNCTIONS for f in stack):
             implied = "DECIMAL?"  # somewhere inside sum(…): a number unless something says otherwise
         uses.append((name, implied, literal))
     return uses
+
+
+_NUMERIC_ONLY_AGGREGATIONS = frozenset(("SUM", "AVERAGE", "MEDIAN", "STDEV", "STDEVP", "VAR", "VARP"))
+
+
+def _aggregation_type(function) -> str | None:
+    """DECIMAL for an AggregationFunction only numbers take (a sum, an average, a percentile), else None."""
+    if not isinstance(function, dict):
+        return None
+    numerical = function.get("NumericalAggregationFunction", function)
+    if not isinstance(numerical, dict):
+        return None
+    if (
+        "PercentileAggregation" in numerical
+        or numerical.get("SimpleNumericalAggregation") in _NUMERIC_ONLY_AGGREGATIONS
+    ):
+        return "DECIMAL"
+    return None
 
 
 def infer_definition_columns(definition: dict) -> dict[str, dict[str, dict]]:
@@ -177,6 +216,7 @@ def infer_definition_columns(definition: dict) -> dict[str, dict[str, dict]]:
 
     def walk(node, context: str | None) -> None:
         if isinstance(node, dict):
+            context = _aggregation_type(node.get("AggregationFunction")) or context  # a sort by sum(x)
             reference = node.get("Column")
             if isinstance(reference, dict) and {"DataSetIdentifier", "ColumnName"} <= reference.keys():
                 configuration = node.get("Configuration") or {}

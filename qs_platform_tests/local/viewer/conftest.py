@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pytest
 from botocore.exceptions import ClientError
 
 from qs_platform.local.quicksight import local_quicksight_client
@@ -52,6 +53,58 @@ ROWS = [
 
 
 TOTAL_COST = 3500.75
+
+
+# g, x, n, d, s, j: the four rows of table `t` (fixture `con`) that expression and compile tests run on
+FOUR_ROWS = [
+    ("a", 1.0, 1, dt.datetime(2024, 1, 1), "Ab-Cd-Ef", '{"k": "v1"}'),
+    ("a", 2.0, 2, dt.datetime(2024, 1, 15), "x y", '{"k": "v2"}'),
+    ("b", 3.0, 3, dt.datetime(2024, 2, 1), "  pad ", '{"k": "v3"}'),
+    ("b", 4.0, 4, dt.datetime(2024, 3, 1), "1.5", '{"k": "v4"}'),
+]
+FOUR_COLUMNS = ("g", "x", "n", "d", "s", "j")
+
+
+@pytest.fixture(scope="module")
+def con():
+    """An in-memory DuckDB with table `t` holding FOUR_ROWS."""
+    connection = duckdb.connect()
+    connection.execute("CREATE TABLE t (g VARCHAR, x DOUBLE, n BIGINT, d TIMESTAMP, s VARCHAR, j VARCHAR)")
+    connection.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)", FOUR_ROWS)
+    yield connection
+    connection.close()
+
+
+def _t_fields(kind: str, names) -> list[dict]:
+    return [{kind: {"FieldId": n, "Column": {"DataSetIdentifier": "t", "ColumnName": n}}} for n in names]
+
+
+def bar_visual(category: str, *values: str, visual_id: str = "v") -> dict:
+    """A bar chart of dataset `t`: `category` on the axis, each of `values` a measure (a column or calculated field)."""
+    wells = {
+        "Category": _t_fields("CategoricalDimensionField", [category]),
+        "Values": _t_fields("NumericalMeasureField", values),
+    }
+    return {
+        "BarChartVisual": {
+            "VisualId": visual_id,
+            "ChartConfiguration": {"FieldWells": {"BarChartAggregatedFieldWells": wells}},
+        }
+    }
+
+
+def table_visual(group_by: tuple[str, ...], values: tuple[str, ...], visual_id: str = "v") -> dict:
+    """A table of dataset `t` grouped by the `group_by` columns, with the `values` measures."""
+    wells = {
+        "GroupBy": _t_fields("CategoricalDimensionField", group_by),
+        "Values": _t_fields("NumericalMeasureField", values),
+    }
+    return {
+        "TableVisual": {
+            "VisualId": visual_id,
+            "ChartConfiguration": {"FieldWells": {"TableAggregatedFieldWells": wells}},
+        }
+    }
 
 
 def build_catalog(path: Path) -> Path:

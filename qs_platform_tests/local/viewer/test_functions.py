@@ -1,4 +1,4 @@
-"""Every function of the viewer's QuickSight catalogue, translated and run by DuckDB on four rows.
+"""Every function of the viewer's QuickSight catalogue, translated and run by DuckDB on four rows (the conftest's `con`).
 
 Each translated function has an example here with the value QuickSight's reference gives for it (a test fails when
 a function is added to the catalogue without one); the level-aware forms run through the real QueryContext.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
 import pytest
 
 from qs_platform.local.viewer.context import QueryContext
@@ -16,14 +15,9 @@ from qs_platform.local.viewer.datasets import DatasetSource
 from qs_platform.local.viewer.expressions import ExpressionError, evaluate_constant, translate
 from qs_platform.local.viewer.functions import CATALOGUE, FUNCTIONS, strftime_format
 from qs_platform.local.viewer.sql import compile_visual
+from qs_platform_tests.local.viewer.conftest import FOUR_COLUMNS as COLUMNS
+from qs_platform_tests.local.viewer.conftest import bar_visual, table_visual
 
-ROWS = [  # g, x, n, d, s, j
-    ("a", 1.0, 1, dt.datetime(2024, 1, 1), "Ab-Cd-Ef", '{"k": "v1"}'),
-    ("a", 2.0, 2, dt.datetime(2024, 1, 15), "x y", '{"k": "v2"}'),
-    ("b", 3.0, 3, dt.datetime(2024, 2, 1), "  pad ", '{"k": "v3"}'),
-    ("b", 4.0, 4, dt.datetime(2024, 3, 1), "1.5", '{"k": "v4"}'),
-]
-COLUMNS = ("g", "x", "n", "d", "s", "j")
 D = dt.datetime
 
 # function -> (expression, shape, expected): shape "row" = the first row's value, "rows" = every row's value,
@@ -167,15 +161,6 @@ EXAMPLES: dict[str, tuple[str, str, object]] = {
 }
 
 
-@pytest.fixture(scope="module")
-def con():
-    connection = duckdb.connect()
-    connection.execute("CREATE TABLE t (g VARCHAR, x DOUBLE, n BIGINT, d TIMESTAMP, s VARCHAR, j VARCHAR)")
-    connection.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?)", ROWS)
-    yield connection
-    connection.close()
-
-
 def run(con, expression: str, shape: str, parameters: dict | None = None, calculated: list[dict] | None = None):
     definition = {"CalculatedFields": calculated or []}
     ctx = QueryContext(definition, DatasetSource("t", "t", "t", COLUMNS), parameters or {})
@@ -310,4 +295,41 @@ def test_a_window_at_the_visuals_level_partitions_by_the_visuals_grouping_of_a_d
         ("2024-01", 1.0, None),
         ("2024-02", 1.0, 3.0),
         ("2024-03", 1.0, 3.0),
+    ]
+
+
+def test_a_table_calculation_of_another_one_is_computed_per_visual_row_first(con):
+    """QuickSight nests table calculations (CUDOS: `sumOver()` of a field holding `minOver(sum(x))`); DuckDB cannot
+    nest window calls, so the inner one is computed in a query grouped like the visual and joined on its groups."""
+    fields = {
+        "floor": "minOver(sum({x}))",
+        "excess": "sum({x}) - {floor}",
+        "total excess": "sumOver({excess})",
+        "share of excess": "percentOfTotal({excess})",
+    }
+    definition = {
+        "CalculatedFields": [{"DataSetIdentifier": "t", "Name": n, "Expression": e} for n, e in fields.items()]
+    }
+    visual = bar_visual("g", "excess", "total excess", "share of excess")
+
+    query = compile_visual(definition, "s", visual, DatasetSource("t", "t", "t", COLUMNS), {})
+
+    assert sorted(con.execute(query.sql, query.params).fetchall()) == [("a", 0.0, 4.0, 0.0), ("b", 4.0, 4.0, 1.0)]
+
+
+def test_a_count_over_the_visuals_rows_may_count_a_field_the_visual_groups_by(con):
+    """CUDOS: `countOver({pricing_unit}, [{resource_id}])` counts the visual's rows of each resource (a dimension, no
+    aggregation: only counts take one); other table calculations at the visual's level still need an aggregate."""
+    definition = {
+        "CalculatedFields": [{"DataSetIdentifier": "t", "Name": "rows of g", "Expression": "countOver({n}, [{g}])"}]
+    }
+    visual = table_visual(("g", "n"), ("x", "rows of g"))
+
+    query = compile_visual(definition, "s", visual, DatasetSource("t", "t", "t", COLUMNS), {})
+
+    assert sorted(con.execute(query.sql, query.params).fetchall()) == [
+        ("a", 1, 1.0, 2),
+        ("a", 2, 2.0, 2),
+        ("b", 3, 3.0, 2),
+        ("b", 4, 4.0, 2),
     ]

@@ -84,3 +84,46 @@ def test_columns_typed_by_use_and_calculated_fields_followed():
     }
     assert "Cost" not in columns  # calculated fields are not physical columns
     assert columns["region"]["values"] == ["eu-west-1"]  # the values the Definition filters on, for sample rows
+
+
+def test_comparisons_with_now_or_a_number_and_sorts_by_a_sum_type_their_columns():
+    """CID's `now() >= {year_3_start}` reads a date; `AssessmentTypeID = 1` a number; a sort by the sum of a column a
+    number too (before, each of these made a STRING or a DECIMAL the viewer's query then failed on)."""
+    d = definition()
+    d["CalculatedFields"] += [
+        {"DataSetIdentifier": "ds", "Name": "Period", "Expression": "ifelse(now() >= {year_3_start}, 3, 1)"},
+        {"DataSetIdentifier": "ds", "Name": "Ended", "Expression": "{ends} < now()"},
+        {"DataSetIdentifier": "ds", "Name": "Kind", "Expression": "ifelse({type_id} = 1, 'one', 'other')"},
+        {"DataSetIdentifier": "ds", "Name": "Later", "Expression": "sum({Period}) + sum({Ended})"},
+    ]
+    chart = d["Sheets"][0]["Visuals"][0]["BarChartVisual"]["ChartConfiguration"]
+    chart["SortConfiguration"] = {
+        "CategorySort": [
+            {
+                "ColumnSort": {
+                    "SortBy": ref("sort_index"),
+                    "Direction": "ASC",
+                    "AggregationFunction": {"NumericalAggregationFunction": {"SimpleNumericalAggregation": "SUM"}},
+                }
+            }
+        ]
+    }
+
+    columns = infer_definition_columns(d)["ds"]
+
+    assert {name: columns[name]["type"] for name in ("year_3_start", "ends", "type_id", "sort_index")} == {
+        "year_3_start": "DATETIME",
+        "ends": "DATETIME",
+        "type_id": "DECIMAL",
+        "sort_index": "DECIMAL",
+    }
+
+
+def test_the_text_a_column_is_searched_for_is_one_of_its_values():
+    """cora's `contains({recommended_resource_summary}, 'three years')`: synthetic rows holding it make it match."""
+    d = definition()
+    d["CalculatedFields"].append(
+        {"DataSetIdentifier": "ds", "Name": "Term", "Expression": "ifelse(contains({summary}, 'three years'), 3, 1)"}
+    )
+
+    assert infer_definition_columns(d)["ds"]["summary"] == {"type": "STRING", "values": ["three years"]}

@@ -185,6 +185,7 @@
     toggle.title = "Show the query behind this visual";
     toggle.addEventListener("click", function () { card.classList.toggle("show-sql"); });
     header.appendChild(toggle);
+    header.appendChild(element("span", "visual-note"));
     card.appendChild(header);
     card.appendChild(element("div", "visual-body"));
     card.appendChild(element("pre", "visual-sql"));
@@ -279,12 +280,20 @@
     if (!renderer) return showVisualError(card, visual.type + " visuals are not supported by the local viewer.");
     const params = Object.keys(result.params || {}).length ? "\n\n-- parameters: " + JSON.stringify(result.params) : "";
     card.querySelector(".visual-sql").textContent = result.sql + params;
+    showNotes(card, result.notes || []);
     try {
       renderer(body, result, Object.assign({ limit: TABLE_LIMIT }, visual.options || {}));
       card.dataset.state = "ready";
     } catch (error) {
       showVisualError(card, "Could not draw this visual: " + error.message);
     }
+  }
+
+  /** What the viewer did differently for this visual (an undeclared filter parameter …), as a marked note. */
+  function showNotes(card, notes) {
+    const note = card.querySelector(".visual-note");
+    note.textContent = notes.length ? "note" : "";
+    note.title = notes.join("\n");
   }
 
   function showVisualError(card, message, sql) {
