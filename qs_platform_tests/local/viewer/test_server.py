@@ -19,6 +19,7 @@ from botocore.validate import ParamValidator
 
 from qs_platform.local.viewer import catalog as viewer_catalog
 from qs_platform.local.viewer.expressions import ExpressionError, Sql, translate
+from qs_platform.local.viewer.server import ViewerApp
 from qs_platform_tests.conftest import PROJECT
 from qs_platform_tests.local.viewer.conftest import (
     ACCOUNT,
@@ -691,3 +692,33 @@ def test_expression_errors_are_readable(expression, message):
     with pytest.raises(ExpressionError) as error:
         translate(expression, _Columns())
     assert message in str(error.value)
+
+
+def test_a_control_that_fails_answers_inline_when_the_page_asks(viewer):
+    path = f"/api/dashboards/{DASHBOARD_ID}/controls/no-such-control/values"
+    status, payload = viewer.get(path)
+    assert status == 404
+    status, payload = viewer.get(path + "?inline_errors=1")
+    assert status == 200 and payload["error_status"] == 404 and "no-such-control" in payload["error"]
+
+
+class CountingClient:
+    """A QuickSight client answering describe_dashboard_definition with a new version on every call."""
+
+    def __init__(self):
+        self.described = 0
+
+    def describe_dashboard_definition(self, AwsAccountId, DashboardId):  # noqa: N803 - boto3's names
+        self.described += 1
+        return {"DashboardId": DashboardId, "Name": f"version {self.described}", "Definition": {}}
+
+
+def test_visuals_are_computed_from_the_definition_the_page_loaded(tmp_path):
+    client = CountingClient()
+    app = ViewerApp(quicksight_client=client, account_id="111122223333", catalog_path=tmp_path / "catalog.duckdb")
+    assert app.dashboard("d", fresh=False)["Name"] == "version 1"  # nothing loaded yet: described
+    app.summary("d")  # the page loads: described again
+    assert [app.dashboard("d", fresh=False)["Name"] for _ in range(3)] == ["version 2"] * 3
+    assert client.described == 2
+    app.summary("d")  # a reload sees the dashboard as it is now
+    assert app.dashboard("d", fresh=False)["Name"] == "version 3"
