@@ -218,7 +218,8 @@ def error_class(message: str) -> str:
     return message[:160].strip()
 
 
-def measure(name: str, definition: dict, workdir: Path) -> dict:
+def serve(name: str, definition: dict, workdir: Path):
+    """(a running viewer over the Definition deployed on synthetic rows in `workdir`, the viewer's URL of its page)."""
     tables = infer_definition_columns(definition)
     for columns in tables.values():  # DuckDB names are case-insensitive: one of `Cost` and `cost`
         seen: set[str] = set()
@@ -235,7 +236,12 @@ def measure(name: str, definition: dict, workdir: Path) -> dict:
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     host, port = server.server_address[:2]
-    base = f"http://{host}:{port}/api/dashboards/{dashboard_id}"
+    return server, f"http://{host}:{port}/dashboards/{dashboard_id}"
+
+
+def measure(name: str, definition: dict, workdir: Path) -> dict:
+    server, page_url = serve(name, definition, workdir)
+    base = page_url.replace("/dashboards/", "/api/dashboards/", 1)
     result: dict = {"name": name, "counts": dict.fromkeys(CLASSES, 0), "visuals": [], "page_failures": []}
     try:
         status, page = request(base)
