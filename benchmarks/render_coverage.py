@@ -32,13 +32,10 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from qs_platform.local.quicksight import local_quicksight_client
 from qs_platform.local.viewer import make_viewer_server
 from qs_platform.quicksight.definition.columns import infer_definition_columns
+from qs_platform_tests.local.viewer.conftest import ACCOUNT, DATASOURCE_ARN, REGION, catalog_quicksight
 
-ACCOUNT = "111122223333"
-REGION = "us-east-1"
-DATASOURCE_ARN = f"arn:aws:quicksight:{REGION}:{ACCOUNT}:datasource/local-catalog"
 ROWS = 50
 RESULTS = Path(__file__).with_name("render_coverage.json")  # --without-filters: render_coverage_without_filters.json
 WORKSPACE = Path(__file__).resolve().parents[2]  # beside the checkout: ../shared and the fetched repositories
@@ -145,14 +142,7 @@ def build_catalog(path: Path, tables: dict[str, dict[str, dict]]) -> None:
 
 
 def deploy(store: Path, dashboard_id: str, name: str, definition: dict, tables: dict[str, dict[str, dict]]):
-    client = local_quicksight_client(store, region=REGION, account_id=ACCOUNT)
-    client.create_data_source(
-        AwsAccountId=ACCOUNT,
-        DataSourceId="local-catalog",
-        Name="catalog",
-        Type="ATHENA",
-        DataSourceParameters={"AthenaParameters": {"WorkGroup": "primary"}},
-    )
+    client = catalog_quicksight(store)
     for declaration in definition["DataSetIdentifierDeclarations"]:
         identifier = declaration["Identifier"]
         dataset_id = table_name(identifier)

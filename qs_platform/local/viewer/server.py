@@ -445,7 +445,7 @@ class ViewerRequestHandler(BaseHTTPRequestHandler):
         self._send_html(200, _index_page(dashboards, problem))
 
     def page_dashboard(self, dashboard_id: str) -> None:
-        self.app.dashboard(dashboard_id)  # 404 page for unknown dashboards
+        self.app.dashboard(dashboard_id, fresh=False)  # 404 page for unknown dashboards; the page's summary describes
         self._send_html(200, (STATIC_DIR / "dashboard.html").read_text(encoding="utf-8"))
 
     def thumbnail_svg(self, dashboard_id: str) -> None:

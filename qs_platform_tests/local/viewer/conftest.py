@@ -39,6 +39,19 @@ BROKEN_DASHBOARD_ID = "service-broken"
 DATASOURCE_ARN = f"arn:aws:quicksight:{REGION}:{ACCOUNT}:datasource/local-catalog"
 
 
+def catalog_quicksight(store: Path):
+    """A local QuickSight client (its store at `store`) with the data source the viewer's datasets read from."""
+    client = local_quicksight_client(store, region=REGION, account_id=ACCOUNT)
+    client.create_data_source(
+        AwsAccountId=ACCOUNT,
+        DataSourceId=DATASOURCE_ARN.rsplit("/", 1)[-1],
+        Name="catalog",
+        Type="ATHENA",
+        DataSourceParameters={"AthenaParameters": {"WorkGroup": "primary"}},
+    )
+    return client
+
+
 # id, division, service_result, ward_id, start_date, estimated_cost, business_days
 ROWS = [
     (1, "Parks", "PASS", 1, "2024-01-05", "100.00", 2),
@@ -1395,21 +1408,12 @@ MISSING_COLUMN = ("cosix_embark_dataset_template", "REQUIREMENT")  # left out on
 
 def load_logistics(tmp_path: Path):
     """The exported Definition deployed through the local backend's normal create calls, bound to a test catalog."""
-    from qs_platform.local.quicksight import local_quicksight_client
-
     definition = json.loads(LOGISTICS_DEFINITION.read_text())
     tables = logistics_tables(definition)
     del tables[MISSING_COLUMN[0]][MISSING_COLUMN[1]]
     catalog = tmp_path / "logistics.duckdb"
     logistics_catalog(catalog, tables)
-    client = local_quicksight_client(tmp_path / "quicksight.sqlite", region=REGION, account_id=ACCOUNT)
-    client.create_data_source(
-        AwsAccountId=ACCOUNT,
-        DataSourceId="local-catalog",
-        Name="catalog",
-        Type="ATHENA",
-        DataSourceParameters={"AthenaParameters": {"WorkGroup": "primary"}},
-    )
+    client = catalog_quicksight(tmp_path / "quicksight.sqlite")
     for declaration in definition["DataSetIdentifierDeclarations"]:
         identifier = declaration["Identifier"]
         columns = [

@@ -30,6 +30,7 @@ from qs_platform_tests.local.viewer.conftest import (
     FakeQuickSight,
     broken_definition,
     build_catalog,
+    catalog_quicksight,
     category,
     col,
     datasets,
@@ -576,16 +577,8 @@ def test_unsupported_things_are_readable_422s(extra_viewer):
 
 
 def test_viewer_through_the_local_quicksight_backend(tmp_path):
-    from qs_platform.local.quicksight import local_quicksight_client
 
-    client = local_quicksight_client(tmp_path / "quicksight.sqlite", region=REGION, account_id=ACCOUNT)
-    client.create_data_source(
-        AwsAccountId=ACCOUNT,
-        DataSourceId="local-catalog",
-        Name="catalog",
-        Type="ATHENA",
-        DataSourceParameters={"AthenaParameters": {"WorkGroup": "primary"}},
-    )
+    client = catalog_quicksight(tmp_path / "quicksight.sqlite")
     for data_set in datasets().values():
         request = {
             k: data_set[k]

@@ -25,6 +25,7 @@ from qs_platform_tests.local.viewer.conftest import (
     TOTAL_COST,
     FakeQuickSight,
     build_gallery_catalog,
+    catalog_quicksight,
     datasets,
     gallery_client,
     gallery_datasets,
@@ -344,19 +345,11 @@ def test_dashboard_asset_metadata_links_the_viewer_and_its_thumbnail(tmp_path, i
     import dagster as dg
 
     from qs_platform.config.models import Dashboard
-    from qs_platform.local.quicksight import local_quicksight_client
     from qs_platform.orchestration.quicksight import build_dashboard_asset
     from qs_platform.orchestration.resources import QuickSightResource
 
     store = tmp_path / "quicksight.sqlite"
-    client = local_quicksight_client(store, region=REGION, account_id=ACCOUNT)
-    client.create_data_source(
-        AwsAccountId=ACCOUNT,
-        DataSourceId="local-catalog",
-        Name="catalog",
-        Type="ATHENA",
-        DataSourceParameters={"AthenaParameters": {"WorkGroup": "primary"}},
-    )
+    client = catalog_quicksight(store)
     kpis = datasets()["division_kpis"]
     client.create_data_set(
         AwsAccountId=ACCOUNT,
