@@ -24,6 +24,11 @@ def catalog(tmp_path):
         ("SELECT CASE WHEN amount > 1 THEN name ELSE amount END FROM t", "gives both DOUBLE and VARCHAR values"),
         ("SELECT name = 1 FROM t", "column name holds 'type 0', which is not the number the Definition compares"),
         ("SELECT sum(name) FROM t", "sum() cannot take a VARCHAR value"),
+        (
+            "SELECT name, sum(amount) FROM t",
+            "column name is used over the visual's rows but is not one of the visual's",
+        ),
+        ("SELECT CAST('x' AS INTEGER)", "the value 'x' is not a valid INT32"),
         ("SELECT nothing FROM t", 'Referenced column "nothing" not found in FROM clause!'),
     ],
 )
