@@ -75,6 +75,17 @@ def catalog_location_metadata(catalog: Catalog, table_name: str) -> dict:
     return {"catalog": where, "query": dg.MetadataValue.md(f"```\n{query}\n```")}
 
 
+def declaration_version(table_name: str, config: ProjectConfig) -> str | None:
+    """The code version of a catalog entry: its source's or table's declaration, which the registered view is
+    written from (a raw view applies the batch deadline, for one): editing it registers the table again."""
+    layer, name = table_name.split(".", 1)
+    if layer == "raw":
+        return config.raw_owner(table_name)[0].version
+    if layer == "processed":
+        return config.table(name).version
+    return None
+
+
 def build_catalog_asset(
     table_name: str, config: ProjectConfig, condition: dg.AutomationCondition
 ) -> dg.AssetsDefinition:
@@ -100,6 +111,7 @@ def build_catalog_asset(
         kinds={"duckdb"},
         description=f"{table_name} registered in the catalog (a view in the local DuckDB catalog).",
         automation_condition=condition,
+        code_version=declaration_version(table_name, config),
     )
     def _catalog_entry(
         context: dg.AssetExecutionContext, lake: LakeResource, landing: LakeResource, catalog: CatalogResource

@@ -9,7 +9,6 @@ import json
 import threading
 from collections import Counter
 
-import dagster as dg
 import duckdb
 import pytest
 
@@ -20,7 +19,7 @@ from qs_platform.local.quicksight import local_quicksight_client
 from qs_platform.local.viewer.server import make_viewer_server
 from qs_platform.project import build_definitions
 from qs_platform.quicksight.dashboards import validate_request
-from qs_platform_tests.conftest import CONFIG_DIR, PROJECT, SERVICE_REQUESTS_CSV
+from qs_platform_tests.conftest import CONFIG_DIR, PROJECT, SERVICE_REQUESTS_CSV, memory_instance
 from qs_platform_tests.local.viewer.static.conftest import (
     CHROMIUM,
     PageWatch,
@@ -78,8 +77,7 @@ def demo(tmp_path_factory, config):
     sample.write_text(
         "".join(SERVICE_REQUESTS_CSV.read_text(encoding="utf-8").splitlines(keepends=True)[: SERVICE_SAMPLE_ROWS + 1])
     )
-    (root / "home").mkdir()
-    with dg.instance_for_test(temp_dir=str(root / "home")) as instance:
+    with memory_instance() as instance:
         report = Syncer(build_definitions(settings, config), instance).sync()
     return settings, landing, report
 

@@ -87,7 +87,7 @@ def test_the_disk_filling_up_fails_the_run_clearly_quarantines_nothing_and_the_n
     world.assert_complete(texts)
 
 
-MANY_FILES = 1000
+MANY_FILES = 300  # 1,000 and the daemon: `make bench`
 
 
 @pytest.fixture
@@ -102,7 +102,7 @@ def command_line(tmp_path, monkeypatch):
     return world
 
 
-def test_a_thousand_files_landed_at_once_are_all_loaded_once_by_one_sync(command_line):
+def test_hundreds_of_files_landed_at_once_are_all_loaded_once_by_one_sync(command_line):
     world = command_line
     texts = [csv_text(10 * n, 1 + n % 3) for n in range(MANY_FILES)]
     for n, text in enumerate(texts):

@@ -17,7 +17,6 @@ from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 
@@ -33,7 +32,7 @@ from qs_platform.examples.logistics import (
     read_classix,
 )
 from qs_platform.project import build_definitions
-from qs_platform_tests.conftest import CONFIG_DIR, SEEDS
+from qs_platform_tests.conftest import CONFIG_DIR, SEEDS, memory_instance
 
 LOGISTICS = SEEDS / "logistics"
 SEED_FILES = ("classix_dimensional_data.csv", "AssessmentTable.csv", "AssessmentParameterDataMapTable.csv")
@@ -89,8 +88,7 @@ def built(tmp_path_factory, config):
         (landing / "logistics" / "assessments" / CRAFTED).mkdir(parents=True, exist_ok=True)
         (landing / "logistics" / "assessments" / CRAFTED / name).write_text(text)
     sources = [s.name for s in config.sources if s.landing_prefix == "landing/logistics/"]
-    (root / "home").mkdir()
-    with dg.instance_for_test(temp_dir=str(root / "home")) as instance:
+    with memory_instance() as instance:
         report = Syncer(build_definitions(settings, lineage_config(config, sources, quicksight=False)), instance).sync()
     assert report.ok and report.quarantined == [], (report.failed_runs, report.quarantined)
     assert report.failed_checks == [], report.failed_checks

@@ -16,7 +16,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 
@@ -25,7 +24,7 @@ from qs_platform.config.loader import lineage_config
 from qs_platform.config.settings import Settings
 from qs_platform.examples.generators import generate_exchange_rates, generate_subscriptions
 from qs_platform.project import build_definitions
-from qs_platform_tests.conftest import CONFIG_DIR
+from qs_platform_tests.conftest import CONFIG_DIR, memory_instance
 
 TABLES = (
     "subscriptions_versions", "subscriptions_latest", "subscriptions_monthly", "subscriptions_mrr_monthly",
@@ -147,8 +146,7 @@ def built(tmp_path_factory, config):
     for key, objects in HAND_PULLS.items():
         (landing / key).parent.mkdir(parents=True, exist_ok=True)
         (landing / key).write_text(json.dumps(objects))
-    (root / "home").mkdir()
-    with dg.instance_for_test(temp_dir=str(root / "home")) as instance:
+    with memory_instance() as instance:
         report = Syncer(
             build_definitions(settings, lineage_config(config, ["subscriptions", "exchange_rates"], quicksight=False)),
             instance,

@@ -27,7 +27,7 @@ from qs_platform.orchestration.raw import landing_asset_key
 from qs_platform.project import build_definitions
 from qs_platform.pull.credentials import http_client, read_secret
 from qs_platform.pull.puller import PullState, run_pull
-from qs_platform_tests.conftest import CONFIG_DIR
+from qs_platform_tests.conftest import CONFIG_DIR, memory_instance
 
 KEY = "cb-test-SECRET-4d2f9a"
 UTC = dt.UTC
@@ -109,8 +109,7 @@ def test_pulled_subscriptions_match_the_generated_files_and_the_key_is_never_log
     landing = tmp_path / "generated" / "landing"
     generate_subscriptions(landing, n_subscriptions=50, months=["2024-01", "2024-02", "2024-03"], seed=0)
     generate_exchange_rates(landing, seed=0)
-    (tmp_path / "home2").mkdir()
-    with dg.instance_for_test(temp_dir=str(tmp_path / "home2")) as other:
+    with memory_instance() as other:
         assert Syncer(build_definitions(generated, narrow), other).sync().ok
     for table in SUBSCRIPTION_TABLES:  # the same numbers, overlap and all
         assert processed(pulled, table) == processed(generated, table), table

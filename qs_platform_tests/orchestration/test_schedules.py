@@ -28,7 +28,8 @@ def test_shipped_schedules_and_default_status(config):
     assert next_cron_tick("15 0 1 * *", "UTC", 1704067200) == 1704068100  # 2024-01-01 00:00 -> 00:15
 
 
-def test_sync_runs_a_schedule_once_per_due_tick(config, settings, instance, tmp_path):
+def test_sync_runs_a_schedule_once_per_due_tick(config, settings, sqlite_instance, tmp_path):
+    instance = sqlite_instance  # Dagster's in-memory instance has no schedule storage
     table = config.table("subscriptions_versions").model_copy(
         update={
             "schedule": config.table("subscriptions_mrr_monthly").schedule.model_copy(
