@@ -123,6 +123,19 @@ def add_parameter_values(tables: dict[str, dict[str, dict]], definition: dict) -
             info["values"] = list(dict.fromkeys([*values, *info["values"]]))
 
 
+def physical_names(columns: dict[str, dict]) -> dict[str, str]:
+    """Column -> its name in the DuckDB table: `Cost` beside `cost` is `Cost#2` there (DuckDB ignores case), and the
+    dataset renames it back, as a QuickSight dataset over a lower-case Athena view does."""
+    names: dict[str, str] = {}
+    for column in columns:
+        name, n = column, 1
+        while name.lower() in {v.lower() for v in names.values()}:
+            n += 1
+            name = f"{column}#{n}"
+        names[column] = name
+    return names
+
+
 def build_catalog(path: Path, tables: dict[str, dict[str, dict]]) -> None:
     today = dt.datetime.now(dt.UTC).replace(tzinfo=None, minute=0, second=0, microsecond=0)
     con = duckdb.connect(str(path))
@@ -131,7 +144,8 @@ def build_catalog(path: Path, tables: dict[str, dict[str, dict]]) -> None:
         for identifier, columns in tables.items():
             if not columns:
                 columns = {"id": {"type": "STRING", "values": []}}
-            spec = ", ".join(f"{json.dumps(c)} {DUCKDB_TYPES[i['type']]}" for c, i in columns.items())
+            names = physical_names(columns)
+            spec = ", ".join(f"{json.dumps(names[c])} {DUCKDB_TYPES[i['type']]}" for c, i in columns.items())
             con.execute(f'CREATE TABLE processed."{table_name(identifier)}" ({spec})')
             rows = [[synthetic_value(c, info, i, today) for c, info in columns.items()] for i in range(ROWS)]
             con.executemany(
@@ -148,6 +162,11 @@ def deploy(store: Path, dashboard_id: str, name: str, definition: dict, tables: 
         dataset_id = table_name(identifier)
         declaration["DataSetArn"] = f"arn:aws:quicksight:{REGION}:{ACCOUNT}:dataset/{dataset_id}"
         columns = tables[identifier] or {"id": {"type": "STRING"}}
+        names = physical_names(columns)
+        renames = [
+            {"RenameColumnOperation": {"ColumnName": names[c], "NewColumnName": c}} for c in columns if names[c] != c
+        ]
+        logical = {"l": {"Alias": identifier, "Source": {"PhysicalTableId": "t"}, "DataTransforms": renames}}
         client.create_data_set(
             AwsAccountId=ACCOUNT,
             DataSetId=dataset_id,
@@ -159,10 +178,11 @@ def deploy(store: Path, dashboard_id: str, name: str, definition: dict, tables: 
                         "DataSourceArn": DATASOURCE_ARN,
                         "Schema": "processed",
                         "Name": dataset_id,
-                        "InputColumns": [{"Name": c, "Type": i["type"]} for c, i in columns.items()],
+                        "InputColumns": [{"Name": names[c], "Type": i["type"]} for c, i in columns.items()],
                     }
                 }
             },
+            **({"LogicalTableMap": logical} if renames else {}),
         )
     client.create_dashboard(AwsAccountId=ACCOUNT, DashboardId=dashboard_id, Name=name, Definition=definition)
     return client
@@ -211,12 +231,6 @@ def error_class(message: str) -> str:
 def serve(name: str, definition: dict, workdir: Path):
     """(a running viewer over the Definition deployed on synthetic rows in `workdir`, the viewer's URL of its page)."""
     tables = infer_definition_columns(definition)
-    for columns in tables.values():  # DuckDB names are case-insensitive: one of `Cost` and `cost`
-        seen: set[str] = set()
-        for column in list(columns):
-            if column.lower() in seen:
-                del columns[column]
-            seen.add(column.lower())
     add_parameter_values(tables, definition)
     catalog = workdir / "catalog.duckdb"
     build_catalog(catalog, tables)

@@ -131,7 +131,7 @@ class QueryContext:
                     f"column {name!r} is neither in dataset {self.source.dataset_id!r} nor a calculated field of it"
                     f" (dataset columns: {', '.join(self.source.columns)})"
                 )
-            return Sql(quote_identifier(name))
+            return Sql(self.source.sql_column(name))
         if name in self._resolving:
             raise CalculatedFieldError(f"calculated field {name!r} refers to itself")
         self._resolving.append(name)

@@ -3,6 +3,10 @@
 A `RelationalTable` {Schema: processed, Name: division_kpis} reads `"processed"."division_kpis"`; a
 `CustomSql` is used as a subquery. A logical table's RenameColumnOperation / CreateColumnsOperation /
 FilterOperation transforms are applied on top; joins and other sources are not supported.
+
+QuickSight's column names are case-sensitive and DuckDB's are not: a dataset may hold `resource id` and a column
+renamed or created as `Resource Id`, which DuckDB would take for one. Such a column gets a name of its own in the
+relation (`DatasetSource.sql_names`), and every reference to it is resolved through that.
 """
 
 from __future__ import annotations
@@ -29,13 +33,21 @@ class DatasetSource:
     geographic_roles: dict[str, str] = field(
         default_factory=dict
     )  # column -> LATITUDE | LONGITUDE | CITY ... (TagColumnOperation)
+    sql_names: dict[str, str] = field(default_factory=dict)  # column -> its name in `relation`, where they differ
+
+    def sql_column(self, name: str) -> str:
+        """The quoted identifier of the dataset column `name` in `relation`."""
+        return quote_identifier(self.sql_names.get(name, name))
 
 
 class _PhysicalColumns:
     """Resolver for dataset-level expressions: plain columns, no dashboard parameters."""
 
+    def __init__(self, sql_names: dict[str, str] | None = None):
+        self.sql_names = sql_names or {}
+
     def column(self, name: str) -> Sql:
-        return Sql(quote_identifier(name))
+        return Sql(quote_identifier(self.sql_names.get(name, name)))
 
     def parameter(self, name: str) -> Sql:
         raise ExpressionError(f"dataset expressions cannot use parameters (${{{name}}})")
@@ -58,18 +70,6 @@ def _physical_relation(table_id: str, physical: dict) -> tuple[str, list[str]]:
     )
 
 
-def _transformed_columns(columns: list[str], transforms: list[dict]) -> list[str]:
-    """The column names after renames and created columns."""
-    columns = list(columns)
-    for transform in transforms:
-        if "RenameColumnOperation" in transform:
-            op = transform["RenameColumnOperation"]
-            columns = [op["NewColumnName"] if c == op["ColumnName"] else c for c in columns]
-        elif "CreateColumnsOperation" in transform:
-            columns += [c["ColumnName"] for c in transform["CreateColumnsOperation"].get("Columns", [])]
-    return columns
-
-
 def _geographic_roles(transforms: list[dict]) -> dict[str, str]:
     roles = {}
     for transform in transforms:
@@ -80,27 +80,72 @@ def _geographic_roles(transforms: list[dict]) -> dict[str, str]:
     return roles
 
 
-def _apply_transforms(relation: str, transforms: list[dict]) -> str:
+@dataclass
+class _Transformed:
+    """A logical table's relation while its transforms are applied, with its columns' QuickSight names."""
+
+    relation: str
+    columns: list[str]
+    sql_names: dict[str, str] = field(default_factory=dict)
+
+    def sql_name(self, name: str) -> str:
+        return self.sql_names.get(name, name)
+
+    def collides(self, name: str, besides: str | None = None) -> bool:
+        """Whether DuckDB would take `name` for another column of the relation (its names ignore case)."""
+        taken = {self.sql_name(c).lower() for c in self.columns if c != besides}
+        return name.lower() in taken
+
+    def own_name(self, name: str, replacing: str | None = None) -> str:
+        """A name for `name` in the relation that no other column's matches, ignoring case (`replacing`: the column
+        it takes the place of, whose name is free)."""
+        candidate, n = name, 1
+        while self.collides(candidate, besides=replacing or name):
+            n += 1
+            candidate = f"{name}#{n}"
+        return candidate
+
+    def rename(self, old: str, new: str) -> None:
+        current, target = self.sql_name(old), self.own_name(new, old) if self.collides(new, besides=old) else new
+        if current != target:
+            self.relation = f"(SELECT * RENAME ({quote_identifier(current)} AS {quote_identifier(target)}) FROM {self.relation} AS _src)"
+        self.sql_names.pop(old, None)
+        self.columns = [new if c == old else c for c in self.columns]
+        if target != new:
+            self.sql_names[new] = target
+
+    def create(self, columns: list[dict]) -> None:
+        created = []
+        for column in columns:
+            name = column["ColumnName"]
+            target = self.own_name(name) if self.collides(name, besides=name) else name
+            sql = translate(column["Expression"], _PhysicalColumns(self.sql_names)).text
+            created.append(f"{sql} AS {quote_identifier(target)}")
+            self.columns.append(name)
+            if target != name:
+                self.sql_names[name] = target
+        if created:
+            self.relation = f"(SELECT *, {', '.join(created)} FROM {self.relation} AS _src)"
+
+    def filter(self, condition: str) -> None:
+        where = translate(condition, _PhysicalColumns(self.sql_names)).text
+        self.relation = f"(SELECT * FROM {self.relation} AS _src WHERE {where})"
+
+
+def _apply_transforms(relation: str, columns: list[str], transforms: list[dict]) -> _Transformed:
+    table = _Transformed(relation, list(columns))
     for transform in transforms:
         if "RenameColumnOperation" in transform:
             op = transform["RenameColumnOperation"]
-            relation = (
-                f"(SELECT * RENAME ({quote_identifier(op['ColumnName'])} AS {quote_identifier(op['NewColumnName'])}) "
-                f"FROM {relation} AS _src)"
-            )
+            table.rename(op["ColumnName"], op["NewColumnName"])
         elif "CreateColumnsOperation" in transform:
-            created = [
-                f"{translate(c['Expression'], _PhysicalColumns()).text} AS {quote_identifier(c['ColumnName'])}"
-                for c in transform["CreateColumnsOperation"].get("Columns", [])
-            ]
-            if created:
-                relation = f"(SELECT *, {', '.join(created)} FROM {relation} AS _src)"
+            table.create(transform["CreateColumnsOperation"].get("Columns", []))
         elif "FilterOperation" in transform:
             condition = transform["FilterOperation"].get("ConditionExpression")
             if condition:
-                relation = f"(SELECT * FROM {relation} AS _src WHERE {translate(condition, _PhysicalColumns()).text})"
+                table.filter(condition)
         # ProjectOperation, CastColumnTypeOperation, Tag/Untag: nothing to do for reading
-    return relation
+    return table
 
 
 def dataset_source(identifier: str, dataset: dict) -> DatasetSource:
@@ -108,6 +153,7 @@ def dataset_source(identifier: str, dataset: dict) -> DatasetSource:
     physical = dataset.get("PhysicalTableMap") or {}
     logical = dataset.get("LogicalTableMap") or {}
     roles: dict[str, str] = {}
+    sql_names: dict[str, str] = {}
     try:
         if logical:
             if len(logical) != 1:
@@ -120,8 +166,8 @@ def dataset_source(identifier: str, dataset: dict) -> DatasetSource:
             if table_id not in physical:
                 raise DatasetError(f"logical table refers to unknown physical table {table_id!r}")
             relation, columns = _physical_relation(table_id, physical[table_id])
-            relation = _apply_transforms(relation, table.get("DataTransforms", []))
-            columns = _transformed_columns(columns, table.get("DataTransforms", []))
+            transformed = _apply_transforms(relation, columns, table.get("DataTransforms", []))
+            relation, columns, sql_names = transformed.relation, transformed.columns, transformed.sql_names
             roles = _geographic_roles(table.get("DataTransforms", []))
         else:
             if len(physical) != 1:
@@ -131,4 +177,4 @@ def dataset_source(identifier: str, dataset: dict) -> DatasetSource:
     except ExpressionError as error:
         raise DatasetError(f"dataset {dataset.get('DataSetId')!r}: {error}") from None
     columns += [c["Name"] for c in dataset.get("OutputColumns", []) if c.get("Name") not in columns]
-    return DatasetSource(identifier, dataset.get("DataSetId", identifier), relation, tuple(columns), roles)
+    return DatasetSource(identifier, dataset.get("DataSetId", identifier), relation, tuple(columns), roles, sql_names)
