@@ -2,7 +2,7 @@
 
 A `RelationalTable` {Schema: processed, Name: division_kpis} reads `"processed"."division_kpis"`; a
 `CustomSql` is used as a subquery. A logical table's RenameColumnOperation / CreateColumnsOperation /
-FilterOperation transforms are applied on top; joins and other sources are not supported.
+FilterOperation / CastColumnTypeOperation transforms are applied on top; joins and other sources are not supported.
 
 QuickSight's column names are case-sensitive and DuckDB's are not: a dataset may hold `resource id` and a column
 renamed or created as `Resource Id`, which DuckDB would take for one. Such a column gets a name of its own in the
@@ -14,6 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .expressions import ExpressionError, Sql, translate
+from .functions import strftime_format
+
+# QuickSight's column types as DuckDB's (a value that does not convert is NULL, as in a direct query)
+CAST_TYPES = {"STRING": "VARCHAR", "INTEGER": "BIGINT", "DECIMAL": "DOUBLE", "DATETIME": "TIMESTAMP"}
 
 
 class DatasetError(ValueError):
@@ -127,6 +131,18 @@ class _Transformed:
         if created:
             self.relation = f"(SELECT *, {', '.join(created)} FROM {self.relation} AS _src)"
 
+    def cast(self, name: str, new_type: str, date_format: str | None = None) -> None:
+        """CastColumnTypeOperation: the column as `new_type`; a DATETIME read from text with `date_format` (Java's
+        date pattern, as QuickSight's), or as an ISO timestamp."""
+        column = quote_identifier(self.sql_name(name))
+        if new_type not in CAST_TYPES:
+            raise DatasetError(f"column {name!r} is cast to {new_type!r}, which is not a QuickSight column type")
+        sql = f"TRY_CAST({column} AS {CAST_TYPES[new_type]})"
+        if new_type == "DATETIME" and date_format:
+            pattern = strftime_format(date_format).replace("'", "''")
+            sql = f"coalesce(try_strptime(CAST({column} AS VARCHAR), '{pattern}'), {sql})"
+        self.relation = f"(SELECT * REPLACE ({sql} AS {column}) FROM {self.relation} AS _src)"
+
     def filter(self, condition: str) -> None:
         where = translate(condition, _PhysicalColumns(self.sql_names)).text
         self.relation = f"(SELECT * FROM {self.relation} AS _src WHERE {where})"
@@ -144,7 +160,10 @@ def _apply_transforms(relation: str, columns: list[str], transforms: list[dict])
             condition = transform["FilterOperation"].get("ConditionExpression")
             if condition:
                 table.filter(condition)
-        # ProjectOperation, CastColumnTypeOperation, Tag/Untag: nothing to do for reading
+        elif "CastColumnTypeOperation" in transform:
+            op = transform["CastColumnTypeOperation"]
+            table.cast(op["ColumnName"], op["NewColumnType"], op.get("Format"))
+        # ProjectOperation, Tag/Untag: nothing to do for reading
     return table
 
 

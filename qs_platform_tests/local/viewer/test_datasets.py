@@ -54,3 +54,38 @@ def test_a_rename_that_only_changes_case_is_a_plain_rename():
 
     assert source.sql_names == {} and "Resource ID" in source.columns and "resource id" not in source.columns
     assert rows([rename], ("Resource ID",)) == [("lower-1", 1.0), ("lower-2", 2.0)]
+
+
+def test_cast_column_type_operations_give_the_column_the_dataset_s_type():
+    """An account id stored as a number and cast to STRING by the dataset takes text in an ifelse (QuickSight refuses
+    mixed branches; DuckDB too), and a text column cast to DATETIME with a Java pattern is a timestamp."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE r (account_id BIGINT, day VARCHAR, x DOUBLE)")
+    con.execute("INSERT INTO r VALUES (123456789012, '01/02/2024', 1), (NULL, 'not a date', 2)")
+    columns = [
+        {"Name": "account_id", "Type": "INTEGER"},
+        {"Name": "day", "Type": "STRING"},
+        {"Name": "x", "Type": "DECIMAL"},
+    ]
+    casts = [
+        {"CastColumnTypeOperation": {"ColumnName": "account_id", "NewColumnType": "STRING"}},
+        {"CastColumnTypeOperation": {"ColumnName": "day", "NewColumnType": "DATETIME", "Format": "dd/MM/yyyy"}},
+    ]
+    source = dataset_source(
+        "t",
+        {
+            "DataSetId": "r",
+            "PhysicalTableMap": {"p": {"RelationalTable": {"Name": "r", "InputColumns": columns}}},
+            "LogicalTableMap": {"l": {"Source": {"PhysicalTableId": "p"}, "DataTransforms": casts}},
+        },
+    )
+    calculated = [
+        {"DataSetIdentifier": "t", "Name": "who", "Expression": "ifelse(isNull({account_id}), 'nobody', {account_id})"},
+        {"DataSetIdentifier": "t", "Name": "month", "Expression": "extract('MM', {day})"},
+    ]
+    query = compile_visual({"CalculatedFields": calculated}, "s", table_visual(("who", "month"), ("x",)), source, {})
+
+    assert sorted(con.execute(query.sql, query.params).fetchall(), key=str) == [
+        ("123456789012", 2, 1.0),
+        ("nobody", None, 2.0),
+    ]
