@@ -265,7 +265,20 @@ def _relative_dates_filter(ctx: QueryContext, f: dict) -> Condition | None:
         condition = f"{expr} >= {period} + INTERVAL 1 {unit} AND {expr} < {period} + INTERVAL 1 {unit} + {span}"
     else:
         raise CompileError(f"relative date type {kind} is not supported")
+    condition += _excluded_periods(ctx, f.get("ExcludePeriodConfiguration") or {}, expr, anchor)
     return Condition(_with_nulls(f"({condition})", expr, f.get("NullOption")))
+
+
+def _excluded_periods(ctx: QueryContext, exclude: dict, expr: str, anchor: str) -> str:
+    """ExcludePeriodConfiguration: the last `Amount` periods of `Granularity` up to the anchor (its own period
+    included) are left out of the range, as "last 12 months, excluding the last 1" leaves out the current month."""
+    if not exclude or exclude.get("Status", "ENABLED") != "ENABLED" or not exclude.get("Amount"):
+        return ""
+    unit = _RELATIVE_UNITS.get(exclude.get("Granularity") or "DAY")
+    if unit is None:
+        raise CompileError(f"exclude-period granularity {exclude.get('Granularity')} is not supported")
+    earlier = f"({ctx.bind(int(exclude['Amount']) - 1)} * INTERVAL 1 {unit})"
+    return f" AND {expr} < date_trunc('{unit}', {anchor}) - {earlier}"
 
 
 def _nested_filter(ctx: QueryContext, f: dict) -> Condition | None:
