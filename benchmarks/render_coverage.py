@@ -33,6 +33,7 @@ import duckdb
 import yaml
 
 from qs_platform.local.viewer import make_viewer_server
+from qs_platform.local.viewer.datasets import unique_ignoring_case
 from qs_platform.quicksight.definition.columns import infer_definition_columns
 from qs_platform_tests.local.viewer.conftest import ACCOUNT, DATASOURCE_ARN, REGION, catalog_quicksight
 
@@ -127,12 +128,10 @@ def physical_names(columns: dict[str, dict]) -> dict[str, str]:
     """Column -> its name in the DuckDB table: `Cost` beside `cost` is `Cost#2` there (DuckDB ignores case), and the
     dataset renames it back, as a QuickSight dataset over a lower-case Athena view does."""
     names: dict[str, str] = {}
+    taken: set[str] = set()
     for column in columns:
-        name, n = column, 1
-        while name.lower() in {v.lower() for v in names.values()}:
-            n += 1
-            name = f"{column}#{n}"
-        names[column] = name
+        names[column] = unique_ignoring_case(column, taken)
+        taken.add(names[column].lower())
     return names
 
 

@@ -28,6 +28,15 @@ def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def unique_ignoring_case(name: str, taken: set[str]) -> str:
+    """`name`, or `name#2`, `name#3` …: the first that no name of `taken` (lower case) matches, ignoring case."""
+    candidate, n = name, 1
+    while candidate.lower() in taken:
+        n += 1
+        candidate = f"{name}#{n}"
+    return candidate
+
+
 @dataclass(frozen=True)
 class DatasetSource:
     identifier: str  # the DataSetIdentifier used inside the Definition
@@ -95,22 +104,14 @@ class _Transformed:
     def sql_name(self, name: str) -> str:
         return self.sql_names.get(name, name)
 
-    def collides(self, name: str, besides: str | None = None) -> bool:
-        """Whether DuckDB would take `name` for another column of the relation (its names ignore case)."""
-        taken = {self.sql_name(c).lower() for c in self.columns if c != besides}
-        return name.lower() in taken
-
     def own_name(self, name: str, replacing: str | None = None) -> str:
-        """A name for `name` in the relation that no other column's matches, ignoring case (`replacing`: the column
-        it takes the place of, whose name is free)."""
-        candidate, n = name, 1
-        while self.collides(candidate, besides=replacing or name):
-            n += 1
-            candidate = f"{name}#{n}"
-        return candidate
+        """`name` in the relation, or a variant of it when DuckDB (whose names ignore case) would take it for another
+        column (`replacing`: the column it takes the place of, whose name is free)."""
+        taken = {self.sql_name(c).lower() for c in self.columns if c != (replacing or name)}
+        return unique_ignoring_case(name, taken)
 
     def rename(self, old: str, new: str) -> None:
-        current, target = self.sql_name(old), self.own_name(new, old) if self.collides(new, besides=old) else new
+        current, target = self.sql_name(old), self.own_name(new, old)
         if current != target:
             self.relation = f"(SELECT * RENAME ({quote_identifier(current)} AS {quote_identifier(target)}) FROM {self.relation} AS _src)"
         self.sql_names.pop(old, None)
@@ -122,7 +123,7 @@ class _Transformed:
         created = []
         for column in columns:
             name = column["ColumnName"]
-            target = self.own_name(name) if self.collides(name, besides=name) else name
+            target = self.own_name(name)
             sql = translate(column["Expression"], _PhysicalColumns(self.sql_names)).text
             created.append(f"{sql} AS {quote_identifier(target)}")
             self.columns.append(name)

@@ -272,7 +272,7 @@ def _relative_dates_filter(ctx: QueryContext, f: dict) -> Condition | None:
 def _excluded_periods(ctx: QueryContext, exclude: dict, expr: str, anchor: str) -> str:
     """ExcludePeriodConfiguration: the last `Amount` periods of `Granularity` up to the anchor (its own period
     included) are left out of the range, as "last 12 months, excluding the last 1" leaves out the current month."""
-    if not exclude or exclude.get("Status", "ENABLED") != "ENABLED" or not exclude.get("Amount"):
+    if exclude.get("Status", "ENABLED") != "ENABLED" or not exclude.get("Amount"):
         return ""
     unit = _RELATIVE_UNITS.get(exclude.get("Granularity") or "DAY")
     if unit is None:

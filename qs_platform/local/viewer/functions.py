@@ -189,9 +189,7 @@ def windowed(call: Call, text: str, level: str, inner: list[Sql], counts_fields:
     """A window function at its level: over the visual's rows, or a per-row column under the visual. A count at the
     visual's level (`countOver({pricing_unit}, [{resource_id}])`) may take a field the visual groups by."""
     if level == "POST_AGG_FILTER":
-        if counts_fields and not any(a.aggregate for a in inner):
-            return Sql(text, aggregate=True, window=True)
-        if not any(a.aggregate for a in inner):
+        if not counts_fields and not any(a.aggregate for a in inner):
             raise ExpressionError(f"{call.name}() at the visual's level needs an aggregated measure such as sum(x)")
         return Sql(text, aggregate=True, window=True)
     if any(a.aggregate for a in inner):

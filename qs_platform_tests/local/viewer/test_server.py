@@ -577,7 +577,6 @@ def test_unsupported_things_are_readable_422s(extra_viewer):
 
 
 def test_viewer_through_the_local_quicksight_backend(tmp_path):
-
     client = catalog_quicksight(tmp_path / "quicksight.sqlite")
     for data_set in datasets().values():
         request = {
