@@ -1,11 +1,12 @@
 """One landed file -> `raw/<source>/<file id>.parquet` in one streamed DuckDB pass; rejected rows also in `quarantine/`.
 
 The raw file is the typed image of every record of the landed file, in file order: loaded records have
-`_reject` NULL; a rejected record keeps in `_reject` (JSON) the rules it broke, their messages and its original text.
+`_reject` NULL; a rejected record keeps in `_reject` (JSON) its original text per column.
 Readers of `raw.<source>` see the loaded records only, numbered by their position (`_line_number` =
 `_first_line` + position), so no record number has to be computed while loading (that would serialise the pass).
-When records were rejected, a second, small pass copies them to `quarantine/<source>/rows/<file id>.parquet`,
-with their text per column, line number, rules and messages. A file that cannot be read at all is copied whole
+When records were rejected, a second, small pass over the raw file works out which rules each broke and why
+(`explained_select`) and copies them to `quarantine/<source>/rows/<file id>.parquet`, with their text per column,
+line number, rules and messages. A file that cannot be read at all is copied whole
 to `quarantine/<source>/files/<file id>` with `.reason.json`. Every record is loaded or rejected exactly once:
 loaded + rejected = input rows.
 """
@@ -23,7 +24,7 @@ from qs_platform.config.models import Source, template_regex
 from qs_platform.ingest.children import forget_children, write_children
 from qs_platform.ingest.formats import FileRecords, UnreadableFile, describe_duckdb_error, read_records
 from qs_platform.ingest.keys import encode_key
-from qs_platform.ingest.validation import checked_select
+from qs_platform.ingest.validation import checked_select, explained_select, text_ref
 from qs_platform.lake import Lake
 from qs_platform.sql.engine import DUCKDB_MACHINE_ERRORS
 from qs_platform.sql.text import constant_string, quote, sql_string
@@ -35,8 +36,6 @@ LINEAGE_COLUMNS = {
     "_line_number": "BIGINT",
 }
 RECORD_STATUS_COLUMNS = ("_reject", "_first_line")  # stored in raw files, not shown by raw.<source>
-REJECTED_RULES = "from_json(_reject -> '$.rules', '[\"VARCHAR\"]')"
-REJECTED_ERRORS = "from_json(_reject -> '$.errors', '[\"VARCHAR\"]')"
 RAW_COMPRESSION = "snappy"  # DuckDB's default: the fastest to write; readers do not notice the difference
 
 
@@ -140,20 +139,14 @@ def _load(
                 f"copy (select *, {lineage} from ({select})) to {sql_string(str(target))} "
                 f"(format parquet, compression {RAW_COMPRESSION}, return_stats)",
             )
-            written = f"read_parquet({sql_string(str(target))})"
             by_rule = (
-                dict(
-                    con.execute(
-                        f"select r, count(*) from (select unnest({REJECTED_RULES}) as r from {written} where _reject is not null) "
-                        "group by r order by r"
-                    ).fetchall()
+                write_quarantined_rows(
+                    con, lake, source, str(target), output, list(fields), q_key, first_line=records.first_line
                 )
                 if rejected
                 else {}
             )
-            if rejected:
-                write_quarantined_rows(con, lake, source, str(target), output, list(fields), q_key)
-            else:
+            if not rejected:
                 lake.delete(q_key)
             children = (
                 write_children(con, lake, source, landing_key, path, str(target), records) if source.children else {}
@@ -202,25 +195,28 @@ def write_quarantined_rows(
     fields: list[str],
     key: str,
     line_number: str | None = "file_row_number + _first_line",
-) -> None:
-    """The rejected records of a raw file with their original text per column, line number, rules and messages.
+    first_line: int = 1,
+) -> dict[str, int]:
+    """The rejected records of a raw file with their original text per column, line number, rules and messages;
+    how many records broke each rule.
 
     `line_number` is SQL for the record's line, or None when the file stores `_line_number` itself (child tables)."""
     declared = {c.column_name for c in source.columns}
-    texts = [
-        f"json_extract_string(_reject, {sql_string('$.text.' + json.dumps(name))}) as {quote(name)}"
-        if name in declared
-        else quote(name)
-        for name in output
-    ]
+    texts = [f"{text_ref(name)} as {quote(name)}" if name in declared else quote(name) for name in output]
     lineage = [quote(f) for f in fields] + ["_source_key", "_content_hash", "_ingested_at"]
+    explained = explained_select(
+        source, source.columns, f"read_parquet({sql_string(raw_file)}, file_row_number = true)", first_line
+    )
     with lake.staged_write(key) as target:
         con.execute(
             f"copy (select {', '.join(texts + lineage)}{f', {line_number} as _line_number' if line_number else ''}, "
-            f"{REJECTED_RULES} as _rules, {REJECTED_ERRORS} as _errors "
-            f"from read_parquet({sql_string(raw_file)}, file_row_number = true) where _reject is not null order by file_row_number) "
-            f"to {sql_string(str(target))} (format parquet, compression zstd)"
+            f"_rules, _errors from ({explained})) to {sql_string(str(target))} (format parquet, compression zstd)"
         )
+        counted = con.execute(
+            f"select r, count(*) from (select unnest(_rules) as r from read_parquet({sql_string(str(target))})) "
+            "group by r order by r"
+        ).fetchall()
+    return dict(counted)
 
 
 def count_lines(path, source: Source) -> int:

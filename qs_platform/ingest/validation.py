@@ -7,6 +7,7 @@ digits than its scale, dates must match one of their declared formats. Whitespac
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from qs_platform.config.models import (
@@ -150,15 +151,26 @@ def needs_record_numbers(source: Source) -> bool:
     return any(isinstance(rule, UniqueRule) for rule in source.rules)
 
 
+def _firsts(source: Source) -> str:
+    """For each `unique` rule, the record number of its key's first occurrence in the file."""
+    return "".join(
+        f", min({ROW}) over (partition by {', '.join(quote(normalise_column_name(k)) for k in rule.columns)}) as {quote(f'$first.{rule.name}')}"
+        for rule in source.rules
+        if isinstance(rule, UniqueRule)
+    )
+
+
 def checked_select(
     source: Source, columns: list[Column], texts: dict[str, str], extras: dict[str, str], relation: str, first_line: int
 ) -> tuple[str, list[str]]:
     """(SELECT over `relation` with typed columns, extras and `_reject`, the output column names).
 
-    `_reject` is NULL for a loaded record; for a rejected one a JSON object with the rules it broke, their messages
-    and the record's original text per column. One text column, computed for rejected records only, costs little
-    to write when most records are good. The records stay in file order (a `unique` rule's window is sorted back by
-    record number), which numbers their lines.
+    `_reject` is NULL for a loaded record; for a rejected one a JSON object with the record's original text per
+    column. Which rules it broke, and why, is left to `explained_select`, over the few rejected records only: the
+    conditions are in this pass once, which keeps its SQL small (planning it is most of the cost of a small file).
+    One text column, computed for rejected records only, costs little to write when most records are good. The
+    records stay in file order (a `unique` rule's window is sorted back by record number), which numbers their
+    lines.
     """
     text_columns = [
         f"{texts.get(c.column_name, 'cast(null as varchar)')} as {text_ref(c.column_name)}" for c in columns
@@ -167,30 +179,48 @@ def checked_select(
     if needs_record_numbers(source):
         text_columns.append(f"row_number() over () as {ROW}")
     typed = ", ".join(f"{typed_expression(c, text_ref(c.column_name))} as {quote(c.column_name)}" for c in columns)
-    firsts = "".join(
-        f", min({ROW}) over (partition by {', '.join(quote(normalise_column_name(k)) for k in rule.columns)}) as {quote(f'$first.{rule.name}')}"
-        for rule in source.rules
-        if isinstance(rule, UniqueRule)
-    )
     found = violations(source, columns, first_line)
     # a CASE tests each condition only on the records no earlier one flagged; an OR chain in a projection would
     # evaluate every condition on every record (a fifth of the pass, measured)
     bad = f"case {' '.join(f'when {v.condition} then true' for v in found)} else false end" if found else "false"
-    names = ", ".join(f"case when {v.condition} then {sql_string(v.name)} end" for v in found)
-    messages = ", ".join(f"case when {v.condition} then {v.message} end" for v in found)
     original = ", ".join(f"{sql_string(c.column_name)}, {text_ref(c.column_name)}" for c in columns)
     output = [c.column_name for c in columns] + list(extras)
     select = f"""
         with texts as (select {", ".join(text_columns)} from {relation}),
         typed as (select *, {typed} from texts),
-        checked as (select *{firsts}, ({bad}) as {BAD} from typed)
+        checked as (select *{_firsts(source)}, ({bad}) as {BAD} from typed)
         select {", ".join(quote(c) for c in output)},
-               case when {BAD} then json_object(
-                   'rules', list_filter([{names}], lambda x: x is not null),
-                   'errors', list_filter([{messages}], lambda x: x is not null),
-                   'text', json_object({original})
-               ) end as _reject
+               case when {BAD} then json_object({original}) end as _reject
         from checked
         {f"order by {ROW}" if needs_record_numbers(source) else ""}
     """
     return select, output
+
+
+def kept_text(column_name: str) -> str:
+    """A rejected record's original text of a declared column, as `checked_select` keeps it in `_reject`."""
+    return f"json_extract_string(_reject, {sql_string('$.' + json.dumps(column_name))})"
+
+
+def explained_select(source: Source, columns: list[Column], raw_scan: str, first_line: int) -> str:
+    """The rejected records of a raw file (`raw_scan`, read with `file_row_number`), in file order, with `_rules`
+    and `_errors`: the rules each broke and their messages, and the kept text of every declared column as
+    `text_ref(name)`.
+
+    The conditions are `checked_select`'s, evaluated again on what the raw file holds of every record: its typed
+    values and, for a rejected one, its text. A `unique` rule's first occurrences are found among all the file's
+    records, as they were while loading."""
+    found = violations(source, columns, first_line)
+    texts = ", ".join(f"{kept_text(c.column_name)} as {text_ref(c.column_name)}" for c in columns)
+    names = (
+        ", ".join(f"case when {v.condition} then {sql_string(v.name)} end" for v in found) or "cast(null as varchar)"
+    )
+    messages = ", ".join(f"case when {v.condition} then {v.message} end" for v in found) or "cast(null as varchar)"
+    return f"""
+        with numbered as (select *, {texts}, file_row_number + 1 as {ROW} from {raw_scan}),
+        ranked as (select *{_firsts(source)} from numbered)
+        select *, list_filter([{names}], lambda x: x is not null) as _rules,
+               list_filter([{messages}], lambda x: x is not null) as _errors
+        from ranked where _reject is not null
+        order by {ROW}
+    """

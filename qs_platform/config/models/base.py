@@ -3,6 +3,7 @@ normalisation and key templates."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -44,6 +45,7 @@ class Strict(BaseModel):
         return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:12]
 
 
+@functools.lru_cache(maxsize=8192)  # asked for every declared name and alias of every landed file
 def normalise_column_name(name: str) -> str:
     """`Service Division Owner` / `serviceDivisionOwner` -> `service_division_owner`; `Prénom` -> `prenom`.
 
