@@ -1,6 +1,7 @@
 """Raw ingest against the reference tools, same file, same run: DuckDB's own typed COPY and pandas.
 
 (a) throughput on a generated 2 M-row CSV, work only (imports excluded), median of `repeat` interleaved runs;
+(s) the cost per file of many small files (10 rows each) loaded in one run, against DuckDB's own typed COPY of each;
 (b) peak resident memory of a child process ingesting a generated CSV of more than 2 GB (deleted afterwards),
     next to DuckDB's own typed COPY of the same file, with `QS_DUCKDB_MEMORY_LIMIT` at its default (1 GB).
 """
@@ -91,6 +92,44 @@ def throughput(rows: int = 2_000_000, repeat: int = 3) -> dict:
         "vs_duckdb": round(duck / platform, 3),
         "vs_pandas": round(panda / platform, 2),
         "platform_mb_per_s": round(size / 1e6 / platform, 1),
+    }
+
+
+def small_files(count: int = 300, rows: int = 10) -> dict:
+    """Per-file cost of `count` small CSVs ingested as one run does (one group), against DuckDB's typed COPY of each
+    file on its own (one connection, as the run has): what the platform adds to each landed file."""
+    import duckdb
+
+    from benchmarks.harness import HEADER
+    from qs_platform.config.loader import load_config
+    from qs_platform.ingest.ledger import Ledger
+    from qs_platform.ingest.runner import ingest_group
+    from qs_platform.lake import LocalLake
+
+    source = load_config(Path(__file__).resolve().parents[1] / "assets_config").source("service_requests")
+    with tempfile.TemporaryDirectory() as tmp:
+        lake = LocalLake(Path(tmp) / "lake")
+        landing = lake.root / "landing" / "service_requests"
+        landing.mkdir(parents=True)
+        for f in range(count):
+            lines = [f"{10_000 + f * rows + r},1/3/2000,1/10/2000,Toronto Water,PASS,3,10," for r in range(rows)]
+            (landing / f"d-{f:05d}.csv").write_text("\n".join([HEADER, *lines]) + "\n")
+        objects = [lake.stat(f"landing/service_requests/d-{f:05d}.csv") for f in range(count)]
+        started = time.perf_counter()
+        group = ingest_group(lake, lake, source, objects, Ledger(source, {}))
+        platform = time.perf_counter() - started
+        assert sum(o.record.loaded_rows for o in group.outcomes) == count * rows
+        with duckdb.connect() as con:
+            started = time.perf_counter()
+            for f in range(count):
+                con.execute(REFERENCE_COPY.format(csv=landing / f"d-{f:05d}.csv", out=Path(tmp) / f"d-{f:05d}.parquet"))
+            reference = time.perf_counter() - started
+    return {
+        "files": count,
+        "rows_per_file": rows,
+        "platform_ms_per_file": round(1000 * platform / count, 1),
+        "duckdb_copy_ms_per_file": round(1000 * reference / count, 1),
+        "vs_duckdb": round(reference / platform, 3),
     }
 
 

@@ -1,7 +1,7 @@
 """`make bench`: the platform side by side with the reference tools, in the same run, as ratios; goals checked.
 
 Prints one table and writes benchmarks/results.json. Exits 1 naming every goal missed. `--only` picks scenarios
-(ingest, memory, files, daemon, latency, sensing, s3, quicksight, transforms); `--quick` shrinks the sizes to try
+(ingest, small_files, memory, files, daemon, latency, sensing, s3, quicksight, transforms); `--quick` shrinks the sizes to try
 the suite out (its numbers are not the goals' sizes).
 """
 
@@ -23,6 +23,7 @@ RESULTS = Path(__file__).with_name("results.json")
 def scenarios(quick: bool) -> dict:
     return {
         "ingest": lambda: ingest.throughput(rows=200_000 if quick else 2_000_000),
+        "small_files": lambda: ingest.small_files(count=100 if quick else 300),
         "memory": lambda: ingest.peak_memory(gigabytes=0.3 if quick else 2.4),
         "files": lambda: files.many_files_with_sync(count=100 if quick else 1000),
         "daemon": lambda: files.many_files_with_daemon(count=100 if quick else 1000),
