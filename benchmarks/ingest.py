@@ -66,7 +66,7 @@ def _pandas(csv: Path, out: Path) -> float:
     return time.perf_counter() - started
 
 
-def throughput(rows: int = 2_000_000, repeat: int = 3) -> dict:
+def throughput(rows: int = 2_000_000, repeat: int = 5) -> dict:
     import pandas  # noqa: F401  (imported before timing: work only)
     import pyarrow  # noqa: F401
 
