@@ -14,6 +14,8 @@ loaded + rejected = input rows.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -133,7 +135,7 @@ def _load(
     lineage = _lineage(fields, landing_key, content_hash, ingested_at, records.first_line)
     out_key, q_key = raw_key(source, landing_key), quarantined_rows_key(source, landing_key)
     try:
-        with lake.staged_write(out_key) as target:
+        with one_transaction(con), lake.staged_write(out_key) as target:
             total, rejected = copy_counted(
                 con,
                 f"copy (select *, {lineage} from ({select})) to {sql_string(str(target))} "
@@ -172,6 +174,19 @@ def _load(
         children=children,
         content_hash=content_hash,
     )
+
+
+@contextmanager
+def one_transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """The passes over one file in one DuckDB transaction: a rule on `now()` or `current_date` sees one time in the
+    loading pass and in the one that explains its rejections."""
+    con.begin()
+    try:
+        yield
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
 
 
 def copy_counted(con, copy: str) -> tuple[int, int]:

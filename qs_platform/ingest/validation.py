@@ -151,8 +151,12 @@ def needs_record_numbers(source: Source) -> bool:
     return any(isinstance(rule, UniqueRule) for rule in source.rules)
 
 
+def _first_names(source: Source) -> list[str]:
+    """The column holding, for each `unique` rule, the record number of its key's first occurrence in the file."""
+    return [f"$first.{rule.name}" for rule in source.rules if isinstance(rule, UniqueRule)]
+
+
 def _firsts(source: Source) -> str:
-    """For each `unique` rule, the record number of its key's first occurrence in the file."""
     return "".join(
         f", min({ROW}) over (partition by {', '.join(quote(normalise_column_name(k)) for k in rule.columns)}) as {quote(f'$first.{rule.name}')}"
         for rule in source.rules
@@ -184,6 +188,7 @@ def checked_select(
     # evaluate every condition on every record (a fifth of the pass, measured)
     bad = f"case {' '.join(f'when {v.condition} then true' for v in found)} else false end" if found else "false"
     original = ", ".join(f"{sql_string(c.column_name)}, {text_ref(c.column_name)}" for c in columns)
+    original += "".join(f", {sql_string(first)}, {quote(first)}" for first in _first_names(source))
     output = [c.column_name for c in columns] + list(extras)
     select = f"""
         with texts as (select {", ".join(text_columns)} from {relation}),
@@ -197,9 +202,10 @@ def checked_select(
     return select, output
 
 
-def kept_text(column_name: str) -> str:
-    """A rejected record's original text of a declared column, as `checked_select` keeps it in `_reject`."""
-    return f"json_extract_string(_reject, {sql_string('$.' + json.dumps(column_name))})"
+def kept_text(name: str) -> str:
+    """What `checked_select` keeps in a rejected record's `_reject`: a declared column's original text, or the
+    first occurrence of a `unique` rule's key."""
+    return f"json_extract_string(_reject, {sql_string('$.' + json.dumps(name))})"
 
 
 def explained_select(source: Source, columns: list[Column], raw_scan: str, first_line: int) -> str:
@@ -207,20 +213,23 @@ def explained_select(source: Source, columns: list[Column], raw_scan: str, first
     and `_errors`: the rules each broke and their messages, and the kept text of every declared column as
     `text_ref(name)`.
 
-    The conditions are `checked_select`'s, evaluated again on what the raw file holds of every record: its typed
-    values and, for a rejected one, its text. A `unique` rule's first occurrences are found among all the file's
-    records, as they were while loading."""
+    The conditions are `checked_select`'s, evaluated again on what the raw file holds of each rejected record: its
+    typed values and what `_reject` kept (the text, and where its `unique` keys first occurred in the file). Only
+    the rejected records are read. Run it in the loading pass's transaction: `now()` and `current_date` in a rule
+    are then the same in both."""
     found = violations(source, columns, first_line)
-    texts = ", ".join(f"{kept_text(c.column_name)} as {text_ref(c.column_name)}" for c in columns)
+    kept = [f"{kept_text(c.column_name)} as {text_ref(c.column_name)}" for c in columns]
+    kept += [f"cast({kept_text(first)} as bigint) as {quote(first)}" for first in _first_names(source)]
     names = (
         ", ".join(f"case when {v.condition} then {sql_string(v.name)} end" for v in found) or "cast(null as varchar)"
     )
     messages = ", ".join(f"case when {v.condition} then {v.message} end" for v in found) or "cast(null as varchar)"
     return f"""
-        with numbered as (select *, {texts}, file_row_number + 1 as {ROW} from {raw_scan}),
-        ranked as (select *{_firsts(source)} from numbered)
+        with rejected as (
+            select *, {", ".join(kept)}, file_row_number + 1 as {ROW} from {raw_scan} where _reject is not null
+        )
         select *, list_filter([{names}], lambda x: x is not null) as _rules,
                list_filter([{messages}], lambda x: x is not null) as _errors
-        from ranked where _reject is not null
+        from rejected
         order by {ROW}
     """

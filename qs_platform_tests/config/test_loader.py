@@ -98,6 +98,22 @@ def test_rule_on_undeclared_column(tmp_path):
     assert "extra.yaml" in problem and "'amount'" in problem and "not declared" in problem
 
 
+@pytest.mark.parametrize("field", ["_rules", "_source_key", "file_row_number"])
+def test_key_template_field_named_like_a_platform_column(tmp_path, field):
+    folder = config_with(
+        tmp_path,
+        "sources/extra.yaml",
+        f"""
+        sources:
+          - name: extra
+            key_template: "{{{field}}}/{{name}}.csv"
+            columns: [{{name: id, type: bigint}}]
+    """,
+    )
+    [problem] = problems(folder)
+    assert "extra.yaml" in problem and repr(field) in problem and "rename the field" in problem
+
+
 def test_table_reading_an_unknown_table(tmp_path):
     folder = config_with(
         tmp_path,

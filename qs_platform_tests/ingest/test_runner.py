@@ -202,3 +202,28 @@ def test_unique_rule_rejects_repeated_keys_after_the_first(lake, config):
         6: ["one_row_per_id: (id) repeats the key of line 2"],
     }
     assert result.loaded_rows == 2 and result.reconciled
+
+
+def test_a_rule_on_the_clock_explains_every_record_it_rejected(lake, config):
+    """The rules a record broke are worked out in a second pass over the raw file; a rule on `now()` must see the
+    same time in both (one transaction), or a rejected record would be quarantined with no rule at all."""
+    declared = config.source("service_requests")
+    source = type(declared).model_validate(
+        {
+            **declared.model_dump(),
+            "rules": [
+                {"name": "even_microsecond", "kind": "expression", "sql": "extract(microsecond from now()) % 2 = 0"}
+            ],
+        }
+    )
+    for attempt in range(12):  # each load is rejected or not by its own clock; either way it must add up
+        key = land(
+            lake,
+            f"landing/service_requests/clock-{attempt}.csv",
+            HEADER + "1,1/2/2000,1/5/2000,Toronto Water,PASS,3,100,\n",
+        )
+        result = ingest(lake, source, key)
+        assert sum(result.rejected_by_rule.values()) == result.rejected_rows, result
+        if result.rejected_rows:
+            [rules] = parquet(lake, quarantined_rows_key(source, key)).select("_rules").fetchall()[0]
+            assert rules == ["even_microsecond"]

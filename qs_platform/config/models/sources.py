@@ -66,6 +66,12 @@ class Source(Strict):
         clashing = sorted(set(fields) & set(names))
         if clashing:
             raise ValueError(f"key_template fields {clashing} clash with declared columns")
+        reserved = sorted(f for f in fields if f.startswith("_") or f == "file_row_number")
+        if reserved:
+            raise ValueError(
+                f"key_template fields {reserved}: names starting with '_' (and file_row_number) are the platform's "
+                "own columns in raw and quarantine files (_source_key, _line_number, _rules …); rename the field"
+            )
         if self.batch:
             unknown = [f for f in self.batch.key if f not in fields]
             if unknown:
