@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.harness import HEADER, SEED_ROWS, World, daemon, make_world, median, percentile, wait_until
+from benchmarks.harness import SEED_ROWS, World, daemon, make_world, median, percentile, small_csv, wait_until
 
 DATASET_KEY = ["quicksight", "dataset", "division_kpis"]
 
@@ -22,10 +22,7 @@ def land_small_files(world: World, count: int, rows: int = 10, first_id: int = 5
     staging = world.root / "outbox"
     staging.mkdir(exist_ok=True)
     for f in range(count):
-        lines = [HEADER] + [
-            f"{first_id + f * rows + r},1/3/2000,1/10/2000,Toronto Water,PASS,3,10," for r in range(rows)
-        ]
-        (staging / f"delivery-{f:05d}.csv").write_text("\n".join(lines) + "\n")
+        small_csv(staging / f"delivery-{f:05d}.csv", rows, first_id + f * rows)
     for path in sorted(staging.iterdir()):
         path.rename(world.landing / path.name)
     return count * rows
@@ -70,8 +67,7 @@ def latency_under_daemon(count: int = 10, timeout: float = 300) -> dict:
             key = dg.AssetKey(DATASET_KEY)
             for i in range(count):
                 before = instance.get_latest_materialization_event(key).timestamp
-                path = world.root / f"one-{i}.csv"
-                path.write_text(f"{HEADER}\n{60_000_000 + i},1/3/2000,1/10/2000,Toronto Water,PASS,3,10,\n")
+                path = small_csv(world.root / f"one-{i}.csv", 1, 60_000_000 + i)
                 landed = time.time()
                 path.rename(world.landing / path.name)
 

@@ -47,6 +47,13 @@ def generate_csv(path: Path, rows: int, first_id: int = 10_000_000, seed: float 
     return path
 
 
+def small_csv(path: Path, rows: int, first_id: int) -> Path:
+    """A small service-requests CSV (one delivery): `rows` requests numbered from `first_id`."""
+    lines = [f"{first_id + r},1/3/2000,1/10/2000,Toronto Water,PASS,3,10," for r in range(rows)]
+    path.write_text("\n".join([HEADER, *lines]) + "\n")
+    return path
+
+
 @dataclass
 class World:
     """A lake and config of its own: the service-requests source, its tables and dashboard."""

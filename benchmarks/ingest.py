@@ -100,7 +100,7 @@ def small_files(count: int = 300, rows: int = 10) -> dict:
     file on its own (one connection, as the run has): what the platform adds to each landed file."""
     import duckdb
 
-    from benchmarks.harness import HEADER
+    from benchmarks.harness import small_csv
     from qs_platform.config.loader import load_config
     from qs_platform.ingest.ledger import Ledger
     from qs_platform.ingest.runner import ingest_group
@@ -112,8 +112,7 @@ def small_files(count: int = 300, rows: int = 10) -> dict:
         landing = lake.root / "landing" / "service_requests"
         landing.mkdir(parents=True)
         for f in range(count):
-            lines = [f"{10_000 + f * rows + r},1/3/2000,1/10/2000,Toronto Water,PASS,3,10," for r in range(rows)]
-            (landing / f"d-{f:05d}.csv").write_text("\n".join([HEADER, *lines]) + "\n")
+            small_csv(landing / f"d-{f:05d}.csv", rows, 10_000 + f * rows)
         objects = [lake.stat(f"landing/service_requests/d-{f:05d}.csv") for f in range(count)]
         started = time.perf_counter()
         group = ingest_group(lake, lake, source, objects, Ledger(source, {}))

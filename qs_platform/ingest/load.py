@@ -219,9 +219,7 @@ def write_quarantined_rows(
     declared = {c.column_name for c in source.columns}
     texts = [f"{text_ref(name)} as {quote(name)}" if name in declared else quote(name) for name in output]
     lineage = [quote(f) for f in fields] + ["_source_key", "_content_hash", "_ingested_at"]
-    explained = explained_select(
-        source, source.columns, f"read_parquet({sql_string(raw_file)}, file_row_number = true)", first_line
-    )
+    explained = explained_select(source, f"read_parquet({sql_string(raw_file)}, file_row_number = true)", first_line)
     with lake.staged_write(key) as target:
         con.execute(
             f"copy (select {', '.join(texts + lineage)}{f', {line_number} as _line_number' if line_number else ''}, "

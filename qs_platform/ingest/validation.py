@@ -104,7 +104,7 @@ def _rule_violation(rule, first_line: int) -> Violation:
         )
     if isinstance(rule, UniqueRule):
         keys = ", ".join(normalise_column_name(c) for c in rule.columns)
-        first = quote(f"$first.{rule.name}")
+        first = quote(first_occurrence(rule))
         present = " and ".join(f"{quote(normalise_column_name(c))} is not null" for c in rule.columns)
         message = f"{sql_string(f'{rule.name}: ({keys}) repeats the key of line ')} || ({first} + {first_line - 1})"
         return Violation(rule.name, f"{first} < {ROW} and {present}", message)
@@ -148,19 +148,22 @@ def violations(source: Source, columns: list[Column], first_line: int) -> list[V
 
 def needs_record_numbers(source: Source) -> bool:
     """A `unique` rule names the line of the first occurrence: the records need their numbers while loading."""
-    return any(isinstance(rule, UniqueRule) for rule in source.rules)
+    return bool(_unique_rules(source))
 
 
-def _first_names(source: Source) -> list[str]:
-    """The column holding, for each `unique` rule, the record number of its key's first occurrence in the file."""
-    return [f"$first.{rule.name}" for rule in source.rules if isinstance(rule, UniqueRule)]
+def first_occurrence(rule: UniqueRule) -> str:
+    """The internal column holding the record number of the first occurrence of a `unique` rule's key."""
+    return f"$first.{rule.name}"
+
+
+def _unique_rules(source: Source) -> list[UniqueRule]:
+    return [rule for rule in source.rules if isinstance(rule, UniqueRule)]
 
 
 def _firsts(source: Source) -> str:
     return "".join(
-        f", min({ROW}) over (partition by {', '.join(quote(normalise_column_name(k)) for k in rule.columns)}) as {quote(f'$first.{rule.name}')}"
-        for rule in source.rules
-        if isinstance(rule, UniqueRule)
+        f", min({ROW}) over (partition by {', '.join(quote(normalise_column_name(k)) for k in rule.columns)}) as {quote(first_occurrence(rule))}"
+        for rule in _unique_rules(source)
     )
 
 
@@ -188,7 +191,9 @@ def checked_select(
     # evaluate every condition on every record (a fifth of the pass, measured)
     bad = f"case {' '.join(f'when {v.condition} then true' for v in found)} else false end" if found else "false"
     original = ", ".join(f"{sql_string(c.column_name)}, {text_ref(c.column_name)}" for c in columns)
-    original += "".join(f", {sql_string(first)}, {quote(first)}" for first in _first_names(source))
+    original += "".join(
+        f", {sql_string(first_occurrence(rule))}, {quote(first_occurrence(rule))}" for rule in _unique_rules(source)
+    )
     output = [c.column_name for c in columns] + list(extras)
     select = f"""
         with texts as (select {", ".join(text_columns)} from {relation}),
@@ -208,7 +213,7 @@ def kept_text(name: str) -> str:
     return f"json_extract_string(_reject, {sql_string('$.' + json.dumps(name))})"
 
 
-def explained_select(source: Source, columns: list[Column], raw_scan: str, first_line: int) -> str:
+def explained_select(source: Source, raw_scan: str, first_line: int) -> str:
     """The rejected records of a raw file (`raw_scan`, read with `file_row_number`), in file order, with `_rules`
     and `_errors`: the rules each broke and their messages, and the kept text of every declared column as
     `text_ref(name)`.
@@ -217,9 +222,12 @@ def explained_select(source: Source, columns: list[Column], raw_scan: str, first
     typed values and what `_reject` kept (the text, and where its `unique` keys first occurred in the file). Only
     the rejected records are read. Run it in the loading pass's transaction: `now()` and `current_date` in a rule
     are then the same in both."""
-    found = violations(source, columns, first_line)
-    kept = [f"{kept_text(c.column_name)} as {text_ref(c.column_name)}" for c in columns]
-    kept += [f"cast({kept_text(first)} as bigint) as {quote(first)}" for first in _first_names(source)]
+    found = violations(source, source.columns, first_line)
+    kept = [f"{kept_text(c.column_name)} as {text_ref(c.column_name)}" for c in source.columns]
+    kept += [
+        f"cast({kept_text(first_occurrence(rule))} as bigint) as {quote(first_occurrence(rule))}"
+        for rule in _unique_rules(source)
+    ]
     names = (
         ", ".join(f"case when {v.condition} then {sql_string(v.name)} end" for v in found) or "cast(null as varchar)"
     )
