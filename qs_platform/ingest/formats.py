@@ -148,18 +148,23 @@ def _leading_lines(path: str, source: Source, count: int) -> list[str]:
 def csv_header(con, path: str, source: Source) -> tuple[list[str], int]:
     """The header's fields as DuckDB reads them with the declared dialect, and the lines before it.
 
-    DuckDB's sniffer (dialect fixed) says how many fields the records have and how many lines come before the
-    header. Only blank lines are skipped; anything else (a title line, a header with fewer fields than the
-    records) stays the header, and the records that do not fit it are named when they are read. When the sniffer
-    cannot parse the first lines at all (an unterminated quote in them), the header is read on its own, sized by
-    its delimiters, so that the reason names the line DuckDB stops at.
+    Only blank lines are skipped: a file whose first line is not blank has its header there (a title line, a
+    header with fewer fields than the records stays the header, and the records that do not fit it are named when
+    they are read), read on its own, sized by its delimiters (sized again by DuckDB when a quoted field holds one).
+    Before blank lines, DuckDB's sniffer (dialect fixed) says how many lines come before the header and how many
+    fields the records have; when it cannot parse the first lines at all (an unterminated quote in them), the
+    header is read as above, so that the reason names the line DuckDB stops at.
     """
-    try:
-        skip, width = _sniff(con, path, source)
-    except duckdb.Error:
+    first = _leading_lines(path, source, 1)
+    if first and first[0].strip():  # the first line is the header, whatever the records hold: nothing to sniff
         skip, width = 0, _delimited_width(path, source)
-    if skip and any(line.strip() for line in _leading_lines(path, source, skip)):
-        skip, width = 0, _delimited_width(path, source)  # the first line is the header, whatever the records hold
+    else:
+        try:
+            skip, width = _sniff(con, path, source)
+        except duckdb.Error:
+            skip, width = 0, _delimited_width(path, source)
+        if skip and any(line.strip() for line in _leading_lines(path, source, skip)):
+            skip, width = 0, _delimited_width(path, source)
     for attempt in range(2):
         try:
             row = _first_record(con, path, source, skip, width)
