@@ -297,3 +297,26 @@ def test_odd_files_are_loaded_or_quarantined_with_a_reason(
     assert result.reconciled
     if reason:
         assert reason in result.reason and str(lake.root) not in result.reason, "the reason names no temporary path"
+
+
+@pytest.mark.parametrize(
+    "text, header, skip",
+    [
+        ("a,b,c\n1,2,3\n", ["a", "b", "c"], 0),
+        ('"a,b",c\n1,2\n', ["a,b", "c"], 0),  # a delimiter in a quoted name: sized again by DuckDB
+        ("\ufeffa,b\n1,2\n", ["a", "b"], 0),
+        ("\n\na,b\n1,2\n", ["a", "b"], 2),  # blank lines first: the sniffer counts them
+    ],
+)
+def test_csv_header_is_the_first_line_that_is_not_blank(tmp_path, config, monkeypatch, text, header, skip):
+    from qs_platform.ingest import formats
+    from qs_platform.sql.engine import connect
+
+    sniffed = []
+    real_sniff = formats._sniff
+    monkeypatch.setattr(formats, "_sniff", lambda *a: sniffed.append(a) or real_sniff(*a))
+    path = tmp_path / "f.csv"
+    path.write_text(text, encoding="utf-8")
+    with connect() as con:
+        assert formats.csv_header(con, str(path), config.source("service_requests")) == (header, skip)
+    assert bool(sniffed) == text.startswith("\n"), "the sniffer runs only before blank lines"
