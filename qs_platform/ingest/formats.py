@@ -137,12 +137,13 @@ def _sniff(con, path: str, source: Source) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def _leading_lines(path: str, source: Source, count: int) -> list[str]:
+def _leading_lines(path: str, source: Source) -> list[str]:
+    """The lines in the file's first `LEADING_BYTES` (the last one possibly cut)."""
     opener = gzip.open if path.endswith(".gz") else open
     with opener(path, "rb") as handle:
         head = handle.read(LEADING_BYTES)
     text = codecs.getincrementaldecoder(PYTHON_ENCODINGS[source.csv.encoding])(errors="replace").decode(head)
-    return text.splitlines()[:count]
+    return text.splitlines()
 
 
 def csv_header(con, path: str, source: Source) -> tuple[list[str], int]:
@@ -155,16 +156,16 @@ def csv_header(con, path: str, source: Source) -> tuple[list[str], int]:
     fields the records have; when it cannot parse the first lines at all (an unterminated quote in them), the
     header is read as above, so that the reason names the line DuckDB stops at.
     """
-    first = _leading_lines(path, source, 1)
-    if first and first[0].strip():  # the first line is the header, whatever the records hold: nothing to sniff
-        skip, width = 0, _delimited_width(path, source)
+    leading = _leading_lines(path, source)
+    if leading and leading[0].strip():  # the first line is the header, whatever the records hold: nothing to sniff
+        skip, width = 0, _delimited_width(leading, source)
     else:
         try:
             skip, width = _sniff(con, path, source)
         except duckdb.Error:
-            skip, width = 0, _delimited_width(path, source)
-        if skip and any(line.strip() for line in _leading_lines(path, source, skip)):
-            skip, width = 0, _delimited_width(path, source)
+            skip, width = 0, _delimited_width(leading, source)
+        if skip and any(line.strip() for line in leading[:skip]):
+            skip, width = 0, _delimited_width(leading, source)
     for attempt in range(2):
         try:
             row = _first_record(con, path, source, skip, width)
@@ -196,8 +197,9 @@ def _first_record(con, path: str, source: Source, skip: int, width: int):
     return con.execute(f"select * from read_csv({sql_string(path)}, {options}) limit 1").fetchone()
 
 
-def _delimited_width(path: str, source: Source) -> int:
-    lines = [line for line in _leading_lines(path, source, 1000) if line.strip()]
+def _delimited_width(leading: list[str], source: Source) -> int:
+    """The fields of the first line that is not blank, counted by its delimiters (quotes ignored)."""
+    lines = [line for line in leading if line.strip()]
     return lines[0].count(source.csv.delimiter) + 1 if lines else 1
 
 

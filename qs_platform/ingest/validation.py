@@ -146,15 +146,6 @@ def violations(source: Source, columns: list[Column], first_line: int) -> list[V
     return found
 
 
-def rejecting_conditions(source: Source, columns: list[Column], first_line: int) -> list[str]:
-    """The conditions that reject a record: every violation's, less those another one implies (a required
-    column's type violation is implied by its `x is null`), so the loading pass tests each record fewer times."""
-    null_tested = {c.column_name for c in columns if c.required}
-    null_tested |= {normalise_column_name(r.column) for r in source.rules if isinstance(r, NotNullRule)}
-    implied = {f"type_{name}" for name in null_tested}
-    return [v.condition for v in violations(source, columns, first_line) if v.name not in implied]
-
-
 def needs_record_numbers(source: Source) -> bool:
     """A `unique` rule names the line of the first occurrence: the records need their numbers while loading."""
     return bool(_unique_rules(source))
@@ -195,10 +186,10 @@ def checked_select(
     if needs_record_numbers(source):
         text_columns.append(f"row_number() over () as {ROW}")
     typed = ", ".join(f"{typed_expression(c, text_ref(c.column_name))} as {quote(c.column_name)}" for c in columns)
-    found = rejecting_conditions(source, columns, first_line)
+    found = violations(source, columns, first_line)
     # a CASE tests each condition only on the records no earlier one flagged; an OR chain in a projection would
     # evaluate every condition on every record (a fifth of the pass, measured)
-    bad = f"case {' '.join(f'when {condition} then true' for condition in found)} else false end" if found else "false"
+    bad = f"case {' '.join(f'when {v.condition} then true' for v in found)} else false end" if found else "false"
     original = ", ".join(f"{sql_string(c.column_name)}, {text_ref(c.column_name)}" for c in columns)
     original += "".join(
         f", {sql_string(first_occurrence(rule))}, {quote(first_occurrence(rule))}" for rule in _unique_rules(source)

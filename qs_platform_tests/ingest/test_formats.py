@@ -9,6 +9,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from qs_platform.config.models import Source
+from qs_platform.ingest import formats
+from qs_platform.sql.engine import connect
 from qs_platform_tests.conftest import CLICKSTREAM_EVENTS as CLICKSTREAM
 from qs_platform_tests.conftest import ingest, land, raw_records
 
@@ -309,9 +311,6 @@ def test_odd_files_are_loaded_or_quarantined_with_a_reason(
     ],
 )
 def test_csv_header_is_the_first_line_that_is_not_blank(tmp_path, config, monkeypatch, text, header, skip):
-    from qs_platform.ingest import formats
-    from qs_platform.sql.engine import connect
-
     sniffed = []
     real_sniff = formats._sniff
     monkeypatch.setattr(formats, "_sniff", lambda *a: sniffed.append(a) or real_sniff(*a))
